@@ -1,0 +1,221 @@
+import { tryParseDuration } from '../core/duration.js';
+import { type ConfigIssue, ResilienceConfigError } from '../core/errors.js';
+import { formatZodIssues } from './format-issues.js';
+import { mergeLayers } from './merge.js';
+import { type PatternName, presets } from './presets.js';
+import type { ResolvedPatterns, ResolvedServiceConfig } from './resolved-types.js';
+import { configSchema } from './schema.js';
+import type { EnvironmentName, PatternSettings, ResilienceConfig } from './types.js';
+
+/** The layer under everything: the tier table's breaker and policies take the guide's class defaults. */
+const BASE: Required<{ [K in PatternName]: object }> = {
+  circuit: { failureThreshold: 5, successThreshold: 2, timeout: 60, halfOpenMaxCalls: 1, enabled: true },
+  retry: { maxAttempts: 3, baseDelay: 1, maxDelay: 60, exponentialBase: 2, jitter: true, enabled: true },
+  rate: { rate: 100, per: 60, burst: 20, strategy: 'token_bucket', key: 'global', mode: 'reject', enabled: true },
+  dlq: {
+    storageBackend: 'memory',
+    maxRetryAttempts: 3,
+    retentionDays: 7,
+    alertThreshold: 100,
+    rethrow: true,
+    enabled: true,
+  },
+};
+
+/** The guide's environment-specific configurations, by environment. */
+const PROFILES: Record<EnvironmentName, PatternSettings> = {
+  development: {
+    circuit: presets.circuit.development,
+    retry: presets.retry.development,
+    rate: presets.rate.development,
+    dlq: presets.dlq.development,
+  },
+  staging: { circuit: presets.circuit.staging },
+  production: {
+    circuit: presets.circuit.production,
+    retry: presets.retry.production,
+    rate: presets.rate.production,
+    dlq: presets.dlq.production,
+  },
+};
+
+const ENVIRONMENTS = new Set<string>(['development', 'staging', 'production']);
+export const DEFAULT_TIER = 'standard';
+
+/** Validates shape, types and ranges; returns the normalized config (durations in seconds) or every problem. */
+export function parseResilienceConfig(
+  raw: unknown,
+): { ok: true; config: ResilienceConfig } | { ok: false; issues: ConfigIssue[] } {
+  const result = configSchema.safeParse(raw ?? {}, { reportInput: true });
+  // Cross-field checks run on the raw input too, so one error lists every problem at once.
+  const issues = [...(result.success ? [] : formatZodIssues(result.error.issues)), ...crossCheck(raw)];
+  return result.success && issues.length === 0
+    ? { ok: true, config: result.data as ResilienceConfig }
+    : { ok: false, issues };
+}
+
+function entries(value: unknown): [string, Record<string, unknown>][] {
+  if (!value || typeof value !== 'object') return [];
+  return Object.entries(value).filter(
+    (e): e is [string, Record<string, unknown>] => !!e[1] && typeof e[1] === 'object',
+  );
+}
+
+/**
+ * Checks between fields and sections, on raw input (so they run even when the schema
+ * found other problems): tiers named by services and defaultTier must exist; a retry's
+ * maxDelay must not be below its baseDelay.
+ */
+function crossCheck(raw: unknown): ConfigIssue[] {
+  const config = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
+  const issues: ConfigIssue[] = [];
+  const tiers = new Set([...Object.keys(presets.tiers), ...entries(config.tiers).map(([name]) => name)]);
+  const known = [...tiers].map((t) => JSON.stringify(t)).join(', ');
+  if (typeof config.defaultTier === 'string' && !tiers.has(config.defaultTier)) {
+    issues.push({
+      path: 'defaultTier',
+      message: `unknown tier ${JSON.stringify(config.defaultTier)} (known: ${known})`,
+    });
+  }
+  for (const [name, service] of entries(config.services)) {
+    if (typeof service.tier === 'string' && !tiers.has(service.tier)) {
+      issues.push({
+        path: `services.${name}.tier`,
+        message: `unknown tier ${JSON.stringify(service.tier)} (known: ${known})`,
+      });
+    }
+  }
+  const retries: [string, unknown][] = [['defaults.retry', (config.defaults as Record<string, unknown>)?.retry]];
+  for (const [name, tier] of entries(config.tiers)) retries.push([`tiers.${name}.retry`, tier.retry]);
+  for (const [name, service] of entries(config.services)) {
+    retries.push([`services.${name}.retry`, service.retry]);
+    retries.push([`services.${name}.rollout.retry`, (service.rollout as Record<string, unknown>)?.retry]);
+  }
+  for (const [path, retry] of retries) issues.push(...checkRetryDelays(retry, path));
+  return issues;
+}
+
+export function checkRetryDelays(retry: unknown, path: string): ConfigIssue[] {
+  if (!retry || typeof retry !== 'object') return [];
+  const { baseDelay, maxDelay } = retry as Record<string, unknown>;
+  const base = tryParseDuration(baseDelay);
+  const max = tryParseDuration(maxDelay);
+  if (base === undefined || max === undefined || max >= base) return [];
+  return [{ path: `${path}.maxDelay`, message: `must be >= baseDelay (${base}s), got ${max}s` }];
+}
+
+/** Layers one pattern's settings; a layer's `preset` expands under that layer's own fields. */
+export function layer(pattern: PatternName, layers: ReadonlyArray<object | undefined>): Record<string, unknown> {
+  const expanded: object[] = [BASE[pattern]];
+  for (const l of layers) {
+    if (!l) continue;
+    const { preset, ...fields } = l as { preset?: string };
+    if (preset) expanded.push((presets[pattern] as Record<string, object>)[preset]);
+    expanded.push(fields);
+  }
+  return mergeLayers(...expanded);
+}
+
+/**
+ * Resolves the settings each service runs with, in this order (later wins):
+ * built-in base < environment profile < `defaults` (and `deadLetter` for the DLQ)
+ * < tier (the guide's table merged with `tiers`) < `services.<name>` < call-site overrides.
+ */
+export class ResilienceConfigResolver {
+  readonly environment?: EnvironmentName;
+  readonly defaultTier: string;
+  private readonly cache = new Map<string, ResolvedServiceConfig>();
+
+  private constructor(readonly config: ResilienceConfig) {
+    const fromNodeEnv = process.env.NODE_ENV;
+    this.environment =
+      config.environment ??
+      (fromNodeEnv && ENVIRONMENTS.has(fromNodeEnv) ? (fromNodeEnv as EnvironmentName) : undefined);
+    this.defaultTier = config.defaultTier ?? DEFAULT_TIER;
+  }
+
+  /** Validates and normalizes a raw configuration; throws one ResilienceConfigError listing every problem. */
+  static from(raw: unknown): ResilienceConfigResolver {
+    const parsed = parseResilienceConfig(raw);
+    if (!parsed.ok) throw new ResilienceConfigError(parsed.issues);
+    return new ResilienceConfigResolver(parsed.config);
+  }
+
+  tierNames(): string[] {
+    return [...new Set([...Object.keys(presets.tiers), ...Object.keys(this.config.tiers ?? {})])];
+  }
+
+  serviceNames(): string[] {
+    return Object.keys(this.config.services ?? {});
+  }
+
+  /** The tier a service belongs to: its own entry, an explicit tier, or `defaultTier`. */
+  tierOf(service: string, explicitTier?: string): string {
+    return explicitTier ?? this.config.services?.[service]?.tier ?? this.defaultTier;
+  }
+
+  /** A tier's settings with no service entry applied. */
+  resolveTier(tier: string): ResolvedPatterns {
+    this.assertTier(tier, 'tier');
+    return this.build(tier, tier, []);
+  }
+
+  /**
+   * A service's settings. `overrides` (a call site's options, already validated)
+   * go on top; `tier` replaces the configured tier.
+   */
+  resolve(service: string, overrides: PatternSettings & { tier?: string } = {}): ResolvedServiceConfig {
+    const cacheable = Object.keys(overrides).length === 0;
+    if (cacheable) {
+      const hit = this.cache.get(service);
+      if (hit) return hit;
+    }
+    const { tier: explicitTier, ...patternOverrides } = overrides;
+    const tier = this.tierOf(service, explicitTier);
+    this.assertTier(tier, `tier of service "${service}"`);
+    const entry = this.config.services?.[service];
+    const patterns = this.build(service, tier, [entry, patternOverrides]);
+    const resolved: ResolvedServiceConfig = { name: service, tier, environment: this.environment, ...patterns };
+    if (entry?.rollout) {
+      const { percent, ...arm } = entry.rollout;
+      resolved.rollout = { percent, ...this.build(service, tier, [entry, arm, patternOverrides]) };
+    }
+    if (cacheable) this.cache.set(service, resolved);
+    return resolved;
+  }
+
+  private assertTier(tier: string, what: string): void {
+    if (!this.tierNames().includes(tier)) {
+      throw new ResilienceConfigError([
+        { path: what, message: `unknown tier ${JSON.stringify(tier)} (known: ${this.tierNames().join(', ')})` },
+      ]);
+    }
+  }
+
+  private build(queueName: string, tier: string, top: ReadonlyArray<PatternSettings | undefined>): ResolvedPatterns {
+    const profile = this.environment ? PROFILES[this.environment] : undefined;
+    const tierLayers = [(presets.tiers as Record<string, PatternSettings>)[tier], this.config.tiers?.[tier]];
+    const stack = (pattern: PatternName, between: object[] = []) =>
+      layer(pattern, [
+        profile?.[pattern],
+        this.config.defaults?.[pattern],
+        ...between,
+        ...tierLayers.map((t) => t?.[pattern]),
+        ...top.map((t) => t?.[pattern]),
+      ]);
+    const { queues, ...deadLetterDefaults } = this.config.deadLetter ?? {};
+    const dlq = stack('dlq', [deadLetterDefaults]);
+    const queue = (dlq.queue as string | undefined) ?? queueName;
+    const queueSettings = queues?.[queue];
+    return {
+      circuit: stack('circuit') as unknown as ResolvedPatterns['circuit'],
+      retry: stack('retry') as unknown as ResolvedPatterns['retry'],
+      rate: stack('rate') as unknown as ResolvedPatterns['rate'],
+      dlq: {
+        storageConfig: {},
+        ...(queueSettings ? layer('dlq', [dlq, queueSettings]) : dlq),
+        queue,
+      } as unknown as ResolvedPatterns['dlq'],
+    };
+  }
+}

@@ -1,0 +1,176 @@
+import type { Duration } from '../core/duration.js';
+import type { ErrorMatcher } from '../core/error-matchers.js';
+
+export type CircuitState = 'closed' | 'open' | 'half_open';
+export type StateChangeListener = (oldState: CircuitState, newState: CircuitState, name: string) => void;
+
+/** Circuit breaker settings; the first five are the guide's, in camelCase. */
+export interface CircuitSettings {
+  /** Start from a named preset (see `presets.circuit`); the other fields here refine it. */
+  preset?: string;
+  /** Consecutive failures that open the breaker. */
+  failureThreshold?: number;
+  /** Consecutive successes in HALF_OPEN that close it. */
+  successThreshold?: number;
+  /** Time OPEN before a trial call. Seconds, or a string with a unit. */
+  timeout?: Duration;
+  /** Errors that count as failures: classes, names (see ERROR_FAMILIES) or predicates. Others pass uncounted. */
+  expectedExceptions?: ErrorMatcher[];
+  onStateChange?: StateChangeListener;
+  /** Failure-rate mode: open when this percentage of calls in the window failed. */
+  failureRateThreshold?: number;
+  /** 'count': the last N calls; 'time': the last N seconds. */
+  slidingWindowType?: 'count' | 'time';
+  slidingWindowSize?: number;
+  /** Calls the window must hold before a rate is judged. */
+  minimumCalls?: number;
+  /** A call slower than this counts as slow. */
+  slowCallDuration?: Duration;
+  /** Open when this percentage of calls in the window was slow. */
+  slowCallRateThreshold?: number;
+  /** Trial calls admitted at once in HALF_OPEN; others are rejected immediately. */
+  halfOpenMaxCalls?: number;
+  /** Each re-open multiplies the open time by this factor (flapping fix); 1 disables. */
+  timeoutMultiplier?: number;
+  /** Cap of the growing open time. */
+  maxTimeout?: Duration;
+  /** Per-call timeout; the operation receives an AbortSignal. */
+  callTimeout?: Duration;
+  /** false turns the breaker into a pass-through. */
+  enabled?: boolean;
+}
+
+export type JitterKind = boolean | 'full' | 'equal' | 'decorrelated' | number;
+
+/** Retry settings; the first six are the guide's, in camelCase. */
+export interface RetrySettings {
+  preset?: string;
+  /** Total tries, the first one included. */
+  maxAttempts?: number;
+  baseDelay?: Duration;
+  maxDelay?: Duration;
+  /** 1 = linear, 2 = exponential, 3 = aggressive. */
+  exponentialBase?: number;
+  /** true = the guide's ±10%; 'full' | 'equal' | 'decorrelated'; a ratio such as 0.2; false. */
+  jitter?: JitterKind;
+  retryableExceptions?: ErrorMatcher[];
+  /** Give up when the next wait would take the total waiting past this. */
+  maxTotalDelay?: Duration;
+  /** Retry budget (gRPC retry throttling): a bucket of `maxTokens`, each success refunds `tokenRatio`. */
+  budget?: { maxTokens: number; tokenRatio: number };
+  enabled?: boolean;
+}
+
+export type RateStrategy = 'token_bucket' | 'fixed_window' | 'sliding_window';
+/** Built-in rate-limit keys, for configurations that cannot hold a function. */
+export type RateKeyKind = 'global' | 'ip' | 'user' | 'apiKey';
+
+/** Rate limiter settings; the first five are the guide's, in camelCase. */
+export interface RateSettings {
+  preset?: string;
+  /** Requests allowed `per` seconds. */
+  rate?: number;
+  per?: Duration;
+  /** Extra capacity above `rate`. */
+  burst?: number;
+  strategy?: RateStrategy;
+  // biome-ignore lint/suspicious/noExplicitAny: the key function receives whatever the call site has
+  keyFunc?: (...args: any[]) => string | undefined;
+  key?: RateKeyKind;
+  /** 'reject' throws RateLimitExceededError; 'wait' queues the call up to `maxWait`. */
+  mode?: 'reject' | 'wait';
+  maxWait?: Duration;
+  enabled?: boolean;
+}
+
+export type DlqBackend = 'memory' | 'file' | 'redis' | 'sqs';
+
+export interface DlqStorageConfig {
+  filePath?: string;
+  backupEnabled?: boolean;
+  backupInterval?: Duration;
+  redisUrl?: string;
+  keyPrefix?: string;
+  maxMessageSize?: number;
+  compression?: boolean | 'gzip' | 'brotli';
+  encryption?: boolean | { keys: Record<string, string>; activeKeyId: string };
+  queueUrl?: string;
+  region?: string;
+  endpoint?: string;
+}
+
+/** Dead-letter queue settings; the guide's names, in camelCase. */
+export interface DlqSettings {
+  preset?: string;
+  storageBackend?: DlqBackend;
+  maxRetryAttempts?: number;
+  retentionDays?: number;
+  alertThreshold?: number;
+  storageConfig?: DlqStorageConfig;
+  /** The queue a service's failed calls go to (default: the service name). */
+  queue?: string;
+  /** false swallows the error after dead-lettering (fire-and-forget work). */
+  rethrow?: boolean;
+  enabled?: boolean;
+}
+
+/** The four patterns' settings, as a tier, a service or a call site states them. */
+export interface PatternSettings {
+  circuit?: CircuitSettings;
+  retry?: RetrySettings;
+  rate?: RateSettings;
+  dlq?: DlqSettings;
+}
+
+export interface RolloutSettings extends PatternSettings {
+  /** Share of calls, 0 to 100, sent to this configuration. */
+  percent: number;
+}
+
+export interface ServiceSettings extends PatternSettings {
+  tier?: string;
+  rollout?: RolloutSettings;
+}
+
+export interface RedisSettings {
+  url?: string;
+  host?: string;
+  port?: number;
+  password?: string;
+  username?: string;
+  db?: number;
+  tls?: boolean;
+  keyPrefix?: string;
+  /** Per-command timeout so an outage never hangs a request. */
+  commandTimeout?: Duration;
+  connectTimeout?: Duration;
+  /** What a limiter does while Redis is unreachable. */
+  failureMode?: 'open' | 'closed' | 'local';
+}
+
+export interface MetricsSettings {
+  enabled?: boolean;
+  /** Prepended to every metric name. */
+  prefix?: string;
+}
+
+export type EnvironmentName = 'development' | 'staging' | 'production';
+
+/** The `resilience` key of ConfigService, or the options of `ResilienceModule.forRoot`. */
+export interface ResilienceConfig {
+  /** Environment profile; defaults to NODE_ENV when it names one. */
+  environment?: EnvironmentName;
+  defaultTier?: string;
+  /** Pre-deployment checks fail bootstrap instead of warning. */
+  strict?: boolean;
+  /** Settings under every tier (between the environment profile and the tier). */
+  defaults?: PatternSettings;
+  /** Merged over the guide's tier table; new names add tiers. */
+  tiers?: Record<string, PatternSettings>;
+  services?: Record<string, ServiceSettings>;
+  /** Named rate limiters (e.g. the guide's user tiers free / basic / premium / enterprise). */
+  rateLimiters?: Record<string, RateSettings>;
+  redis?: RedisSettings;
+  deadLetter?: DlqSettings & { queues?: Record<string, DlqSettings> };
+  metrics?: MetricsSettings;
+}

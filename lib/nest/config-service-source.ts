@@ -1,0 +1,20 @@
+import { createRequire } from 'node:module';
+
+export interface ConfigServiceLike {
+  get(key: string): unknown;
+}
+
+/**
+ * @nestjs/config's ConfigService class, when the package is installed. It is an
+ * optional peer, so it is loaded lazily (synchronously, so that it can be a DI token:
+ * injecting it makes Nest finish ConfigModule's `load` factories first).
+ */
+export function optionalConfigServiceToken(): (abstract new (...args: never[]) => ConfigServiceLike) | undefined {
+  try {
+    const require = createRequire(import.meta.url);
+    return (require('@nestjs/config') as { ConfigService: abstract new (...args: never[]) => ConfigServiceLike })
+      .ConfigService;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,52 @@
+import { Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import type { ResilienceConfig } from '../config/types.js';
+import { type ConfigServiceLike, optionalConfigServiceToken } from './config-service-source.js';
+import {
+  ASYNC_OPTIONS_TYPE,
+  ConfigurableModuleClass,
+  OPTIONS_TYPE,
+  RESILIENCE_CONFIG_KEY,
+  RESILIENCE_MODULE_OPTIONS,
+} from './resilience.module-definition.js';
+import { ResilienceSettings } from './resilience-settings.js';
+
+/** True when forRoot() was given no configuration of its own (only extras or nothing). */
+function isEmpty(options: ResilienceConfig | undefined): boolean {
+  return !options || Object.keys(options).length === 0;
+}
+
+const ConfigService = optionalConfigServiceToken();
+
+const settingsProvider = {
+  provide: ResilienceSettings,
+  inject: [
+    RESILIENCE_MODULE_OPTIONS,
+    RESILIENCE_CONFIG_KEY,
+    ...(ConfigService ? [{ token: ConfigService, optional: true }] : []),
+  ],
+  useFactory: (options: ResilienceConfig | undefined, configKey: string, config?: ConfigServiceLike) => {
+    const raw = isEmpty(options) ? config?.get(configKey) : options;
+    return ResilienceSettings.create(raw ?? {});
+  },
+};
+
+/**
+ * `ResilienceModule.forRoot(options?)`: with no options, reads the `resilience` key of
+ * ConfigService when ConfigModule is loaded (`configKey` changes the key).
+ * `ResilienceModule.forRootAsync({ imports, inject, useFactory | useClass | useExisting })`.
+ */
+@Module({
+  imports: [DiscoveryModule],
+  providers: [settingsProvider],
+  exports: [ResilienceSettings],
+})
+export class ResilienceModule extends ConfigurableModuleClass {
+  static override forRoot(options: typeof OPTIONS_TYPE = {}) {
+    return super.forRoot(options);
+  }
+
+  static override forRootAsync(options: typeof ASYNC_OPTIONS_TYPE) {
+    return super.forRootAsync(options);
+  }
+}

@@ -1,0 +1,40 @@
+import type { Redis, RedisOptions } from 'ioredis';
+import type { RedisSettings } from '../config/types.js';
+import { toMilliseconds } from '../core/duration.js';
+
+/** Defaults chosen so that a Redis outage fails a command fast instead of hanging a request. */
+export const REDIS_DEFAULTS = { commandTimeout: 0.5, connectTimeout: 2 } as const;
+
+/** ioredis options for our settings: no offline queue, a command timeout, bounded reconnect back-off. */
+export function redisOptions(settings: RedisSettings): RedisOptions {
+  return {
+    host: settings.host,
+    port: settings.port,
+    username: settings.username,
+    password: settings.password,
+    db: settings.db,
+    ...(settings.tls ? { tls: {} } : {}),
+    enableOfflineQueue: false,
+    commandTimeout: toMilliseconds(settings.commandTimeout ?? REDIS_DEFAULTS.commandTimeout, 'redis.commandTimeout'),
+    connectTimeout: toMilliseconds(settings.connectTimeout ?? REDIS_DEFAULTS.connectTimeout, 'redis.connectTimeout'),
+    maxRetriesPerRequest: 1,
+    retryStrategy: (times) => Math.min(50 * 2 ** times, 2000),
+  };
+}
+
+/**
+ * Opens an ioredis client from settings. ioredis is an optional peer dependency,
+ * loaded only here, so applications without Redis never need it.
+ */
+export async function createRedisClient(settings: RedisSettings): Promise<Redis> {
+  let RedisClass: typeof import('ioredis').Redis;
+  try {
+    ({ Redis: RedisClass } = await import('ioredis'));
+  } catch (error) {
+    throw new Error('Redis is configured but the optional peer dependency "ioredis" is not installed: npm i ioredis', {
+      cause: error,
+    });
+  }
+  const options = redisOptions(settings);
+  return settings.url ? new RedisClass(settings.url, options) : new RedisClass(options);
+}

@@ -1,0 +1,1 @@
+export { createRedisClient, REDIS_DEFAULTS, redisOptions } from './client.js';
