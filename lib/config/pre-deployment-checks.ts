@@ -3,10 +3,27 @@ import { formatZodIssues } from './format-issues.js';
 import { layer, parseResilienceConfig, ResilienceConfigResolver } from './resolve.js';
 import type { ResolvedPatterns } from './resolved-types.js';
 import { patternSchema } from './schema.js';
-import type { PatternSettings, ResilienceConfig } from './types.js';
+import type {
+  CircuitSettings,
+  DlqSettings,
+  PatternSettings,
+  RateSettings,
+  ResilienceConfig,
+  RetrySettings,
+} from './types.js';
 
 /** The four objects the guide's `validate_resilience_config(circuit, retry, rate_limiter, dlq)` takes. */
 export interface PatternQuad {
+  circuit?: CircuitSettings;
+  retry?: RetrySettings;
+  rate?: RateSettings;
+  /** The guide's name for `rate`. */
+  rateLimiter?: RateSettings;
+  dlq?: DlqSettings;
+}
+
+/** What the checks read, durations in seconds. */
+interface CheckedValues {
   circuit?: { failureThreshold: number; timeout: number };
   retry?: { maxAttempts: number; baseDelay: number; exponentialBase: number };
   rate?: { rate: number; burst: number };
@@ -14,7 +31,7 @@ export interface PatternQuad {
 }
 
 /** The guide's "Pre-Deployment Checks", exactly as written there (durations in seconds). */
-export function checkPatterns(patterns: PatternQuad, path = ''): ConfigIssue[] {
+export function checkPatterns(patterns: CheckedValues, path = ''): ConfigIssue[] {
   const issues: string[] = [];
   const { circuit, retry, rate, dlq } = patterns;
   if (circuit) {
@@ -89,7 +106,7 @@ function looksLikePatternQuad(config: object): config is PatternQuad {
 }
 
 /** Validates the four, fills what they leave out from the built-in base, then checks them. */
-function checkQuad(quad: PatternQuad & { rateLimiter?: unknown }): ConfigIssue[] {
+function checkQuad(quad: PatternQuad): ConfigIssue[] {
   const { rateLimiter, ...rest } = quad;
   const input = rateLimiter === undefined ? rest : { ...rest, rate: rateLimiter };
   const parsed = patternSchema.safeParse(input, { reportInput: true });
@@ -99,5 +116,5 @@ function checkQuad(quad: PatternQuad & { rateLimiter?: unknown }): ConfigIssue[]
   for (const pattern of ['circuit', 'retry', 'rate', 'dlq'] as const) {
     if (data[pattern]) filled[pattern] = layer(pattern, [data[pattern]]);
   }
-  return checkPatterns(filled as PatternQuad);
+  return checkPatterns(filled as CheckedValues);
 }

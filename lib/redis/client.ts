@@ -25,6 +25,9 @@ export function redisOptions(settings: RedisSettings): RedisOptions {
 /**
  * Opens an ioredis client from settings. ioredis is an optional peer dependency,
  * loaded only here, so applications without Redis never need it.
+ * Resolves once the connection is ready, or after `connectTimeout` if it is not:
+ * Redis being down at boot must not stop the app (the failure mode decides what
+ * limiters do meanwhile), and the client keeps reconnecting in the background.
  */
 export async function createRedisClient(settings: RedisSettings): Promise<Redis> {
   let RedisClass: typeof import('ioredis').Redis;
@@ -36,5 +39,21 @@ export async function createRedisClient(settings: RedisSettings): Promise<Redis>
     });
   }
   const options = redisOptions(settings);
-  return settings.url ? new RedisClass(settings.url, options) : new RedisClass(options);
+  const client = settings.url ? new RedisClass(settings.url, options) : new RedisClass(options);
+  await whenReady(client, options.connectTimeout ?? 2000);
+  return client;
+}
+
+function whenReady(client: Redis, timeoutMs: number): Promise<void> {
+  if (client.status === 'ready') return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      client.off('ready', done);
+      resolve();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    timer.unref();
+    client.once('ready', done);
+  });
 }

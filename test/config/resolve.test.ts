@@ -1,0 +1,142 @@
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { presets, ResilienceConfigError, ResilienceConfigResolver } from '../../lib/index.js';
+
+describe('resolving a service configuration', () => {
+  let savedNodeEnv: string | undefined;
+  beforeEach(() => {
+    savedNodeEnv = process.env.NODE_ENV;
+    delete process.env.NODE_ENV;
+  });
+  afterEach(() => {
+    if (savedNodeEnv === undefined) delete process.env.NODE_ENV;
+    else process.env.NODE_ENV = savedNodeEnv;
+  });
+
+  it("gives each tier the guide's tier table", () => {
+    const resolver = ResilienceConfigResolver.from({});
+    for (const tier of ['critical', 'standard', 'non_critical'] as const) {
+      const resolved = resolver.resolveTier(tier);
+      const table = presets.tiers[tier];
+      assert.equal(resolved.circuit.failureThreshold, table.circuit.failureThreshold);
+      assert.equal(resolved.circuit.timeout, table.circuit.timeout);
+      assert.equal(resolved.retry.maxAttempts, table.retry.maxAttempts);
+      assert.equal(resolved.retry.baseDelay, table.retry.baseDelay);
+      assert.deepEqual(
+        { rate: resolved.rate.rate, per: resolved.rate.per, burst: resolved.rate.burst },
+        { ...table.rate },
+      );
+      assert.equal(resolved.dlq.retentionDays, table.dlq.retentionDays);
+      assert.equal(resolved.dlq.alertThreshold, table.dlq.alertThreshold);
+    }
+  });
+
+  it('puts an unlisted service in the default tier, and defaultTier changes it', () => {
+    assert.equal(ResilienceConfigResolver.from({}).resolve('anything').tier, 'standard');
+    assert.equal(
+      ResilienceConfigResolver.from({ defaultTier: 'critical' }).resolve('anything').circuit.failureThreshold,
+      2,
+    );
+  });
+
+  it('layers base < profile < defaults < tier < service < call site', () => {
+    const resolver = ResilienceConfigResolver.from({
+      environment: 'production',
+      defaults: { circuit: { successThreshold: 4, halfOpenMaxCalls: 2 } },
+      tiers: { critical: { circuit: { halfOpenMaxCalls: 3 } } },
+      services: { payments: { tier: 'critical', circuit: { timeout: '4m' } } },
+    });
+    const resolved = resolver.resolve('payments');
+    assert.equal(resolved.circuit.failureThreshold, 2, 'tier table');
+    assert.equal(resolved.circuit.successThreshold, 4, 'defaults over the production profile (3)');
+    assert.equal(resolved.circuit.halfOpenMaxCalls, 3, 'configured tier over defaults');
+    assert.equal(resolved.circuit.timeout, 240, 'service over tier');
+    assert.deepEqual(resolved.circuit.expectedExceptions, presets.circuit.production.expectedExceptions, 'profile');
+    assert.equal(resolved.retry.maxDelay, 120, 'production retry profile');
+    assert.equal(resolved.rate.strategy, 'sliding_window', 'production limiter profile');
+    const called = resolver.resolve('payments', { circuit: { timeout: 10 }, tier: 'standard' });
+    assert.equal(called.circuit.timeout, 10);
+    assert.equal(called.circuit.failureThreshold, 5, 'call-site tier replaces the configured one');
+  });
+
+  it('chooses the profile from NODE_ENV when environment is not set', () => {
+    process.env.NODE_ENV = 'development';
+    const resolver = ResilienceConfigResolver.from({});
+    assert.equal(resolver.environment, 'development');
+    const resolved = resolver.resolve('x');
+    assert.equal(resolved.retry.jitter, false, 'dev retry has no jitter');
+    assert.equal(resolved.dlq.storageBackend, 'memory');
+    process.env.NODE_ENV = 'test';
+    assert.equal(ResilienceConfigResolver.from({}).environment, undefined, 'an unknown NODE_ENV picks no profile');
+    assert.equal(ResilienceConfigResolver.from({ environment: 'staging' }).environment, 'staging');
+  });
+
+  it('expands a preset under the fields of its layer', () => {
+    const resolver = ResilienceConfigResolver.from({
+      services: { stripe: { tier: 'standard', rate: { preset: 'stripe', burst: 0 }, circuit: { preset: 'external' } } },
+    });
+    const resolved = resolver.resolve('stripe');
+    assert.deepEqual([resolved.rate.rate, resolved.rate.per, resolved.rate.burst], [100, 1, 0]);
+    assert.equal(resolved.circuit.timeout, 300);
+    assert.equal(resolved.circuit.successThreshold, 3);
+  });
+
+  it('adds custom tiers and overrides the table per field', () => {
+    const resolver = ResilienceConfigResolver.from({
+      tiers: { batch: { retry: { maxAttempts: 8, baseDelay: '250ms' } }, critical: { circuit: { timeout: 240 } } },
+      services: { nightly: { tier: 'batch' } },
+    });
+    assert.equal(resolver.resolve('nightly').retry.maxAttempts, 8);
+    assert.equal(resolver.resolve('nightly').retry.baseDelay, 0.25);
+    assert.equal(resolver.resolveTier('critical').circuit.timeout, 240);
+    assert.equal(resolver.resolveTier('critical').circuit.failureThreshold, 2, 'rest of the table kept');
+    assert.deepEqual(resolver.tierNames().sort(), ['batch', 'critical', 'non_critical', 'standard']);
+  });
+
+  it('resolves the rollout arm on top of the service', () => {
+    const resolver = ResilienceConfigResolver.from({
+      services: {
+        payment_gateway: { tier: 'critical', rollout: { percent: 10, circuit: { failureThreshold: 5, timeout: 90 } } },
+      },
+    });
+    const resolved = resolver.resolve('payment_gateway');
+    assert.equal(resolved.circuit.failureThreshold, 2);
+    assert.equal(resolved.rollout?.percent, 10);
+    assert.equal(resolved.rollout?.circuit.failureThreshold, 5);
+    assert.equal(resolved.rollout?.circuit.timeout, 90);
+    assert.equal(resolved.rollout?.retry.maxAttempts, 5, 'tier values carried into the arm');
+  });
+
+  it('gives dead letters a queue per service, with deadLetter defaults and per-queue settings', () => {
+    const resolver = ResilienceConfigResolver.from({
+      deadLetter: {
+        storageBackend: 'file',
+        storageConfig: { filePath: './.data/dlq' },
+        queues: { orders: { preset: 'orders', storageBackend: 'file' } },
+      },
+      services: { checkout: { dlq: { queue: 'orders' } } },
+    });
+    const users = resolver.resolve('users').dlq;
+    assert.equal(users.queue, 'users');
+    assert.equal(users.storageBackend, 'file');
+    assert.equal(users.storageConfig.filePath, './.data/dlq');
+    const checkout = resolver.resolve('checkout').dlq;
+    assert.equal(checkout.queue, 'orders');
+    assert.equal(checkout.maxRetryAttempts, 5, 'orders preset');
+    assert.equal(checkout.retentionDays, 90);
+    assert.equal(checkout.storageConfig.keyPrefix, 'order_dlq');
+    assert.equal(checkout.storageConfig.filePath, './.data/dlq', 'nested storageConfig merges');
+  });
+
+  it('refuses an unknown tier at a call site', () => {
+    const resolver = ResilienceConfigResolver.from({});
+    assert.throws(() => resolver.resolve('x', { tier: 'gold' }), ResilienceConfigError);
+  });
+
+  it('never lets a caller mutate the cached or preset objects', () => {
+    const resolver = ResilienceConfigResolver.from({ environment: 'production' });
+    const resolved = resolver.resolve('x');
+    resolved.circuit.expectedExceptions?.push('Oops');
+    assert.equal(presets.circuit.production.expectedExceptions.length, 4);
+  });
+});
