@@ -1,12 +1,6 @@
+import type { StateChangeListener } from '../core/circuit-breaker/types.js';
 import type { ErrorMatcher } from '../core/error-matchers.js';
-import type {
-  DlqBackend,
-  DlqStorageConfig,
-  JitterKind,
-  RateKeyKind,
-  RateStrategy,
-  StateChangeListener,
-} from './types.js';
+import type { DlqBackend, DlqStorageConfig, JitterKind, RateKeyKind, RateStrategy } from './types.js';
 
 /** Settings after layering; every duration is in seconds. */
 export interface ResolvedCircuitSettings {

@@ -1,8 +1,6 @@
+import type { StateChangeListener } from '../core/circuit-breaker/types.js';
 import type { Duration } from '../core/duration.js';
 import type { ErrorMatcher } from '../core/error-matchers.js';
-
-export type CircuitState = 'closed' | 'open' | 'half_open';
-export type StateChangeListener = (oldState: CircuitState, newState: CircuitState, name: string) => void;
 
 /** Circuit breaker settings; the first five are the guide's, in camelCase. */
 export interface CircuitSettings {

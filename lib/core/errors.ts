@@ -80,3 +80,29 @@ export class ResilienceConfigError extends ResilienceError {
     this.issues = issues;
   }
 }
+
+/** A call that ran past its `callTimeout`; `code` is ETIMEDOUT so the TimeoutError family matches it. */
+export class CallTimeoutError extends ResilienceError {
+  readonly code = 'ETIMEDOUT';
+  /** The timeout, in seconds. */
+  readonly timeout: number;
+
+  constructor(timeout: number, what = 'Call') {
+    super(`${what} timed out after ${timeout}s`);
+    this.timeout = timeout;
+  }
+}
+
+/**
+ * Builds an error without capturing a stack trace: rejections on a hot path (an open
+ * breaker, a full rate limit) are expected outcomes, and the trace is most of their cost.
+ */
+export function withoutStack<E extends Error>(build: () => E): E {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return build();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}

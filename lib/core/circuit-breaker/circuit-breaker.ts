@@ -1,0 +1,424 @@
+import { type Clock, systemClock } from '../clock.js';
+import { DeadlineQueue } from '../deadline-queue.js';
+import { toMilliseconds } from '../duration.js';
+import { errorPredicate } from '../error-matchers.js';
+import { CallTimeoutError, CircuitOpenError, withoutStack } from '../errors.js';
+import type {
+  CallContext,
+  CircuitBreakerListener,
+  CircuitBreakerOptions,
+  CircuitBreakerSnapshot,
+  CircuitState,
+} from './types.js';
+import { CountWindow, type OutcomeWindow, TimeWindow } from './window.js';
+
+const NO_CONTEXT: CallContext = Object.freeze({});
+/** Generation given to calls of a disabled breaker: never equal to a real one. */
+const UNTRACKED = -1;
+/** Retry-After of a call turned away because every half-open trial slot is taken. */
+const HALF_OPEN_RETRY_AFTER_MS = 1000;
+
+function positiveInt(value: number | undefined, fallback: number, what: string, min = 1): number {
+  const v = value ?? fallback;
+  if (!Number.isInteger(v) || v < min) throw new RangeError(`${what} must be an integer >= ${min}, got ${v}`);
+  return v;
+}
+
+function percentage(value: number | undefined, what: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!(value > 0 && value <= 100)) throw new RangeError(`${what} must be > 0 and <= 100, got ${value}`);
+  return value;
+}
+
+/**
+ * The guide's circuit breaker, with resilience4j's rate and slow-call modes.
+ *
+ * - No timers: OPEN becomes HALF_OPEN lazily, on the first call after `timeout`.
+ * - O(1) per call whatever the window holds.
+ * - Every state change starts a new generation; a call admitted in an earlier
+ *   generation changes nothing when it ends (no stale result flips the state).
+ * - HALF_OPEN admits at most `halfOpenMaxCalls` trials at once; the rest are rejected.
+ */
+export class CircuitBreaker {
+  readonly name: string;
+  private readonly failureThreshold: number;
+  private readonly successThreshold: number;
+  private readonly openMs: number;
+  private readonly maxOpenMs: number;
+  private readonly timeoutMultiplier: number;
+  private readonly halfOpenMaxCalls: number;
+  private readonly minimumCalls: number;
+  private readonly failureRate?: number;
+  private readonly slowRate?: number;
+  private readonly slowMs?: number;
+  private readonly callTimeoutMs?: number;
+  private readonly isFailure: (error: unknown) => boolean;
+  private readonly isResultFailure?: (result: unknown) => boolean;
+  private readonly fallback?: (error: unknown) => unknown;
+  private readonly clock: Clock;
+  private readonly window?: OutcomeWindow;
+  private readonly listeners: CircuitBreakerListener[] = [];
+  private deadlines?: DeadlineQueue;
+
+  private currentState: CircuitState = 'closed';
+  private generation = 0;
+  private consecutiveFailures = 0;
+  private consecutiveSuccesses = 0;
+  private trialsInFlight = 0;
+  private openUntil = 0;
+  private reopens = 0;
+  private forced = false;
+  private disabled: boolean;
+
+  constructor(name = 'default', options: CircuitBreakerOptions = {}) {
+    this.name = name;
+    this.failureThreshold = positiveInt(options.failureThreshold, 5, 'failureThreshold');
+    this.successThreshold = positiveInt(options.successThreshold, 2, 'successThreshold');
+    this.openMs = toMilliseconds(options.timeout ?? 60, 'timeout');
+    this.timeoutMultiplier = options.timeoutMultiplier ?? 1;
+    if (!(this.timeoutMultiplier >= 1))
+      throw new RangeError(`timeoutMultiplier must be >= 1, got ${this.timeoutMultiplier}`);
+    this.maxOpenMs =
+      options.maxTimeout !== undefined ? toMilliseconds(options.maxTimeout, 'maxTimeout') : this.openMs * 10;
+    this.halfOpenMaxCalls = positiveInt(options.halfOpenMaxCalls, 1, 'halfOpenMaxCalls');
+    this.minimumCalls = positiveInt(options.minimumCalls, 10, 'minimumCalls');
+    this.failureRate = percentage(options.failureRateThreshold, 'failureRateThreshold');
+    this.slowRate = percentage(options.slowCallRateThreshold, 'slowCallRateThreshold');
+    this.slowMs =
+      options.slowCallDuration !== undefined ? toMilliseconds(options.slowCallDuration, 'slowCallDuration') : undefined;
+    if (this.slowRate !== undefined && this.slowMs === undefined) {
+      throw new RangeError('slowCallRateThreshold needs slowCallDuration');
+    }
+    this.callTimeoutMs =
+      options.callTimeout !== undefined ? toMilliseconds(options.callTimeout, 'callTimeout') : undefined;
+    this.isFailure = options.isFailure ?? errorPredicate(options.expectedExceptions);
+    this.isResultFailure = options.isResultFailure;
+    this.fallback = options.fallback;
+    this.clock = options.clock ?? systemClock;
+    this.disabled = options.enabled === false;
+    if (this.failureRate !== undefined || this.slowRate !== undefined) {
+      const type = options.slidingWindowType ?? 'count';
+      const size = positiveInt(options.slidingWindowSize, type === 'count' ? 100 : 60, 'slidingWindowSize');
+      this.window = type === 'count' ? new CountWindow(size) : new TimeWindow(size);
+    }
+    if (options.onStateChange) {
+      const listener = options.onStateChange;
+      this.listeners.push({ onStateChange: listener });
+    }
+  }
+
+  /** The state now (an expired OPEN reads as HALF_OPEN, as the next call will find it). */
+  get state(): CircuitState {
+    if (this.currentState === 'open' && !this.forced && this.clock.now() >= this.openUntil) return 'half_open';
+    return this.currentState;
+  }
+
+  get isForcedOpen(): boolean {
+    return this.forced;
+  }
+
+  get isDisabled(): boolean {
+    return this.disabled;
+  }
+
+  /** Seconds until an OPEN breaker admits a trial (0 when it would admit now). */
+  get retryAfter(): number {
+    if (this.currentState !== 'open') return 0;
+    if (this.forced) return this.openMs / 1000;
+    return Math.max(0, this.openUntil - this.clock.now()) / 1000;
+  }
+
+  /** Adds an observer; returns a function that removes it. */
+  subscribe(listener: CircuitBreakerListener): () => void {
+    this.listeners.push(listener);
+    return () => {
+      const i = this.listeners.indexOf(listener);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
+  }
+
+  /**
+   * Runs `fn` through the breaker. Rejects with CircuitOpenError without calling it
+   * while OPEN (or while every half-open trial slot is taken).
+   */
+  execute<T>(fn: (context: CallContext) => T | PromiseLike<T>): Promise<T> {
+    const generation = this.admit();
+    if (generation === undefined) return this.reject<T>();
+    const startedAt = this.slowMs !== undefined ? this.clock.now() : 0;
+    if (this.callTimeoutMs !== undefined) return this.runWithTimeout(fn, generation, startedAt);
+    let pending: T | PromiseLike<T>;
+    try {
+      pending = fn(NO_CONTEXT);
+    } catch (error) {
+      return this.failed<T>(generation, startedAt, error);
+    }
+    return Promise.resolve(pending).then(
+      (result) => this.succeeded(generation, startedAt, result),
+      (error) => this.failed<T>(generation, startedAt, error),
+    );
+  }
+
+  /** Admits a call: its generation, or undefined to reject it. */
+  private admit(): number | undefined {
+    if (this.disabled) return UNTRACKED;
+    switch (this.currentState) {
+      case 'closed':
+        return this.generation;
+      case 'open':
+        if (this.forced || this.clock.now() < this.openUntil) return undefined;
+        this.transition('half_open');
+        break;
+      case 'half_open':
+        break;
+    }
+    if (this.trialsInFlight >= this.halfOpenMaxCalls) return undefined;
+    this.trialsInFlight++;
+    return this.generation;
+  }
+
+  private reject<T>(): Promise<T> {
+    const retryAfter = this.currentState === 'open' ? this.retryAfter : HALF_OPEN_RETRY_AFTER_MS / 1000;
+    const error = withoutStack(() => new CircuitOpenError(this.name, retryAfter));
+    for (const l of this.listeners) if (l.onRejection) safely(() => l.onRejection?.(this.name));
+    return this.fallback ? this.recover<T>(error) : Promise.reject(error);
+  }
+
+  private succeeded<T>(generation: number, startedAt: number, result: T): T | Promise<T> {
+    if (this.isResultFailure?.(result)) {
+      this.recordFailure(generation, startedAt, result, true);
+      return result;
+    }
+    if (generation !== this.generation) return result;
+    const now = this.slowMs !== undefined || this.listeners.length > 0 ? this.clock.now() : 0;
+    const duration = now - startedAt;
+    const slow = this.slowMs !== undefined && duration >= this.slowMs;
+    for (const l of this.listeners) if (l.onSuccess) safely(() => l.onSuccess?.(this.name, duration));
+    if (this.currentState === 'half_open') {
+      this.trialsInFlight--;
+      if (++this.consecutiveSuccesses >= this.successThreshold) this.transition('closed');
+    } else {
+      this.consecutiveFailures = 0;
+      if (this.window) {
+        this.window.record(false, slow, now);
+        this.openIfRatesExceeded();
+      }
+    }
+    return result;
+  }
+
+  private failed<T>(generation: number, startedAt: number, error: unknown): Promise<T> {
+    this.recordFailure(generation, startedAt, error, false);
+    return this.fallback ? this.recover<T>(error) : Promise.reject(error);
+  }
+
+  /** Counts a failure of a call of `generation` (an error, or a result isResultFailure flagged). */
+  private recordFailure(generation: number, startedAt: number, outcome: unknown, flaggedResult: boolean): void {
+    if (generation !== this.generation) return;
+    const counted = flaggedResult || this.isFailure(outcome);
+    if (this.currentState === 'half_open') {
+      this.trialsInFlight--;
+      if (counted) this.open(true);
+      return;
+    }
+    if (!counted) return;
+    const now = this.clock.now();
+    for (const l of this.listeners) if (l.onFailure) safely(() => l.onFailure?.(this.name, outcome, now - startedAt));
+    this.consecutiveFailures++;
+    if (this.window) {
+      this.window.record(true, this.slowMs !== undefined && now - startedAt >= this.slowMs, now);
+    }
+    if (this.consecutiveFailures >= this.failureThreshold) this.open(false);
+    else if (this.window) this.openIfRatesExceeded();
+  }
+
+  private openIfRatesExceeded(): void {
+    const w = this.window;
+    if (!w || w.calls < this.minimumCalls) return;
+    if (this.failureRate !== undefined && w.failures * 100 >= this.failureRate * w.calls) this.open(false);
+    else if (this.slowRate !== undefined && w.slow * 100 >= this.slowRate * w.calls) this.open(false);
+  }
+
+  private recover<T>(error: unknown): Promise<T> {
+    try {
+      return Promise.resolve(this.fallback?.(error) as T);
+    } catch (fallbackError) {
+      return Promise.reject(fallbackError);
+    }
+  }
+
+  private runWithTimeout<T>(
+    fn: (context: CallContext) => T | PromiseLike<T>,
+    generation: number,
+    startedAt: number,
+  ): Promise<T> {
+    const timeoutMs = this.callTimeoutMs as number;
+    if (!this.deadlines) this.deadlines = new DeadlineQueue();
+    const deadlines = this.deadlines;
+    return new Promise<T>((resolve, reject) => {
+      let controller: AbortController | undefined;
+      const context: CallContext = {
+        get signal() {
+          controller ??= new AbortController();
+          return controller.signal;
+        },
+      };
+      const deadline = deadlines.add(Date.now() + timeoutMs, () => {
+        const error = new CallTimeoutError(timeoutMs / 1000, `Call through circuit "${this.name}"`);
+        controller?.abort(error);
+        this.failed<T>(generation, startedAt, error).then(resolve, reject);
+      });
+      const settle = (outcome: Promise<T> | T) => {
+        if (deadline.settled) return;
+        deadlines.settle(deadline);
+        resolve(outcome);
+      };
+      let pending: T | PromiseLike<T>;
+      try {
+        pending = fn(context);
+      } catch (error) {
+        settle(this.failed<T>(generation, startedAt, error));
+        return;
+      }
+      Promise.resolve(pending).then(
+        (result) => settle(this.succeeded(generation, startedAt, result)),
+        (error) => settle(this.failed<T>(generation, startedAt, error)),
+      );
+    });
+  }
+
+  private open(fromHalfOpen: boolean): void {
+    this.reopens = fromHalfOpen ? this.reopens + 1 : 0;
+    const duration = Math.min(this.maxOpenMs, this.openMs * this.timeoutMultiplier ** this.reopens);
+    this.openUntil = this.clock.now() + Math.max(this.openMs <= this.maxOpenMs ? this.openMs : 0, duration);
+    this.transition('open');
+  }
+
+  private transition(to: CircuitState): void {
+    const from = this.currentState;
+    this.currentState = to;
+    this.generation++;
+    this.trialsInFlight = 0;
+    this.consecutiveSuccesses = 0;
+    this.consecutiveFailures = 0;
+    if (to === 'closed') {
+      this.reopens = 0;
+      this.window?.reset();
+    }
+    if (from === to) return;
+    for (const l of this.listeners) if (l.onStateChange) safely(() => l.onStateChange?.(from, to, this.name));
+  }
+
+  /** Opens the breaker until forceClose() or reset(); no trial is admitted meanwhile. */
+  forceOpen(): void {
+    this.disabled = false;
+    this.forced = true;
+    this.openUntil = Number.POSITIVE_INFINITY;
+    this.transition('open');
+  }
+
+  /** Closes the breaker now (counts start afresh). */
+  forceClose(): void {
+    this.forced = false;
+    this.transition('closed');
+  }
+
+  /** Turns the breaker into a pass-through that records nothing, until reset(). */
+  disable(): void {
+    this.disabled = true;
+    this.forced = false;
+    this.transition('closed');
+  }
+
+  /** Back to a fresh CLOSED breaker: counters, window, forced and disabled flags cleared. */
+  reset(): void {
+    this.disabled = false;
+    this.forced = false;
+    this.reopens = 0;
+    this.transition('closed');
+  }
+
+  /** Counters of the current window (rate mode) and consecutive counts. */
+  metrics(): {
+    state: CircuitState;
+    consecutiveFailures: number;
+    consecutiveSuccesses: number;
+    calls: number;
+    failures: number;
+    slow: number;
+  } {
+    const totals = this.window?.totals(this.clock.now()) ?? { calls: 0, failures: 0, slow: 0 };
+    return {
+      state: this.state,
+      consecutiveFailures: this.consecutiveFailures,
+      consecutiveSuccesses: this.consecutiveSuccesses,
+      ...totals,
+    };
+  }
+
+  snapshot(): CircuitBreakerSnapshot {
+    return {
+      version: 1,
+      name: this.name,
+      state: this.currentState,
+      forced: this.forced,
+      disabled: this.disabled,
+      openUntil: Number.isFinite(this.openUntil) ? this.openUntil : -1,
+      consecutiveFailures: this.consecutiveFailures,
+      consecutiveSuccesses: this.consecutiveSuccesses,
+      reopens: this.reopens,
+      window: this.window?.toJSON(),
+    };
+  }
+
+  /** Restores a snapshot(); calls in flight from before it change nothing when they end. */
+  restore(snapshot: CircuitBreakerSnapshot): void {
+    const problems = validateSnapshot(snapshot, this.window);
+    if (problems.length) throw new TypeError(`Invalid circuit breaker snapshot: ${problems.join('; ')}`);
+    const from = this.currentState;
+    this.generation++;
+    this.trialsInFlight = 0;
+    this.currentState = snapshot.state;
+    this.forced = snapshot.forced;
+    this.disabled = snapshot.disabled;
+    this.openUntil = snapshot.forced ? Number.POSITIVE_INFINITY : snapshot.openUntil;
+    this.consecutiveFailures = snapshot.consecutiveFailures;
+    this.consecutiveSuccesses = snapshot.consecutiveSuccesses;
+    this.reopens = snapshot.reopens;
+    if (this.window && snapshot.window) {
+      const restored =
+        snapshot.window.type === 'count' ? CountWindow.from(snapshot.window) : TimeWindow.from(snapshot.window);
+      Object.assign(this.window, restored);
+    }
+    if (from !== this.currentState) {
+      for (const l of this.listeners)
+        if (l.onStateChange) safely(() => l.onStateChange?.(from, this.currentState, this.name));
+    }
+  }
+}
+
+function validateSnapshot(s: CircuitBreakerSnapshot, window: OutcomeWindow | undefined): string[] {
+  const problems: string[] = [];
+  if (!s || typeof s !== 'object') return ['not an object'];
+  if (s.version !== 1) problems.push(`version must be 1, got ${s.version}`);
+  if (!['closed', 'open', 'half_open'].includes(s.state)) problems.push(`unknown state ${JSON.stringify(s.state)}`);
+  for (const key of ['consecutiveFailures', 'consecutiveSuccesses', 'reopens'] as const) {
+    if (!Number.isInteger(s[key]) || s[key] < 0) problems.push(`${key} must be an integer >= 0`);
+  }
+  if (typeof s.openUntil !== 'number') problems.push('openUntil must be a number');
+  if (s.window && window) {
+    const expected = window instanceof CountWindow ? 'count' : 'time';
+    const size = (window as CountWindow | TimeWindow).size;
+    if (s.window.type !== expected || s.window.size !== size) {
+      problems.push(`window is ${s.window.type}/${s.window.size}, this breaker has ${expected}/${size}`);
+    }
+  }
+  return problems;
+}
+
+function safely(run: () => void): void {
+  try {
+    run();
+  } catch {
+    // An observer's failure must never change the outcome of a call.
+  }
+}

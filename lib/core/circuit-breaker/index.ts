@@ -1,0 +1,3 @@
+export * from './circuit-breaker.js';
+export * from './types.js';
+export { CountWindow, type OutcomeWindow, TimeWindow, type WindowSnapshot, type WindowTotals } from './window.js';

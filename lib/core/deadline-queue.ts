@@ -1,0 +1,75 @@
+/** One pending deadline; `DeadlineQueue.settle()` cancels it in O(1). */
+export interface Deadline {
+  readonly at: number;
+  settled: boolean;
+  expire: () => void;
+}
+
+/**
+ * Deadlines that all share one duration arrive in deadline order, so a FIFO queue and
+ * a single unref'd timer serve any number of concurrent calls: no timer per call,
+ * O(1) to add and to cancel, nothing that keeps the process alive.
+ */
+export class DeadlineQueue {
+  private items: Deadline[] = [];
+  private head = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Number.POSITIVE_INFINITY;
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** Calls `expire` at `at` (epoch ms) unless the returned deadline is settled first. */
+  add(at: number, expire: () => void): Deadline {
+    const deadline: Deadline = { at, settled: false, expire };
+    this.items.push(deadline);
+    if (at < this.timerAt) this.arm(at);
+    return deadline;
+  }
+
+  /** Cancels a deadline; settled entries at the head are dropped so memory follows the calls in flight. */
+  settle(deadline: Deadline): void {
+    deadline.settled = true;
+    while (this.head < this.items.length && this.items[this.head].settled) this.head++;
+    this.compact();
+  }
+
+  get pending(): number {
+    let count = 0;
+    for (let i = this.head; i < this.items.length; i++) if (!this.items[i].settled) count++;
+    return count;
+  }
+
+  private arm(at: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(() => this.fire(), Math.max(0, at - this.now()));
+    this.timer.unref();
+  }
+
+  private fire(): void {
+    this.timer = undefined;
+    this.timerAt = Number.POSITIVE_INFINITY;
+    const now = this.now();
+    while (this.head < this.items.length) {
+      const next = this.items[this.head];
+      if (!next.settled && next.at > now) break;
+      this.head++;
+      if (!next.settled) {
+        next.settled = true;
+        next.expire();
+      }
+    }
+    this.compact();
+    if (this.head < this.items.length) this.arm(this.items[this.head].at);
+  }
+
+  private compact(): void {
+    if (this.head === this.items.length) {
+      this.items.length = 0;
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+  }
+}
