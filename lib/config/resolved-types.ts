@@ -11,6 +11,9 @@ export interface ResolvedCircuitSettings {
   enabled: boolean;
   expectedExceptions?: ErrorMatcher[];
   onStateChange?: StateChangeListener;
+  isFailure?: (error: unknown) => boolean;
+  isResultFailure?: (result: unknown) => boolean;
+  fallback?: (error: unknown) => unknown;
   failureRateThreshold?: number;
   slidingWindowType?: 'count' | 'time';
   slidingWindowSize?: number;

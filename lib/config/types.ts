@@ -15,6 +15,12 @@ export interface CircuitSettings {
   /** Errors that count as failures: classes, names (see ERROR_FAMILIES) or predicates. Others pass uncounted. */
   expectedExceptions?: ErrorMatcher[];
   onStateChange?: StateChangeListener;
+  /** Decides which errors count; replaces `expectedExceptions`. */
+  isFailure?: (error: unknown) => boolean;
+  /** Counts a returned value as a failure (the value is still returned). */
+  isResultFailure?: (result: unknown) => boolean;
+  /** Called with the error instead of failing (on rejection, timeout or failure). */
+  fallback?: (error: unknown) => unknown;
   /** Failure-rate mode: open when this percentage of calls in the window failed. */
   failureRateThreshold?: number;
   /** 'count': the last N calls; 'time': the last N seconds. */

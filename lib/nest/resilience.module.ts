@@ -1,7 +1,9 @@
 import { Module } from '@nestjs/common';
-import { DiscoveryModule } from '@nestjs/core';
+import { APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
 import type { ResilienceConfig } from '../config/types.js';
 import { type ConfigServiceLike, optionalConfigServiceToken } from './config-service-source.js';
+import { ResilienceInterceptor } from './http/resilience.interceptor.js';
+import { ResilienceExplorer } from './resilience.explorer.js';
 import {
   ASYNC_OPTIONS_TYPE,
   ConfigurableModuleClass,
@@ -9,7 +11,9 @@ import {
   RESILIENCE_CONFIG_KEY,
   RESILIENCE_MODULE_OPTIONS,
 } from './resilience.module-definition.js';
+import { ResilienceRuntime } from './resilience-runtime.js';
 import { ResilienceSettings } from './resilience-settings.js';
+import { CircuitBreakerService } from './services/circuit-breaker.service.js';
 
 /** True when forRoot() was given no configuration of its own (only extras or nothing). */
 function isEmpty(options: ResilienceConfig | undefined): boolean {
@@ -36,10 +40,18 @@ const settingsProvider = {
  * ConfigService when ConfigModule is loaded (`configKey` changes the key).
  * `ResilienceModule.forRootAsync({ imports, inject, useFactory | useClass | useExisting })`.
  */
+const SERVICES = [CircuitBreakerService];
+
 @Module({
   imports: [DiscoveryModule],
-  providers: [settingsProvider],
-  exports: [ResilienceSettings],
+  providers: [
+    settingsProvider,
+    ...SERVICES,
+    ResilienceRuntime,
+    ResilienceExplorer,
+    { provide: APP_INTERCEPTOR, useClass: ResilienceInterceptor },
+  ],
+  exports: [ResilienceSettings, ...SERVICES],
 })
 export class ResilienceModule extends ConfigurableModuleClass {
   static override forRoot(options: typeof OPTIONS_TYPE = {}) {

@@ -39,7 +39,7 @@ function percentage(value: number | undefined, what: string): number | undefined
  *   generation changes nothing when it ends (no stale result flips the state).
  * - HALF_OPEN admits at most `halfOpenMaxCalls` trials at once; the rest are rejected.
  */
-export class CircuitBreaker {
+export class CircuitBreakerPolicy {
   readonly name: string;
   private readonly failureThreshold: number;
   private readonly successThreshold: number;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { CircuitBreaker, CircuitOpenError, ManualClock } from '../../../lib/index.js';
+import { CircuitBreakerPolicy, CircuitOpenError, ManualClock } from '../../../lib/index.js';
 
 type Action = { kind: 'start' } | { kind: 'finish'; pick: number; fail: boolean } | { kind: 'advance'; ms: number };
 
@@ -32,7 +32,7 @@ describe('circuit breaker invariants (fast-check)', () => {
         async (halfOpenMaxCalls, failureThreshold, successThreshold, actions) => {
           const clock = new ManualClock(0);
           let epoch = 0;
-          const cb = new CircuitBreaker('prop', {
+          const cb = new CircuitBreakerPolicy('prop', {
             clock,
             timeout: 1,
             halfOpenMaxCalls,
@@ -83,7 +83,7 @@ describe('circuit breaker invariants (fast-check)', () => {
   it('admits exactly halfOpenMaxCalls of 10,000 concurrent calls against a half-open breaker', async () => {
     for (const halfOpenMaxCalls of [1, 5]) {
       const clock = new ManualClock(0);
-      const cb = new CircuitBreaker('stampede', { clock, failureThreshold: 1, timeout: 1, halfOpenMaxCalls });
+      const cb = new CircuitBreakerPolicy('stampede', { clock, failureThreshold: 1, timeout: 1, halfOpenMaxCalls });
       await cb.execute(() => Promise.reject(new Error('down'))).catch(() => {});
       clock.advance(1000);
       let executed = 0;

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   CallTimeoutError,
-  CircuitBreaker,
   type CircuitBreakerOptions,
+  CircuitBreakerPolicy,
   CircuitOpenError,
   type CircuitState,
   ManualClock,
@@ -14,11 +14,15 @@ const boom = () => Promise.reject(Object.assign(new Error('down'), { code: 'ECON
 
 function breaker(options: CircuitBreakerOptions = {}, clock = new ManualClock(1_000_000)) {
   const changes: [CircuitState, CircuitState, string][] = [];
-  const cb = new CircuitBreaker('svc', { clock, onStateChange: (a, b, n) => changes.push([a, b, n]), ...options });
+  const cb = new CircuitBreakerPolicy('svc', {
+    clock,
+    onStateChange: (a, b, n) => changes.push([a, b, n]),
+    ...options,
+  });
   return { cb, clock, changes };
 }
 
-async function fail(cb: CircuitBreaker, times = 1) {
+async function fail(cb: CircuitBreakerPolicy, times = 1) {
   for (let i = 0; i < times; i++) await cb.execute(boom).catch(() => {});
 }
 
@@ -208,7 +212,7 @@ describe('circuit breaker state machine', () => {
   });
 
   it('keeps working when an onStateChange listener throws', async () => {
-    const cb = new CircuitBreaker('x', {
+    const cb = new CircuitBreakerPolicy('x', {
       failureThreshold: 1,
       onStateChange: () => {
         throw new Error('listener bug');
@@ -237,15 +241,15 @@ describe('circuit breaker state machine', () => {
 
   it('validates its options with clear errors', () => {
     assert.throws(
-      () => new CircuitBreaker('x', { failureThreshold: 0 }),
+      () => new CircuitBreakerPolicy('x', { failureThreshold: 0 }),
       /failureThreshold must be an integer >= 1, got 0/,
     );
     assert.throws(
-      () => new CircuitBreaker('x', { failureRateThreshold: 120 }),
+      () => new CircuitBreakerPolicy('x', { failureRateThreshold: 120 }),
       /failureRateThreshold must be > 0 and <= 100/,
     );
-    assert.throws(() => new CircuitBreaker('x', { slowCallRateThreshold: 50 }), /needs slowCallDuration/);
-    assert.throws(() => new CircuitBreaker('x', { timeout: 'soon' }), /timeout: invalid duration/);
+    assert.throws(() => new CircuitBreakerPolicy('x', { slowCallRateThreshold: 50 }), /needs slowCallDuration/);
+    assert.throws(() => new CircuitBreakerPolicy('x', { timeout: 'soon' }), /timeout: invalid duration/);
   });
 });
 
@@ -298,7 +302,7 @@ describe('circuit breaker rate modes', () => {
 
   it('opens on the slow-call rate', async () => {
     const clock = new ManualClock(0);
-    const cb = new CircuitBreaker('slow', {
+    const cb = new CircuitBreakerPolicy('slow', {
       clock,
       slowCallDuration: '500ms',
       slowCallRateThreshold: 50,
@@ -337,7 +341,7 @@ describe('circuit breaker rate modes', () => {
 
 describe('circuit breaker call timeout', () => {
   it('fails a call past callTimeout with CallTimeoutError and aborts its signal', async () => {
-    const cb = new CircuitBreaker('t', { callTimeout: '30ms', failureThreshold: 1 });
+    const cb = new CircuitBreakerPolicy('t', { callTimeout: '30ms', failureThreshold: 1 });
     let signal: AbortSignal | undefined;
     // Like a real request: its socket keeps the process alive until the signal aborts it.
     const error = await cb
@@ -356,7 +360,7 @@ describe('circuit breaker call timeout', () => {
   });
 
   it('passes through a call that finishes in time', async () => {
-    const cb = new CircuitBreaker('t', { callTimeout: 5 });
+    const cb = new CircuitBreakerPolicy('t', { callTimeout: 5 });
     assert.equal(await cb.execute(() => 'fast'), 'fast');
     assert.equal(await cb.execute(async () => 'fast async'), 'fast async');
   });
@@ -366,10 +370,10 @@ describe('circuit breaker snapshot', () => {
   it('round-trips state and window through JSON', async () => {
     const clock = new ManualClock(5_000);
     const options = { clock, failureRateThreshold: 50, slidingWindowSize: 6, minimumCalls: 6, failureThreshold: 100 };
-    const a = new CircuitBreaker('a', options);
+    const a = new CircuitBreakerPolicy('a', options);
     await a.execute(ok);
     await fail(a, 2);
-    const b = new CircuitBreaker('a', options);
+    const b = new CircuitBreakerPolicy('a', options);
     b.restore(JSON.parse(JSON.stringify(a.snapshot())));
     assert.deepEqual(b.metrics(), a.metrics());
     await fail(b);
@@ -381,17 +385,17 @@ describe('circuit breaker snapshot', () => {
 
   it('restores an open breaker with its remaining open time', async () => {
     const clock = new ManualClock(0);
-    const a = new CircuitBreaker('a', { clock, failureThreshold: 1, timeout: 60 });
+    const a = new CircuitBreakerPolicy('a', { clock, failureThreshold: 1, timeout: 60 });
     await fail(a);
     clock.advance(20_000);
-    const b = new CircuitBreaker('a', { clock, failureThreshold: 1, timeout: 60 });
+    const b = new CircuitBreakerPolicy('a', { clock, failureThreshold: 1, timeout: 60 });
     b.restore(a.snapshot());
     assert.equal(b.state, 'open');
     assert.equal(b.retryAfter, 40);
   });
 
   it('refuses a bad snapshot, naming the problems', () => {
-    const cb = new CircuitBreaker('a', { failureRateThreshold: 50, slidingWindowSize: 10 });
+    const cb = new CircuitBreakerPolicy('a', { failureRateThreshold: 50, slidingWindowSize: 10 });
     const good = cb.snapshot();
     assert.throws(
       () => cb.restore({ ...good, state: 'ajar' as never, consecutiveFailures: -1 }),

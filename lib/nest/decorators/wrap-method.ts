@@ -1,0 +1,112 @@
+import { isObservable, type Observable } from 'rxjs';
+import {
+  getResilienceMetadata,
+  ORIGINAL_METHOD,
+  RESILIENCE_METADATA,
+  type ResilienceMethodMetadata,
+  RUNTIME,
+} from '../metadata.js';
+
+/** What the wrapper hands a call to once the module has bound a runtime. */
+export interface MethodInvoker {
+  invoke(target: object, method: MethodRef, args: unknown[]): unknown;
+}
+
+/** A decorated method: its class, name, original function and our metadata. */
+export interface MethodRef {
+  className: string;
+  methodName: string;
+  original: (...args: unknown[]) => unknown;
+  metadata: ResilienceMethodMetadata;
+}
+
+const warnedUnbound = new WeakSet<object>();
+
+/**
+ * Applies one of our decorators. The first one on a method replaces it with a single
+ * wrapper (so the patterns apply exactly once, in the guide's order, whatever order
+ * the decorators are written in) and copies every metadata key other decorators set,
+ * so guards, route and swagger metadata stay visible. Later ones only merge metadata.
+ */
+export function applyResilienceDecorator(
+  target: object,
+  propertyKey: string | symbol,
+  descriptor: PropertyDescriptor,
+  patch: ResilienceMethodMetadata,
+): PropertyDescriptor {
+  const current = descriptor.value as ((...args: unknown[]) => unknown) & { [ORIGINAL_METHOD]?: unknown };
+  if (typeof current !== 'function') {
+    throw new TypeError(`nest-resilience decorators go on methods; ${String(propertyKey)} is not one`);
+  }
+  const existing = getResilienceMetadata(current) ?? {};
+  for (const key of Object.keys(patch) as (keyof ResilienceMethodMetadata)[]) {
+    if (existing[key]) {
+      throw new TypeError(
+        `${target.constructor.name}.${String(propertyKey)}: @${decoratorName(key)} is applied twice to the same method`,
+      );
+    }
+  }
+  const metadata: ResilienceMethodMetadata = { ...existing, ...patch };
+  const alreadyWrapped = current[ORIGINAL_METHOD] as MethodRef | undefined;
+  if (alreadyWrapped) {
+    alreadyWrapped.metadata = metadata;
+    Reflect.defineMetadata(RESILIENCE_METADATA, metadata, current);
+    return descriptor;
+  }
+  const ref: MethodRef = {
+    className: target.constructor.name,
+    methodName: String(propertyKey),
+    original: current,
+    metadata,
+  };
+  const wrapper = function (this: object, ...args: unknown[]): unknown {
+    const invoker = runtimeOf(this);
+    if (!invoker) {
+      warnUnbound(ref, wrapper);
+      return current.apply(this, args);
+    }
+    return invoker.invoke(this, ref, args);
+  };
+  Object.defineProperty(wrapper, 'name', { value: current.name });
+  Object.defineProperty(wrapper, 'length', { value: current.length });
+  for (const key of Reflect.getMetadataKeys(current)) {
+    Reflect.defineMetadata(key, Reflect.getMetadata(key, current), wrapper);
+  }
+  Reflect.defineMetadata(RESILIENCE_METADATA, metadata, wrapper);
+  Object.defineProperty(wrapper, ORIGINAL_METHOD, { value: ref });
+  descriptor.value = wrapper;
+  return descriptor;
+}
+
+function runtimeOf(instance: object | undefined): MethodInvoker | undefined {
+  if (!instance) return undefined;
+  return (
+    ((instance as Record<symbol, unknown>)[RUNTIME] as MethodInvoker | undefined) ??
+    ((instance.constructor as unknown as Record<symbol, unknown> | undefined)?.[RUNTIME] as MethodInvoker | undefined)
+  );
+}
+
+function warnUnbound(ref: MethodRef, wrapper: object): void {
+  if (warnedUnbound.has(wrapper)) return;
+  warnedUnbound.add(wrapper);
+  process.emitWarning(
+    `${ref.className}.${ref.methodName} was called on an instance ResilienceModule has not bound (created with \`new\`, or the module is not imported); it runs without resilience.`,
+    { code: 'NEST_RESILIENCE_UNBOUND' },
+  );
+}
+
+/** The MethodRef of a wrapped method, if it is ours. */
+export function methodRefOf(method: unknown): MethodRef | undefined {
+  return typeof method === 'function'
+    ? ((method as unknown as Record<symbol, MethodRef>)[ORIGINAL_METHOD] ?? undefined)
+    : undefined;
+}
+
+function decoratorName(key: keyof ResilienceMethodMetadata): string {
+  return { circuit: 'CircuitBreaker', retry: 'Retry', rate: 'RateLimit', dlq: 'DeadLetter', resilient: 'Resilient' }[
+    key
+  ];
+}
+
+export type MaybeObservable<T> = T | Promise<T> | Observable<T>;
+export { isObservable };

@@ -1,0 +1,21 @@
+import type { CircuitSettings, DlqSettings, RateSettings, RetrySettings } from '../config/types.js';
+
+/** What our decorators record on a method; decorators merge into one object, so their order does not matter. */
+export interface ResilienceMethodMetadata {
+  circuit?: { name?: string; options?: CircuitSettings };
+  retry?: { options?: RetrySettings | string };
+  rate?: { options?: RateSettings & { name?: string } };
+  dlq?: { queue?: string; options?: DlqSettings };
+  resilient?: { name: string; tier?: string; overrides?: Record<string, unknown> };
+}
+
+export const RESILIENCE_METADATA = Symbol.for('nest-resilience:method');
+/** Marks our wrapper; holds the original method. */
+export const ORIGINAL_METHOD = Symbol.for('nest-resilience:original');
+/** Set on instances (and classes, for request-scoped providers) at bootstrap: the app's runtime. */
+export const RUNTIME = Symbol.for('nest-resilience:runtime');
+
+export function getResilienceMetadata(method: unknown): ResilienceMethodMetadata | undefined {
+  if (typeof method !== 'function') return undefined;
+  return Reflect.getMetadata(RESILIENCE_METADATA, method) as ResilienceMethodMetadata | undefined;
+}

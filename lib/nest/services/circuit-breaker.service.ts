@@ -1,0 +1,74 @@
+import { Injectable } from '@nestjs/common';
+import { formatZodIssues } from '../../config/format-issues.js';
+import { circuitSchema } from '../../config/schema.js';
+import type { CircuitSettings } from '../../config/types.js';
+import {
+  type CallContext,
+  type CircuitBreakerListener,
+  CircuitBreakerPolicy,
+  type CircuitState,
+} from '../../core/circuit-breaker/index.js';
+import { ResilienceConfigError } from '../../core/errors.js';
+import { ResilienceSettings } from '../resilience-settings.js';
+
+/**
+ * The registry of named circuit breakers: one per service, as the guide asks.
+ * A breaker's settings are its service's (tier + entry + environment profile);
+ * options given when it is first created go on top.
+ */
+@Injectable()
+export class CircuitBreakerService {
+  private readonly breakers = new Map<string, CircuitBreakerPolicy>();
+  private readonly listeners: CircuitBreakerListener[] = [];
+
+  constructor(private readonly settings: ResilienceSettings) {}
+
+  /** The breaker named `name`, created on first use (later `options` for the same name are ignored). */
+  get(name: string, options?: CircuitSettings): CircuitBreakerPolicy {
+    const existing = this.breakers.get(name);
+    if (existing) return existing;
+    const breaker = new CircuitBreakerPolicy(name, this.resolve(name, options));
+    for (const listener of this.listeners) breaker.subscribe(listener);
+    this.breakers.set(name, breaker);
+    return breaker;
+  }
+
+  /** Runs `fn` through the named breaker. */
+  execute<T>(name: string, fn: (context: CallContext) => T | PromiseLike<T>): Promise<T> {
+    return this.get(name).execute(fn);
+  }
+
+  /** Every breaker's state by name. */
+  states(): Record<string, CircuitState> {
+    const out: Record<string, CircuitState> = {};
+    for (const [name, breaker] of this.breakers) out[name] = breaker.state;
+    return out;
+  }
+
+  all(): ReadonlyMap<string, CircuitBreakerPolicy> {
+    return this.breakers;
+  }
+
+  /** The tier of the service a breaker belongs to. */
+  tierOf(name: string): string {
+    return this.settings.resolve(name).tier;
+  }
+
+  /** Observes every breaker, existing and future (metrics, health). */
+  subscribe(listener: CircuitBreakerListener): () => void {
+    this.listeners.push(listener);
+    const unsubscribes = [...this.breakers.values()].map((b) => b.subscribe(listener));
+    return () => {
+      this.listeners.splice(this.listeners.indexOf(listener), 1);
+      for (const unsubscribe of unsubscribes) unsubscribe();
+    };
+  }
+
+  private resolve(name: string, options: CircuitSettings | undefined) {
+    const parsed = circuitSchema.safeParse(options ?? {}, { reportInput: true });
+    if (!parsed.success) {
+      throw new ResilienceConfigError(formatZodIssues(parsed.error.issues, `circuit breaker "${name}"`));
+    }
+    return this.settings.resolve(name, { circuit: parsed.data as CircuitSettings }).circuit;
+  }
+}
