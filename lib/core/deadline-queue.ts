@@ -2,7 +2,7 @@
 export interface Deadline {
   readonly at: number;
   settled: boolean;
-  expire: () => void;
+  expire(): void;
 }
 
 /**
@@ -20,9 +20,13 @@ export class DeadlineQueue {
 
   /** Calls `expire` at `at` (epoch ms) unless the returned deadline is settled first. */
   add(at: number, expire: () => void): Deadline {
-    const deadline: Deadline = { at, settled: false, expire };
+    return this.push({ at, settled: false, expire });
+  }
+
+  /** Queues a deadline object of the caller's own (its `expire()` is called at `at` unless settled). */
+  push<D extends Deadline>(deadline: D): D {
     this.items.push(deadline);
-    if (at < this.timerAt) this.arm(at);
+    if (deadline.at < this.timerAt) this.arm(deadline.at);
     return deadline;
   }
 

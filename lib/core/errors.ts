@@ -18,7 +18,22 @@ export class CircuitOpenError extends ResilienceError {
     this.circuit = circuit;
     this.retryAfter = retryAfter;
   }
+
+  /**
+   * A rejection is an expected outcome, not a bug: no stack trace is captured (it is
+   * most of an error's cost); `stack` holds the message.
+   */
+  static stackless(circuit: string, retryAfter: number): CircuitOpenError {
+    const error = Object.create(CircuitOpenError.prototype) as { circuit: string; retryAfter: number };
+    error.circuit = circuit;
+    error.retryAfter = retryAfter;
+    return error as CircuitOpenError;
+  }
 }
+// A stackless instance has no own `message` or `stack`: they are computed when read.
+lazyMessage(CircuitOpenError.prototype, 'CircuitOpenError', function (this: CircuitOpenError) {
+  return `Circuit "${this.circuit}" is open; retry after ${this.retryAfter}s`;
+});
 
 export interface RateLimitDetails {
   /** Seconds until the call would be admitted. */
@@ -94,15 +109,33 @@ export class CallTimeoutError extends ResilienceError {
 }
 
 /**
- * Builds an error without capturing a stack trace: rejections on a hot path (an open
- * breaker, a full rate limit) are expected outcomes, and the trace is most of their cost.
+ * An instance of an error class made without running Error's constructor, so no stack
+ * trace is captured: for rejections on a hot path (an open breaker, a full rate limit),
+ * which are expected outcomes whose trace would be most of their cost.
  */
-export function withoutStack<E extends Error>(build: () => E): E {
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  try {
-    return build();
-  } finally {
-    Error.stackTraceLimit = limit;
-  }
+/**
+ * Gives a prototype `message` and `stack` getters (and its `name`), used by instances made
+ * with Object.create: they format their message only if someone reads it.
+ */
+function lazyMessage(prototype: Error, name: string, message: (this: never) => string): void {
+  Object.defineProperties(prototype, {
+    name: { value: name, writable: true, configurable: true },
+    message: { get: message, configurable: true },
+    stack: {
+      get(this: Error) {
+        return `${this.name}: ${this.message}`;
+      },
+      configurable: true,
+    },
+  });
+}
+
+export function stackless<E extends Error>(prototype: E, message: string, fields: Partial<E>): E {
+  const error = Object.create(prototype) as E & Record<string, unknown>;
+  const name = prototype.constructor.name;
+  error.message = message;
+  error.name = name;
+  error.stack = `${name}: ${message}`;
+  for (const key in fields) error[key] = fields[key] as never;
+  return error;
 }

@@ -1,8 +1,8 @@
 import { type Clock, systemClock } from '../clock.js';
-import { DeadlineQueue } from '../deadline-queue.js';
+import { type Deadline, DeadlineQueue } from '../deadline-queue.js';
 import { toMilliseconds } from '../duration.js';
 import { errorPredicate } from '../error-matchers.js';
-import { CallTimeoutError, CircuitOpenError, withoutStack } from '../errors.js';
+import { CallTimeoutError, CircuitOpenError } from '../errors.js';
 import type {
   CallContext,
   CircuitBreakerListener,
@@ -59,6 +59,8 @@ export class CircuitBreakerPolicy {
   private readonly window?: OutcomeWindow;
   private readonly listeners: CircuitBreakerListener[] = [];
   private deadlines?: DeadlineQueue;
+  private readonly fastPath: boolean;
+  private observers?: { generation: number; onResult: (result: unknown) => void; onError: (error: unknown) => void };
 
   private currentState: CircuitState = 'closed';
   private generation = 0;
@@ -101,6 +103,8 @@ export class CircuitBreakerPolicy {
       const size = positiveInt(options.slidingWindowSize, type === 'count' ? 100 : 60, 'slidingWindowSize');
       this.window = type === 'count' ? new CountWindow(size) : new TimeWindow(size);
     }
+    this.fastPath =
+      this.slowMs === undefined && this.callTimeoutMs === undefined && !this.fallback && !this.isResultFailure;
     if (options.onStateChange) {
       const listener = options.onStateChange;
       this.listeners.push({ onStateChange: listener });
@@ -144,6 +148,7 @@ export class CircuitBreakerPolicy {
   execute<T>(fn: (context: CallContext) => T | PromiseLike<T>): Promise<T> {
     const generation = this.admit();
     if (generation === undefined) return this.reject<T>();
+    if (this.fastPath) return this.executeFast(fn, generation);
     const startedAt = this.slowMs !== undefined ? this.clock.now() : 0;
     if (this.callTimeoutMs !== undefined) return this.runWithTimeout(fn, generation, startedAt);
     let pending: T | PromiseLike<T>;
@@ -156,6 +161,37 @@ export class CircuitBreakerPolicy {
       (result) => this.succeeded(generation, startedAt, result),
       (error) => this.failed<T>(generation, startedAt, error),
     );
+  }
+
+  /**
+   * The common case (no slow-call, timeout, fallback or result check): the caller gets
+   * the operation's own promise, and the breaker observes it through handlers shared by
+   * every call of the generation, so a call allocates no closure and adds no hop.
+   */
+  private executeFast<T>(fn: (context: CallContext) => T | PromiseLike<T>, generation: number): Promise<T> {
+    let pending: T | PromiseLike<T>;
+    try {
+      pending = fn(NO_CONTEXT);
+    } catch (error) {
+      this.recordFailure(generation, 0, error, false);
+      return Promise.reject(error);
+    }
+    const promise = pending instanceof Promise ? (pending as Promise<T>) : Promise.resolve(pending);
+    let handlers = this.observers;
+    if (handlers === undefined || handlers.generation !== generation) {
+      handlers = {
+        generation,
+        onResult: (result: unknown) => {
+          this.succeeded(generation, 0, result);
+        },
+        onError: (error: unknown) => {
+          this.recordFailure(generation, 0, error, false);
+        },
+      };
+      this.observers = handlers;
+    }
+    promise.then(handlers.onResult, handlers.onError);
+    return promise;
   }
 
   /** Admits a call: its generation, or undefined to reject it. */
@@ -178,8 +214,10 @@ export class CircuitBreakerPolicy {
 
   private reject<T>(): Promise<T> {
     const retryAfter = this.currentState === 'open' ? this.retryAfter : HALF_OPEN_RETRY_AFTER_MS / 1000;
-    const error = withoutStack(() => new CircuitOpenError(this.name, retryAfter));
-    for (const l of this.listeners) if (l.onRejection) safely(() => l.onRejection?.(this.name));
+    const error = CircuitOpenError.stackless(this.name, retryAfter);
+    if (this.listeners.length > 0) {
+      for (const l of this.listeners) if (l.onRejection) safely(() => l.onRejection?.(this.name));
+    }
     return this.fallback ? this.recover<T>(error) : Promise.reject(error);
   }
 
@@ -189,10 +227,9 @@ export class CircuitBreakerPolicy {
       return result;
     }
     if (generation !== this.generation) return result;
-    const now = this.slowMs !== undefined || this.listeners.length > 0 ? this.clock.now() : 0;
-    const duration = now - startedAt;
-    const slow = this.slowMs !== undefined && duration >= this.slowMs;
-    for (const l of this.listeners) if (l.onSuccess) safely(() => l.onSuccess?.(this.name, duration));
+    const now = this.slowMs !== undefined || this.window !== undefined ? this.clock.now() : 0;
+    const slow = this.slowMs !== undefined && now - startedAt >= this.slowMs;
+    for (const l of this.listeners) if (l.onSuccess) safely(() => l.onSuccess?.(this.name));
     if (this.currentState === 'half_open') {
       this.trialsInFlight--;
       if (++this.consecutiveSuccesses >= this.successThreshold) this.transition('closed');
@@ -222,7 +259,7 @@ export class CircuitBreakerPolicy {
     }
     if (!counted) return;
     const now = this.clock.now();
-    for (const l of this.listeners) if (l.onFailure) safely(() => l.onFailure?.(this.name, outcome, now - startedAt));
+    for (const l of this.listeners) if (l.onFailure) safely(() => l.onFailure?.(this.name, outcome));
     this.consecutiveFailures++;
     if (this.window) {
       this.window.record(true, this.slowMs !== undefined && now - startedAt >= this.slowMs, now);
@@ -251,39 +288,38 @@ export class CircuitBreakerPolicy {
     generation: number,
     startedAt: number,
   ): Promise<T> {
-    const timeoutMs = this.callTimeoutMs as number;
     if (!this.deadlines) this.deadlines = new DeadlineQueue();
-    const deadlines = this.deadlines;
-    return new Promise<T>((resolve, reject) => {
-      let controller: AbortController | undefined;
-      const context: CallContext = {
-        get signal() {
-          controller ??= new AbortController();
-          return controller.signal;
-        },
-      };
-      const deadline = deadlines.add(Date.now() + timeoutMs, () => {
-        const error = new CallTimeoutError(timeoutMs / 1000, `Call through circuit "${this.name}"`);
-        controller?.abort(error);
-        this.failed<T>(generation, startedAt, error).then(resolve, reject);
-      });
-      const settle = (outcome: Promise<T> | T) => {
-        if (deadline.settled) return;
-        deadlines.settle(deadline);
-        resolve(outcome);
-      };
-      let pending: T | PromiseLike<T>;
-      try {
-        pending = fn(context);
-      } catch (error) {
-        settle(this.failed<T>(generation, startedAt, error));
-        return;
-      }
-      Promise.resolve(pending).then(
-        (result) => settle(this.succeeded(generation, startedAt, result)),
-        (error) => settle(this.failed<T>(generation, startedAt, error)),
-      );
-    });
+    const call = new TimedCall<T>(
+      this,
+      this.deadlines,
+      generation,
+      startedAt,
+      Date.now() + (this.callTimeoutMs as number),
+    );
+    let pending: T | PromiseLike<T>;
+    try {
+      pending = fn(call);
+    } catch (error) {
+      call.settle(this.failed<T>(generation, startedAt, error));
+      return call.promise;
+    }
+    // A call that already timed out was counted as a failure; its late outcome is ignored.
+    Promise.resolve(pending).then(
+      (result) => {
+        if (!call.settled) call.settle(this.succeeded(generation, startedAt, result));
+      },
+      (error) => {
+        if (!call.settled) call.settle(this.failed<T>(generation, startedAt, error));
+      },
+    );
+    return call.promise;
+  }
+
+  /** Ends a timed call that ran past `callTimeout`. */
+  timedOut<T>(call: TimedCall<T>): void {
+    const error = new CallTimeoutError((this.callTimeoutMs as number) / 1000, `Call through circuit "${this.name}"`);
+    call.abort(error);
+    call.resolveWith(this.failed<T>(call.generation, call.startedAt, error));
   }
 
   private open(fromHalfOpen: boolean): void {
@@ -393,6 +429,55 @@ export class CircuitBreakerPolicy {
       for (const l of this.listeners)
         if (l.onStateChange) safely(() => l.onStateChange?.(from, this.currentState, this.name));
     }
+  }
+}
+
+/**
+ * One call under `callTimeout`: its promise, its deadline and, only if the operation
+ * reads `signal`, its AbortController. One object per call; no closure per call for
+ * the deadline and no timer of its own.
+ */
+class TimedCall<T> implements CallContext, Deadline {
+  readonly promise: Promise<T>;
+  settled = false;
+  private resolve!: (value: T | PromiseLike<T>) => void;
+  private controller?: AbortController;
+
+  constructor(
+    private readonly breaker: CircuitBreakerPolicy,
+    private readonly deadlines: DeadlineQueue,
+    readonly generation: number,
+    readonly startedAt: number,
+    readonly at: number,
+  ) {
+    this.promise = new Promise<T>((resolve) => {
+      this.resolve = resolve;
+    });
+    deadlines.push(this);
+  }
+
+  get signal(): AbortSignal {
+    if (!this.controller) this.controller = new AbortController();
+    return this.controller.signal;
+  }
+
+  expire(): void {
+    this.breaker.timedOut(this);
+  }
+
+  abort(reason: unknown): void {
+    this.controller?.abort(reason);
+  }
+
+  resolveWith(outcome: T | PromiseLike<T>): void {
+    this.resolve(outcome);
+  }
+
+  /** The operation ended before its deadline. */
+  settle(outcome: T | PromiseLike<T>): void {
+    if (this.settled) return;
+    this.deadlines.settle(this);
+    this.resolve(outcome);
   }
 }
 

@@ -58,9 +58,9 @@ export interface CircuitBreakerOptions {
 /** Observers of a breaker (metrics, health, logs). Errors thrown by them are swallowed. */
 export interface CircuitBreakerListener {
   onStateChange?(from: CircuitState, to: CircuitState, name: string): void;
-  onSuccess?(name: string, durationMs: number): void;
+  onSuccess?(name: string): void;
   /** A failure that counted. */
-  onFailure?(name: string, error: unknown, durationMs: number): void;
+  onFailure?(name: string, error: unknown): void;
   onRejection?(name: string): void;
 }
 

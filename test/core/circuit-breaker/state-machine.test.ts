@@ -407,3 +407,26 @@ describe('circuit breaker snapshot', () => {
     );
   });
 });
+
+describe('circuit breaker call timeout, late outcomes', () => {
+  it('ignores the success of a call that already timed out', async () => {
+    const cb = new CircuitBreakerPolicy('late', { callTimeout: '20ms', failureThreshold: 2 });
+    let finish!: () => void;
+    const late = cb
+      .execute(
+        () =>
+          new Promise<string>((resolve) => {
+            const keepAlive = setTimeout(() => {}, 1000);
+            finish = () => {
+              clearTimeout(keepAlive);
+              resolve('late');
+            };
+          }),
+      )
+      .catch((e) => e);
+    assert.ok((await late) instanceof CallTimeoutError);
+    finish();
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(cb.metrics().consecutiveFailures, 1, 'the late success did not reset the count');
+  });
+});

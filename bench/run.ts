@@ -1,0 +1,13 @@
+import { benchCircuitBreaker } from './circuit-breaker.bench.js';
+
+/** `npm run bench [name...]`: prints each benchmark's table (Markdown, as in bench/RESULTS.md). */
+const suites: Record<string, () => Promise<string>> = {
+  'circuit-breaker': benchCircuitBreaker,
+};
+
+const wanted = process.argv.slice(2);
+console.log(`Node ${process.version}, ${new Date().toISOString()}\n`);
+for (const [name, run] of Object.entries(suites)) {
+  if (wanted.length && !wanted.includes(name)) continue;
+  console.log(`${await run()}\n`);
+}
