@@ -178,7 +178,7 @@ export const configSchema = strict({
   deadLetter: strict({ ...dlqShape, queues: z.record(z.string().min(1), dlqSchema) }).partial(),
   metrics: strict({
     enabled: z.boolean(),
-    prefix: z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, {
+    prefix: z.string().regex(/^([a-zA-Z_:][a-zA-Z0-9_:]*)?$/, {
       message: 'must be a valid Prometheus metric name prefix ([a-zA-Z_:][a-zA-Z0-9_:]*)',
     }),
   }).partial(),

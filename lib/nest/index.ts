@@ -1,5 +1,12 @@
 export { CircuitBreaker } from './decorators/circuit-breaker.decorator.js';
+export {
+  type HealthStatus,
+  ResilienceHealthIndicator,
+  type ResilienceHealthResult,
+} from './health/resilience-health.indicator.js';
 export { ResilienceInterceptor, retryAfterHeader } from './http/resilience.interceptor.js';
+export { RESILIENCE_METRICS } from './metrics/metrics-binder.js';
+export { ResilienceMetrics } from './metrics/resilience-metrics.js';
 export { ResilienceModule } from './resilience.module.js';
 export {
   RESILIENCE_MODULE_OPTIONS,

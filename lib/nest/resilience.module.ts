@@ -2,7 +2,10 @@ import { Module } from '@nestjs/common';
 import { APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
 import type { ResilienceConfig } from '../config/types.js';
 import { type ConfigServiceLike, optionalConfigServiceToken } from './config-service-source.js';
+import { ResilienceHealthIndicator } from './health/resilience-health.indicator.js';
 import { ResilienceInterceptor } from './http/resilience.interceptor.js';
+import { metricsProvider } from './metrics/metrics.provider.js';
+import { MetricsBinder, RESILIENCE_METRICS } from './metrics/metrics-binder.js';
 import { ResilienceExplorer } from './resilience.explorer.js';
 import {
   ASYNC_OPTIONS_TYPE,
@@ -40,7 +43,7 @@ const settingsProvider = {
  * ConfigService when ConfigModule is loaded (`configKey` changes the key).
  * `ResilienceModule.forRootAsync({ imports, inject, useFactory | useClass | useExisting })`.
  */
-const SERVICES = [CircuitBreakerService];
+const SERVICES = [CircuitBreakerService, ResilienceHealthIndicator];
 
 @Module({
   imports: [DiscoveryModule],
@@ -49,9 +52,11 @@ const SERVICES = [CircuitBreakerService];
     ...SERVICES,
     ResilienceRuntime,
     ResilienceExplorer,
+    metricsProvider,
+    MetricsBinder,
     { provide: APP_INTERCEPTOR, useClass: ResilienceInterceptor },
   ],
-  exports: [ResilienceSettings, ...SERVICES],
+  exports: [ResilienceSettings, RESILIENCE_METRICS, ...SERVICES],
 })
 export class ResilienceModule extends ConfigurableModuleClass {
   static override forRoot(options: typeof OPTIONS_TYPE = {}) {

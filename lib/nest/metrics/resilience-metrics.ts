@@ -1,0 +1,109 @@
+import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { CIRCUIT_STATE_VALUE, type CircuitState } from '../../core/circuit-breaker/types.js';
+import type { PromClient } from './prom-client-loader.js';
+
+/** Something that can list breaker states at scrape time (one per application). */
+export type CircuitStateSource = () => Iterable<[name: string, state: CircuitState]>;
+
+const SOURCES = Symbol.for('nest-resilience:state-sources');
+
+/**
+ * The guide's metrics, with its names, types and labels, plus counters of our own.
+ * Metrics are looked up before they are created, so two applications in one process
+ * share them instead of failing on a second registration. Label values are configured
+ * names (service, limiter, queue), never request data.
+ */
+export class ResilienceMetrics {
+  readonly circuitState: Gauge<'service'>;
+  readonly circuitFailures: Counter<'service'>;
+  readonly circuitTransitions: Counter<'service' | 'from' | 'to'>;
+  readonly circuitRejections: Counter<'service'>;
+  readonly retryAttempts: Histogram<'operation'>;
+  readonly retries: Counter<'operation'>;
+  private readonly stateSources: Set<CircuitStateSource>;
+
+  constructor(
+    private readonly prom: PromClient,
+    private readonly prefix = '',
+    private readonly registry: Registry = prom.register,
+  ) {
+    this.circuitState = this.gauge('circuit_breaker_state', 'Circuit breaker state (0=CLOSED, 1=HALF_OPEN, 2=OPEN)', [
+      'service',
+    ]);
+    this.stateSources = this.sourcesOf(this.circuitState);
+    this.circuitFailures = this.counter('circuit_breaker_failures_total', 'Total circuit breaker failures', [
+      'service',
+    ]);
+    this.circuitTransitions = this.counter('circuit_breaker_transitions_total', 'Circuit breaker state transitions', [
+      'service',
+      'from',
+      'to',
+    ]);
+    this.circuitRejections = this.counter(
+      'circuit_breaker_rejections_total',
+      'Calls rejected by an open (or saturated half-open) circuit breaker',
+      ['service'],
+    );
+    this.retryAttempts = this.histogram(
+      'retry_attempts',
+      'Number of retry attempts before success',
+      ['operation'],
+      [1, 2, 3, 4, 5, 6, 8, 10],
+    );
+    this.retries = this.counter('retries_total', 'Retries performed (attempts after the first)', ['operation']);
+  }
+
+  /** Reads breaker states from `source` at every scrape until the returned function is called. */
+  addCircuitStates(source: CircuitStateSource): () => void {
+    this.stateSources.add(source);
+    return () => this.stateSources.delete(source);
+  }
+
+  private name(base: string): string {
+    return `${this.prefix}${base}`;
+  }
+
+  private existing<M>(base: string): M | undefined {
+    return this.registry.getSingleMetric(this.name(base)) as M | undefined;
+  }
+
+  private gauge<L extends string>(base: string, help: string, labelNames: L[]): Gauge<L> {
+    const existing = this.existing<Gauge<L>>(base);
+    if (existing) return existing;
+    const sources = new Set<CircuitStateSource>();
+    const gauge = new this.prom.Gauge<L>({
+      name: this.name(base),
+      help,
+      labelNames,
+      registers: [this.registry],
+      collect() {
+        // Read at scrape time (an OPEN breaker whose timeout passed reads HALF_OPEN), from
+        // the applications alive now: a closed app's breakers disappear from the output.
+        this.reset();
+        for (const source of sources) {
+          for (const [service, state] of source()) this.set({ service } as never, CIRCUIT_STATE_VALUE[state]);
+        }
+      },
+    });
+    Object.defineProperty(gauge, SOURCES, { value: sources });
+    return gauge;
+  }
+
+  private sourcesOf(gauge: Gauge<string>): Set<CircuitStateSource> {
+    return (gauge as unknown as Record<symbol, Set<CircuitStateSource>>)[SOURCES] ?? new Set();
+  }
+
+  private counter<L extends string>(base: string, help: string, labelNames: L[]): Counter<L> {
+    return (
+      this.existing<Counter<L>>(base) ??
+      new this.prom.Counter<L>({ name: this.name(base), help, labelNames, registers: [this.registry] })
+    );
+  }
+
+  private histogram<L extends string>(base: string, help: string, labelNames: L[], buckets: number[]): Histogram<L> {
+    return (
+      this.existing<Histogram<L>>(base) ??
+      new this.prom.Histogram<L>({ name: this.name(base), help, labelNames, buckets, registers: [this.registry] })
+    );
+  }
+}
