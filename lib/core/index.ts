@@ -4,3 +4,4 @@ export * from './deadline-queue.js';
 export * from './duration.js';
 export * from './error-matchers.js';
 export * from './errors.js';
+export * from './retry/index.js';

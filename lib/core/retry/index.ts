@@ -1,0 +1,6 @@
+export * from './backoff.js';
+export * from './budget.js';
+export * from './classify.js';
+export * from './retry-after.js';
+export * from './retry-policy.js';
+export * from './sleep.js';

@@ -1,0 +1,261 @@
+import { type Clock, systemClock } from '../clock.js';
+import { type Duration, toMilliseconds } from '../duration.js';
+import { type ErrorMatcher, errorPredicate } from '../error-matchers.js';
+import { CircuitOpenError, RateLimitExceededError } from '../errors.js';
+import { backoffDelay, type Jitter } from './backoff.js';
+import { RetryBudget } from './budget.js';
+import { isPermanentError } from './classify.js';
+import { retryAfterOf } from './retry-after.js';
+import { realSleep, type Sleep } from './sleep.js';
+
+export interface RetryContext {
+  /** 1 for the first try. */
+  readonly attempt: number;
+  readonly signal?: AbortSignal;
+}
+
+export interface RetryEvent {
+  /** The attempt about to run (2 for the first retry). */
+  attempt: number;
+  /** Seconds waited before it. */
+  delay: number;
+  /** What the previous attempt threw (undefined when its result was retried). */
+  error?: unknown;
+  result?: unknown;
+}
+
+export interface RetryOptions {
+  /** Total tries, the first included (guide: max_attempts). Default 3. */
+  maxAttempts?: number;
+  /** Seconds or a string with a unit. Default 1. */
+  baseDelay?: Duration;
+  /** Default 60. */
+  maxDelay?: Duration;
+  /** 1 = linear, 2 = exponential, 3 = aggressive. Default 2. */
+  exponentialBase?: number;
+  /** true = ±10% (the guide's); 'full' | 'equal' | 'decorrelated'; a ratio; false. Default true. */
+  jitter?: Jitter;
+  /** Errors that are retried. Default: every error that can succeed on a retry (see isPermanentError). */
+  retryableExceptions?: ErrorMatcher[];
+  /** Decides which errors are retried; replaces `retryableExceptions`. */
+  retryIf?: (error: unknown, attempt: number) => boolean;
+  /** Retries a result too (e.g. a 503 response object); the last one is returned when attempts run out. */
+  retryOnResult?: (result: unknown) => boolean;
+  /** Give up when the next wait would take the total waiting past this. */
+  maxTotalDelay?: Duration;
+  /** Give up when the next wait would end past this time after the first try started. */
+  deadline?: Duration;
+  /** Retry budget: numbers for a budget of this policy's own, or a RetryBudget to share. */
+  budget?: { maxTokens: number; tokenRatio: number } | RetryBudget;
+  onRetry?: (event: RetryEvent) => void;
+  /** Called once per call with the attempts it took, whether it succeeded or gave up. */
+  onComplete?: (attempts: number, succeeded: boolean) => void;
+  clock?: Clock;
+  random?: () => number;
+  sleep?: Sleep;
+}
+
+/** An open breaker (or a limit) that will not admit a call within maxDelay cannot succeed on a retry here. */
+function opensTooLong(error: unknown, maxDelaySeconds: number): boolean {
+  return (
+    (error instanceof CircuitOpenError || error instanceof RateLimitExceededError) && error.retryAfter > maxDelaySeconds
+  );
+}
+
+const FIRST_ATTEMPT: RetryContext = Object.freeze({ attempt: 1 });
+const NO_ERROR = Symbol('no error');
+const attemptsByError = new WeakMap<object, number>();
+
+/** How many attempts a call made before it gave up with `error` (also on `error.attempts` when writable). */
+export function attemptsOf(error: unknown): number | undefined {
+  return typeof error === 'object' && error !== null ? attemptsByError.get(error) : undefined;
+}
+
+function annotate(error: unknown, attempts: number): void {
+  if (typeof error !== 'object' || error === null) return;
+  attemptsByError.set(error, attempts);
+  if (Object.isExtensible(error)) {
+    try {
+      Object.defineProperty(error, 'attempts', {
+        value: attempts,
+        writable: true,
+        configurable: true,
+        enumerable: false,
+      });
+    } catch {
+      // A non-configurable `attempts` of the error's own: attemptsOf() still answers.
+    }
+  }
+}
+
+/**
+ * The guide's RetryPolicy. The first try runs inline; only a failure enters the retry
+ * loop. On give-up the last error is rethrown unchanged (never wrapped, so callers'
+ * instanceof checks hold), with the attempt count on `error.attempts` / attemptsOf().
+ */
+export class RetryPolicy {
+  readonly maxAttempts: number;
+  private readonly baseDelayMs: number;
+  private readonly maxDelayMs: number;
+  private readonly exponentialBase: number;
+  private readonly jitter: Jitter;
+  private readonly shouldRetryError: (error: unknown, attempt: number) => boolean;
+  private readonly retryOnResult?: (result: unknown) => boolean;
+  private readonly maxTotalDelayMs?: number;
+  private readonly deadlineMs?: number;
+  readonly budget?: RetryBudget;
+  private readonly onRetry?: (event: RetryEvent) => void;
+  private readonly onComplete?: (attempts: number, succeeded: boolean) => void;
+  private readonly clock: Clock;
+  private readonly random: () => number;
+  private readonly sleep: Sleep;
+  /** True when a first-try success needs no bookkeeping, so it costs one promise reaction. */
+  private readonly plainSuccess: boolean;
+
+  constructor(options: RetryOptions = {}) {
+    this.maxAttempts = options.maxAttempts ?? 3;
+    if (!Number.isInteger(this.maxAttempts) || this.maxAttempts < 1) {
+      throw new RangeError(`maxAttempts must be an integer >= 1, got ${this.maxAttempts}`);
+    }
+    this.baseDelayMs = toMilliseconds(options.baseDelay ?? 1, 'baseDelay');
+    this.maxDelayMs = toMilliseconds(options.maxDelay ?? 60, 'maxDelay');
+    if (this.maxDelayMs < this.baseDelayMs) {
+      throw new RangeError(`maxDelay (${this.maxDelayMs} ms) must be >= baseDelay (${this.baseDelayMs} ms)`);
+    }
+    this.exponentialBase = options.exponentialBase ?? 2;
+    if (!(this.exponentialBase >= 1)) throw new RangeError(`exponentialBase must be >= 1, got ${this.exponentialBase}`);
+    this.jitter = options.jitter ?? true;
+    if (typeof this.jitter === 'number' && !(this.jitter >= 0 && this.jitter <= 1)) {
+      throw new RangeError(`jitter ratio must be from 0 to 1, got ${this.jitter}`);
+    }
+    const matches = options.retryableExceptions ? errorPredicate(options.retryableExceptions) : undefined;
+    const maxDelaySeconds = this.maxDelayMs / 1000;
+    this.shouldRetryError =
+      options.retryIf ??
+      (matches ? (e) => matches(e) : (e) => !isPermanentError(e) && !opensTooLong(e, maxDelaySeconds));
+    this.retryOnResult = options.retryOnResult;
+    this.maxTotalDelayMs =
+      options.maxTotalDelay !== undefined ? toMilliseconds(options.maxTotalDelay, 'maxTotalDelay') : undefined;
+    this.deadlineMs = options.deadline !== undefined ? toMilliseconds(options.deadline, 'deadline') : undefined;
+    const budget = options.budget;
+    this.budget =
+      budget instanceof RetryBudget
+        ? budget
+        : budget
+          ? new RetryBudget(budget.maxTokens, budget.tokenRatio)
+          : undefined;
+    this.onRetry = options.onRetry;
+    this.onComplete = options.onComplete;
+    this.clock = options.clock ?? systemClock;
+    this.random = options.random ?? Math.random;
+    this.sleep = options.sleep ?? realSleep;
+    this.plainSuccess = !this.retryOnResult && !this.budget && !this.onComplete;
+  }
+
+  /**
+   * Runs `fn`, retrying as configured. `signal` cancels a wait at once (rejecting with
+   * its reason) and is passed to the operation.
+   */
+  execute<T>(fn: (context: RetryContext) => T | PromiseLike<T>, options: { signal?: AbortSignal } = {}): Promise<T> {
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const startedAt = this.deadlineMs !== undefined ? this.clock.now() : 0;
+    let first: T | PromiseLike<T>;
+    try {
+      first = fn(signal ? { attempt: 1, signal } : FIRST_ATTEMPT);
+    } catch (error) {
+      return this.retry(fn, signal, startedAt, error, undefined);
+    }
+    if (!(first instanceof Promise)) {
+      return this.plainSuccess
+        ? Promise.resolve(first)
+        : Promise.resolve(first).then((r) => this.firstResult(fn, signal, startedAt, r));
+    }
+    if (this.plainSuccess) {
+      return (first as Promise<T>).catch((error: unknown) => this.retry(fn, signal, startedAt, error, undefined));
+    }
+    return (first as Promise<T>).then(
+      (result) => this.firstResult(fn, signal, startedAt, result),
+      (error: unknown) => this.retry(fn, signal, startedAt, error, undefined),
+    );
+  }
+
+  private firstResult<T>(
+    fn: (context: RetryContext) => T | PromiseLike<T>,
+    signal: AbortSignal | undefined,
+    startedAt: number,
+    result: T,
+  ): T | Promise<T> {
+    if (this.retryOnResult?.(result)) return this.retry(fn, signal, startedAt, NO_ERROR, result);
+    this.budget?.onSuccess();
+    this.onComplete?.(1, true);
+    return result;
+  }
+
+  /** The retry loop, entered after a first attempt that failed (or returned a retried result). */
+  private async retry<T>(
+    fn: (context: RetryContext) => T | PromiseLike<T>,
+    signal: AbortSignal | undefined,
+    startedAt: number,
+    firstError: unknown,
+    firstResult: T | undefined,
+  ): Promise<T> {
+    let error: unknown = firstError;
+    let result = firstResult;
+    let attempt = 1;
+    let waited = 0;
+    let previousDelay = 0;
+    for (;;) {
+      this.budget?.onFailure();
+      const delay = this.nextDelay(attempt, error, previousDelay);
+      const giveUp =
+        attempt >= this.maxAttempts ||
+        (error !== NO_ERROR && !this.shouldRetryError(error, attempt)) ||
+        (this.budget !== undefined && !this.budget.canRetry()) ||
+        delay === undefined ||
+        (this.maxTotalDelayMs !== undefined && waited + delay > this.maxTotalDelayMs) ||
+        (this.deadlineMs !== undefined && this.clock.now() - startedAt + delay > this.deadlineMs);
+      if (giveUp) {
+        this.onComplete?.(attempt, false);
+        if (error === NO_ERROR) return result as T;
+        annotate(error, attempt);
+        throw error;
+      }
+      attempt++;
+      this.onRetry?.(
+        error === NO_ERROR ? { attempt, delay: delay / 1000, result } : { attempt, delay: delay / 1000, error },
+      );
+      await this.sleep(delay, signal);
+      waited += delay;
+      previousDelay = delay;
+      try {
+        const value = await fn(signal ? { attempt, signal } : { attempt });
+        if (this.retryOnResult?.(value)) {
+          error = NO_ERROR;
+          result = value;
+          continue;
+        }
+        this.budget?.onSuccess();
+        this.onComplete?.(attempt, true);
+        return value;
+      } catch (caught) {
+        error = caught;
+      }
+    }
+  }
+
+  /** The wait before the next attempt (ms): a Retry-After the error carries, else the backoff. */
+  private nextDelay(attempt: number, error: unknown, previousDelay: number): number | undefined {
+    if (error !== NO_ERROR) {
+      const retryAfter = retryAfterOf(error, this.clock.now());
+      if (retryAfter !== undefined) return Math.min(retryAfter * 1000, this.maxDelayMs);
+    }
+    return backoffDelay(attempt + 1, previousDelay, {
+      baseDelayMs: this.baseDelayMs,
+      maxDelayMs: this.maxDelayMs,
+      exponentialBase: this.exponentialBase,
+      jitter: this.jitter,
+      random: this.random,
+    });
+  }
+}
