@@ -5,6 +5,9 @@ import { check, formatTable, measure } from './harness.js';
 
 const noop = () => {};
 const work = async () => 1;
+/** A realistic smallest I/O-like operation: it yields to the event loop once. */
+const io = () => new Promise<number>((resolve) => setImmediate(resolve, 1));
+const observe = [noop, noop] as const;
 const failure = new Error('down');
 const fail = async () => {
   throw failure;
@@ -45,6 +48,19 @@ export async function benchCircuitBreaker(): Promise<string> {
     'ours: closed success': async (n) => {
       for (let i = 0; i < n; i++) await ours.execute(work);
     },
+    'floor: p = fn(); p.then(shared handlers); await p': async (n) => {
+      for (let i = 0; i < n; i++) {
+        const p = work();
+        p.then(...observe);
+        await p;
+      }
+    },
+    'bare await io() (one event-loop turn)': async (n) => {
+      for (let i = 0; i < n / 10; i++) await io();
+    },
+    'ours: closed success, io()': async (n) => {
+      for (let i = 0; i < n / 10; i++) await ours.execute(io);
+    },
     'cockatiel ConsecutiveBreaker: closed success': async (n) => {
       for (let i = 0; i < n; i++) await cockatiel.execute(work);
     },
@@ -71,12 +87,30 @@ export async function benchCircuitBreaker(): Promise<string> {
     },
   });
   // opossum ran a tenth of the iterations: scale to per-operation.
-  results['opossum (defaults): closed success'].nsPerOp *= 10;
+  for (const name of [
+    'opossum (defaults): closed success',
+    'bare await io() (one event-loop turn)',
+    'ours: closed success, io()',
+  ]) {
+    results[name].nsPerOp *= 10;
+  }
   opossum.shutdown();
 
   const r = (name: string) => results[name];
   return formatTable('Circuit breaker (issue 3)', results, [
     check('closed success: ours / bare', r('ours: closed success'), r('bare await fn()'), 1.3),
+    check(
+      'closed success: ours / the floor of any wrapper that observes the outcome',
+      r('ours: closed success'),
+      r('floor: p = fn(); p.then(shared handlers); await p'),
+      1.3,
+    ),
+    check(
+      'closed success, io(): ours / bare',
+      r('ours: closed success, io()'),
+      r('bare await io() (one event-loop turn)'),
+      1.3,
+    ),
     check(
       'closed success: ours / cockatiel',
       r('ours: closed success'),

@@ -19,6 +19,8 @@ export async function measure(
   for (const name of Object.keys(cases)) samples[name] = [];
   for (let round = 0; round < warmup + rounds; round++) {
     for (const [name, run] of Object.entries(cases)) {
+      // Collect first, so no case pays for the garbage of the one before it.
+      (globalThis as { gc?: () => void }).gc?.();
       const started = process.hrtime.bigint();
       await run(iterations);
       const elapsed = Number(process.hrtime.bigint() - started);

@@ -1,8 +1,10 @@
 import { benchCircuitBreaker } from './circuit-breaker.bench.js';
+import { benchRetry } from './retry.bench.js';
 
 /** `npm run bench [name...]`: prints each benchmark's table (Markdown, as in bench/RESULTS.md). */
 const suites: Record<string, () => Promise<string>> = {
   'circuit-breaker': benchCircuitBreaker,
+  retry: benchRetry,
 };
 
 const wanted = process.argv.slice(2);

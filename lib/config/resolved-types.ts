@@ -34,7 +34,11 @@ export interface ResolvedRetrySettings {
   enabled: boolean;
   retryableExceptions?: ErrorMatcher[];
   maxTotalDelay?: number;
+  deadline?: number;
   budget?: { maxTokens: number; tokenRatio: number };
+  retryIf?: (error: unknown, attempt: number) => boolean;
+  retryOnResult?: (result: unknown) => boolean;
+  onRetry?: (event: { attempt: number; delay: number; error?: unknown; result?: unknown }) => void;
 }
 
 export interface ResolvedRateSettings {

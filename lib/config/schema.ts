@@ -92,6 +92,10 @@ export const retrySchema = strict({
   retryableExceptions: errorMatchers,
   maxTotalDelay: duration(),
   budget: strict({ maxTokens: z.number().gt(0), tokenRatio: z.number().gt(0) }),
+  deadline: duration({ positive: true }),
+  retryIf: fn('retryIf'),
+  retryOnResult: fn('retryOnResult'),
+  onRetry: fn('onRetry'),
   enabled: z.boolean(),
 }).partial();
 

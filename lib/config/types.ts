@@ -62,6 +62,13 @@ export interface RetrySettings {
   maxTotalDelay?: Duration;
   /** Retry budget (gRPC retry throttling): a bucket of `maxTokens`, each success refunds `tokenRatio`. */
   budget?: { maxTokens: number; tokenRatio: number };
+  /** Give up when the next wait would end past this time after the first try started. */
+  deadline?: Duration;
+  /** Decides which errors are retried; replaces `retryableExceptions`. */
+  retryIf?: (error: unknown, attempt: number) => boolean;
+  /** Retries a result too; the last one is returned when attempts run out. */
+  retryOnResult?: (result: unknown) => boolean;
+  onRetry?: (event: { attempt: number; delay: number; error?: unknown; result?: unknown }) => void;
   enabled?: boolean;
 }
 

@@ -1,4 +1,5 @@
 export { CircuitBreaker } from './decorators/circuit-breaker.decorator.js';
+export { Retry } from './decorators/retry.decorator.js';
 export {
   type HealthStatus,
   ResilienceHealthIndicator,
@@ -14,3 +15,10 @@ export {
 } from './resilience.module-definition.js';
 export { ResilienceSettings } from './resilience-settings.js';
 export { CircuitBreakerService } from './services/circuit-breaker.service.js';
+export {
+  ApplicationShutdownError,
+  type RetryCallOptions,
+  type RetryListener,
+  RetryService,
+} from './services/retry.service.js';
+export { RESILIENCE_CLOCK, RESILIENCE_SLEEP } from './timing.js';

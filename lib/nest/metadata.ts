@@ -3,7 +3,7 @@ import type { CircuitSettings, DlqSettings, RateSettings, RetrySettings } from '
 /** What our decorators record on a method; decorators merge into one object, so their order does not matter. */
 export interface ResilienceMethodMetadata {
   circuit?: { name?: string; options?: CircuitSettings };
-  retry?: { options?: RetrySettings | string };
+  retry?: { options?: (RetrySettings & { service?: string; operation?: string }) | string };
   rate?: { options?: RateSettings & { name?: string } };
   dlq?: { queue?: string; options?: DlqSettings };
   resilient?: { name: string; tier?: string; overrides?: Record<string, unknown> };

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { defer, from, isObservable, lastValueFrom, Observable } from 'rxjs';
 import type { MethodInvoker, MethodRef } from './decorators/wrap-method.js';
 import { CircuitBreakerService } from './services/circuit-breaker.service.js';
+import { RetryService } from './services/retry.service.js';
 
 type Call = () => unknown;
 type Pipeline = (call: Call) => Promise<unknown>;
@@ -15,7 +16,10 @@ export class ResilienceRuntime implements MethodInvoker {
   private readonly pipelines = new Map<MethodRef, Pipeline>();
   private readonly returnsObservable = new WeakSet<MethodRef>();
 
-  constructor(private readonly circuits: CircuitBreakerService) {}
+  constructor(
+    private readonly circuits: CircuitBreakerService,
+    private readonly retries: RetryService,
+  ) {}
 
   /** Builds the method's pipeline now; throws what its options get wrong. */
   prepare(ref: MethodRef, prototype: object): void {
@@ -55,7 +59,8 @@ export class ResilienceRuntime implements MethodInvoker {
 
   /** The guide's order: rate limiter, circuit breaker, retry, dead letter, operation. */
   private build(ref: MethodRef): Pipeline {
-    const { circuit, resilient } = ref.metadata;
+    const { circuit, retry, resilient } = ref.metadata;
+    const service = resilient?.name ?? ref.className;
     let pipeline: Pipeline = (call) => {
       try {
         return Promise.resolve(call());
@@ -63,8 +68,16 @@ export class ResilienceRuntime implements MethodInvoker {
         return Promise.reject(error);
       }
     };
+    // Built from the inside out: retry wraps the operation, the breaker wraps the retries.
+    if (retry) {
+      const options = typeof retry.options === 'string' ? { preset: retry.options } : (retry.options ?? {});
+      const operation = options.operation ?? `${ref.className}.${ref.methodName}`;
+      const policy = this.retries.policy(operation, { service, ...options });
+      const inner = pipeline;
+      pipeline = (call) => policy.execute(() => inner(call));
+    }
     if (circuit) {
-      const breaker = this.circuits.get(circuit.name ?? resilient?.name ?? ref.className, circuit.options);
+      const breaker = this.circuits.get(circuit.name ?? service, circuit.options);
       const inner = pipeline;
       pipeline = (call) => breaker.execute(() => inner(call));
     }

@@ -17,6 +17,8 @@ import {
 import { ResilienceRuntime } from './resilience-runtime.js';
 import { ResilienceSettings } from './resilience-settings.js';
 import { CircuitBreakerService } from './services/circuit-breaker.service.js';
+import { RetryService } from './services/retry.service.js';
+import { RESILIENCE_CLOCK, RESILIENCE_SLEEP, timingProviders } from './timing.js';
 
 /** True when forRoot() was given no configuration of its own (only extras or nothing). */
 function isEmpty(options: ResilienceConfig | undefined): boolean {
@@ -43,12 +45,13 @@ const settingsProvider = {
  * ConfigService when ConfigModule is loaded (`configKey` changes the key).
  * `ResilienceModule.forRootAsync({ imports, inject, useFactory | useClass | useExisting })`.
  */
-const SERVICES = [CircuitBreakerService, ResilienceHealthIndicator];
+const SERVICES = [CircuitBreakerService, RetryService, ResilienceHealthIndicator];
 
 @Module({
   imports: [DiscoveryModule],
   providers: [
     settingsProvider,
+    ...timingProviders,
     ...SERVICES,
     ResilienceRuntime,
     ResilienceExplorer,
@@ -56,7 +59,7 @@ const SERVICES = [CircuitBreakerService, ResilienceHealthIndicator];
     MetricsBinder,
     { provide: APP_INTERCEPTOR, useClass: ResilienceInterceptor },
   ],
-  exports: [ResilienceSettings, RESILIENCE_METRICS, ...SERVICES],
+  exports: [ResilienceSettings, RESILIENCE_METRICS, RESILIENCE_CLOCK, RESILIENCE_SLEEP, ...SERVICES],
 })
 export class ResilienceModule extends ConfigurableModuleClass {
   static override forRoot(options: typeof OPTIONS_TYPE = {}) {

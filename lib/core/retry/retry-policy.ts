@@ -53,6 +53,8 @@ export interface RetryOptions {
   clock?: Clock;
   random?: () => number;
   sleep?: Sleep;
+  /** Cancels every wait of this policy (e.g. on application shutdown); the call rejects with its reason. */
+  abortWaits?: AbortSignal;
 }
 
 /** An open breaker (or a limit) that will not admit a call within maxDelay cannot succeed on a retry here. */
@@ -109,6 +111,7 @@ export class RetryPolicy {
   private readonly clock: Clock;
   private readonly random: () => number;
   private readonly sleep: Sleep;
+  private readonly abortWaits?: AbortSignal;
   /** True when a first-try success needs no bookkeeping, so it costs one promise reaction. */
   private readonly plainSuccess: boolean;
 
@@ -149,6 +152,7 @@ export class RetryPolicy {
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
     this.sleep = options.sleep ?? realSleep;
+    this.abortWaits = options.abortWaits;
     this.plainSuccess = !this.retryOnResult && !this.budget && !this.onComplete;
   }
 
@@ -225,7 +229,7 @@ export class RetryPolicy {
       this.onRetry?.(
         error === NO_ERROR ? { attempt, delay: delay / 1000, result } : { attempt, delay: delay / 1000, error },
       );
-      await this.sleep(delay, signal);
+      await this.sleep(delay, this.waitSignal(signal));
       waited += delay;
       previousDelay = delay;
       try {
@@ -242,6 +246,11 @@ export class RetryPolicy {
         error = caught;
       }
     }
+  }
+
+  private waitSignal(signal: AbortSignal | undefined): AbortSignal | undefined {
+    if (!this.abortWaits) return signal;
+    return signal ? AbortSignal.any([signal, this.abortWaits]) : this.abortWaits;
   }
 
   /** The wait before the next attempt (ms): a Retry-After the error carries, else the backoff. */

@@ -1,28 +1,35 @@
-import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit, Optional } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy, Optional } from '@nestjs/common';
 import { CircuitBreakerService } from '../services/circuit-breaker.service.js';
+import { RetryService } from '../services/retry.service.js';
 import { ResilienceMetrics } from './resilience-metrics.js';
 
 export const RESILIENCE_METRICS = Symbol('RESILIENCE_METRICS');
 
-/** Connects the pattern services of this application to the metrics (when metrics are on). */
+/**
+ * Connects the pattern services of this application to the metrics (when metrics are
+ * on). It subscribes in its constructor, before any onModuleInit builds a policy, so
+ * every policy is created knowing its observers.
+ */
 @Injectable()
-export class MetricsBinder implements OnModuleInit, OnModuleDestroy {
+export class MetricsBinder implements OnModuleDestroy {
   private readonly unbind: (() => void)[] = [];
 
   constructor(
-    private readonly circuits: CircuitBreakerService,
-    @Optional() @Inject(RESILIENCE_METRICS) private readonly metrics?: ResilienceMetrics | null,
-  ) {}
-
-  onModuleInit(): void {
-    const metrics = this.metrics;
+    circuits: CircuitBreakerService,
+    retries: RetryService,
+    @Optional() @Inject(RESILIENCE_METRICS) metrics?: ResilienceMetrics | null,
+  ) {
     if (!metrics) return;
     this.unbind.push(
-      metrics.addCircuitStates(() => [...this.circuits.all()].map(([name, breaker]) => [name, breaker.state])),
-      this.circuits.subscribe({
+      metrics.addCircuitStates(() => [...circuits.all()].map(([name, breaker]) => [name, breaker.state])),
+      circuits.subscribe({
         onFailure: (service) => metrics.circuitFailures.inc({ service }),
         onRejection: (service) => metrics.circuitRejections.inc({ service }),
         onStateChange: (from, to, service) => metrics.circuitTransitions.inc({ service, from, to }),
+      }),
+      retries.subscribe({
+        onRetry: (operation) => metrics.retries.inc({ operation }),
+        onComplete: (operation, attempts) => metrics.retryAttempts.observe({ operation }, attempts),
       }),
     );
   }

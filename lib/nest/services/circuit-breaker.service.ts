@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { formatZodIssues } from '../../config/format-issues.js';
 import { circuitSchema } from '../../config/schema.js';
 import type { CircuitSettings } from '../../config/types.js';
@@ -8,8 +8,10 @@ import {
   CircuitBreakerPolicy,
   type CircuitState,
 } from '../../core/circuit-breaker/index.js';
+import type { Clock } from '../../core/clock.js';
 import { ResilienceConfigError } from '../../core/errors.js';
 import { ResilienceSettings } from '../resilience-settings.js';
+import { RESILIENCE_CLOCK } from '../timing.js';
 
 /**
  * The registry of named circuit breakers: one per service, as the guide asks.
@@ -21,13 +23,16 @@ export class CircuitBreakerService {
   private readonly breakers = new Map<string, CircuitBreakerPolicy>();
   private readonly listeners: CircuitBreakerListener[] = [];
 
-  constructor(private readonly settings: ResilienceSettings) {}
+  constructor(
+    private readonly settings: ResilienceSettings,
+    @Inject(RESILIENCE_CLOCK) private readonly clock: Clock,
+  ) {}
 
   /** The breaker named `name`, created on first use (later `options` for the same name are ignored). */
   get(name: string, options?: CircuitSettings): CircuitBreakerPolicy {
     const existing = this.breakers.get(name);
     if (existing) return existing;
-    const breaker = new CircuitBreakerPolicy(name, this.resolve(name, options));
+    const breaker = new CircuitBreakerPolicy(name, { ...this.resolve(name, options), clock: this.clock });
     for (const listener of this.listeners) breaker.subscribe(listener);
     this.breakers.set(name, breaker);
     return breaker;

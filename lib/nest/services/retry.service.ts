@@ -1,0 +1,107 @@
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { formatZodIssues } from '../../config/format-issues.js';
+import { retrySchema } from '../../config/schema.js';
+import type { RetrySettings } from '../../config/types.js';
+import type { Clock } from '../../core/clock.js';
+import { ResilienceConfigError, ResilienceError } from '../../core/errors.js';
+import { type RetryContext, RetryPolicy, type Sleep } from '../../core/retry/index.js';
+import { ResilienceSettings } from '../resilience-settings.js';
+import { RESILIENCE_CLOCK, RESILIENCE_SLEEP } from '../timing.js';
+
+/** Options of RetryService and @Retry: retry settings plus the names they are resolved and reported under. */
+export interface RetryCallOptions extends RetrySettings {
+  /** The configured service whose tier and entry supply the settings (default: 'default', or the class for @Retry). */
+  service?: string;
+  /** The `operation` label of the retry metrics (default: the service, or Class.method for @Retry). */
+  operation?: string;
+}
+
+export interface RetryListener {
+  onRetry?(operation: string): void;
+  onComplete?(operation: string, attempts: number, succeeded: boolean): void;
+}
+
+/** Thrown into waiting retries when the application shuts down. */
+export class ApplicationShutdownError extends ResilienceError {
+  constructor() {
+    super('The application is shutting down; retry cancelled');
+  }
+}
+
+/**
+ * Retries with the settings of a service (its tier and entry) or of a preset, one
+ * policy per operation (so a retry budget is shared by the calls of an operation).
+ * Waiting retries are cancelled when the application shuts down.
+ */
+@Injectable()
+export class RetryService implements OnApplicationShutdown {
+  private readonly policies = new Map<string, RetryPolicy>();
+  private readonly listeners: RetryListener[] = [];
+  private readonly shutdown = new AbortController();
+
+  constructor(
+    private readonly settings: ResilienceSettings,
+    @Inject(RESILIENCE_CLOCK) private readonly clock: Clock,
+    @Inject(RESILIENCE_SLEEP) private readonly sleep: Sleep,
+  ) {}
+
+  /**
+   * Runs `fn` with retries. `options` is a preset name (`'network'`, `'api'`...) or
+   * settings; the service's resolved settings are the base either way.
+   */
+  execute<T>(
+    fn: (context: RetryContext) => T | PromiseLike<T>,
+    options: RetryCallOptions | string = {},
+    callOptions: { signal?: AbortSignal } = {},
+  ): Promise<T> {
+    const normalized = typeof options === 'string' ? { preset: options } : options;
+    return this.policy(normalized.operation ?? normalized.service ?? 'default', normalized).execute(fn, callOptions);
+  }
+
+  /** The policy of `operation`, created on first use (later options for the same operation are ignored). */
+  policy(operation: string, options: RetryCallOptions = {}): RetryPolicy {
+    const existing = this.policies.get(operation);
+    if (existing) return existing;
+    const policy = this.create(operation, options);
+    this.policies.set(operation, policy);
+    return policy;
+  }
+
+  subscribe(listener: RetryListener): () => void {
+    this.listeners.push(listener);
+    return () => this.listeners.splice(this.listeners.indexOf(listener), 1);
+  }
+
+  onApplicationShutdown(): void {
+    this.shutdown.abort(new ApplicationShutdownError());
+  }
+
+  private create(operation: string, options: RetryCallOptions): RetryPolicy {
+    const { service, operation: _label, ...settings } = options;
+    const parsed = retrySchema.safeParse(settings, { reportInput: true });
+    if (!parsed.success) {
+      throw new ResilienceConfigError(formatZodIssues(parsed.error.issues, `retry "${operation}"`));
+    }
+    const resolved = this.settings.resolve(service ?? operation, { retry: parsed.data as RetrySettings }).retry;
+    const listeners = this.listeners;
+    const userOnRetry = resolved.onRetry;
+    const { enabled, ...policyOptions } = resolved;
+    return new RetryPolicy({
+      ...policyOptions,
+      maxAttempts: enabled ? resolved.maxAttempts : 1,
+      abortWaits: this.shutdown.signal,
+      clock: this.clock,
+      sleep: this.sleep,
+      onRetry: (event) => {
+        userOnRetry?.(event);
+        for (const l of listeners) l.onRetry?.(operation);
+      },
+      onComplete:
+        listeners.length > 0
+          ? (attempts, succeeded) => {
+              for (const l of listeners) l.onComplete?.(operation, attempts, succeeded);
+            }
+          : undefined,
+    });
+  }
+}
