@@ -71,7 +71,22 @@ export class RateLimitExceededError extends ResilienceError {
     this.resetAfter = details.resetAfter;
     this.window = details.window;
   }
+
+  /** A denial is an expected outcome: no stack trace is captured (see CircuitOpenError.stackless). */
+  static stackless(details: RateLimitDetails): RateLimitExceededError {
+    const error = Object.create(RateLimitExceededError.prototype) as Record<string, unknown>;
+    error.retryAfter = details.retryAfter;
+    error.limiter = details.limiter;
+    error.limit = details.limit;
+    error.remaining = details.remaining ?? 0;
+    error.resetAfter = details.resetAfter;
+    error.window = details.window;
+    return error as unknown as RateLimitExceededError;
+  }
 }
+lazyMessage(RateLimitExceededError.prototype, 'RateLimitExceededError', function (this: RateLimitExceededError) {
+  return `Rate limit${this.limiter ? ` "${this.limiter}"` : ''} exceeded; retry after ${this.retryAfter}s`;
+});
 
 /** One problem found in a configuration, with the path of the offending value. */
 export interface ConfigIssue {

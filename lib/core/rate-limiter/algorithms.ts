@@ -1,0 +1,152 @@
+import { capacity, type RateLimitRule } from './types.js';
+
+/**
+ * One limiter's state for one key, three numbers whatever the strategy:
+ * - token_bucket (as GCRA): a = theoretical arrival time of the next request (ms);
+ * - fixed_window: a = window index, b = requests counted in it;
+ * - sliding_window: a = current window index, b = its count, c = the previous window's count.
+ * A key never seen is all zeros.
+ */
+export interface RateState {
+  a: number;
+  b: number;
+  c: number;
+}
+
+/** A decision, with the state to store if the whole call is admitted. */
+export interface Decision {
+  allowed: boolean;
+  remaining: number;
+  retryAfterMs: number;
+  resetAfterMs: number;
+  next: RateState;
+}
+
+/**
+ * Token bucket of capacity rate + burst refilled at rate/window, as GCRA: one stored
+ * number (the theoretical arrival time, TAT). Admitted iff max(TAT, now) + cost*T - C*T <= now,
+ * with T = window / rate the time one token takes to refill.
+ */
+function tokenBucket(rule: RateLimitRule, s: RateState, now: number, cost: number): Decision {
+  const T = rule.windowMs / rule.rate;
+  const C = capacity(rule);
+  const tat = Math.max(s.a, now);
+  const newTat = tat + cost * T;
+  const allowAt = newTat - C * T;
+  if (allowAt <= now) {
+    return {
+      allowed: true,
+      remaining: Math.floor((now + C * T - newTat) / T + 1e-9),
+      retryAfterMs: 0,
+      resetAfterMs: newTat - now,
+      next: { a: newTat, b: 0, c: 0 },
+    };
+  }
+  return {
+    allowed: false,
+    remaining: Math.max(0, Math.floor((now + C * T - tat) / T + 1e-9)),
+    retryAfterMs: cost > C ? Number.POSITIVE_INFINITY : allowAt - now,
+    resetAfterMs: tat - now,
+    next: s,
+  };
+}
+
+function fixedWindow(rule: RateLimitRule, s: RateState, now: number, cost: number): Decision {
+  const C = capacity(rule);
+  const w = Math.floor(now / rule.windowMs);
+  const count = s.a === w ? s.b : 0;
+  const windowEnd = (w + 1) * rule.windowMs - now;
+  if (count + cost <= C) {
+    return {
+      allowed: true,
+      remaining: C - count - cost,
+      retryAfterMs: 0,
+      resetAfterMs: windowEnd,
+      next: { a: w, b: count + cost, c: 0 },
+    };
+  }
+  return {
+    allowed: false,
+    remaining: Math.max(0, C - count),
+    retryAfterMs: cost > C ? Number.POSITIVE_INFINITY : windowEnd,
+    resetAfterMs: windowEnd,
+    next: s,
+  };
+}
+
+/**
+ * Sliding window as a weighted counter (as Cloudflare's): the estimate is
+ * previous * (1 - elapsed fraction of the current window) + current. It assumes the
+ * previous window's requests were spread evenly; it never admits more than the limit
+ * within any one window-aligned period and errs by at most the previous window's
+ * unevenness in between.
+ */
+function slidingWindow(rule: RateLimitRule, s: RateState, now: number, cost: number): Decision {
+  const C = capacity(rule);
+  const W = rule.windowMs;
+  const w = Math.floor(now / W);
+  let current = 0;
+  let previous = 0;
+  if (s.a === w) {
+    current = s.b;
+    previous = s.c;
+  } else if (s.a === w - 1) {
+    previous = s.b;
+  }
+  const elapsed = (now - w * W) / W;
+  const estimate = previous * (1 - elapsed) + current;
+  const resetAfterMs = (w + 2) * W - now;
+  if (estimate + cost <= C) {
+    return {
+      allowed: true,
+      remaining: Math.max(0, Math.floor(C - estimate - cost + 1e-9)),
+      retryAfterMs: 0,
+      resetAfterMs,
+      next: { a: w, b: current + cost, c: previous },
+    };
+  }
+  return {
+    allowed: false,
+    remaining: Math.max(0, Math.floor(C - estimate + 1e-9)),
+    retryAfterMs: cost > C ? Number.POSITIVE_INFINITY : slidingRetryAfter(C, W, w, now, current, previous, cost),
+    resetAfterMs,
+    next: s,
+  };
+}
+
+/** Time until previous*(1-f) + current + cost <= C, in this window or the next. */
+function slidingRetryAfter(
+  C: number,
+  W: number,
+  w: number,
+  now: number,
+  current: number,
+  previous: number,
+  cost: number,
+): number {
+  if (current + cost <= C && previous > 0) {
+    const f = 1 - (C - current - cost) / previous;
+    return Math.max(0, w * W + f * W - now);
+  }
+  // In the next window the current count becomes the previous one.
+  const f = current > 0 ? Math.max(0, 1 - (C - cost) / current) : 0;
+  return (w + 1) * W + f * W - now;
+}
+
+export function decide(rule: RateLimitRule, state: RateState, now: number, cost: number): Decision {
+  switch (rule.strategy) {
+    case 'token_bucket':
+      return tokenBucket(rule, state, now, cost);
+    case 'fixed_window':
+      return fixedWindow(rule, state, now, cost);
+    case 'sliding_window':
+      return slidingWindow(rule, state, now, cost);
+  }
+}
+
+/** True when the state carries no information any more (the key can be forgotten). */
+export function isIdle(rule: RateLimitRule, state: RateState, now: number): boolean {
+  if (rule.strategy === 'token_bucket') return state.a <= now;
+  const w = Math.floor(now / rule.windowMs);
+  return rule.strategy === 'fixed_window' ? state.a < w : state.a < w - 1;
+}

@@ -1,0 +1,4 @@
+export * from './algorithms.js';
+export * from './memory-store.js';
+export * from './rate-limiter.js';
+export * from './types.js';

@@ -1,0 +1,144 @@
+import { type Clock, systemClock } from '../clock.js';
+import { type Duration, toMilliseconds } from '../duration.js';
+import { RateLimitExceededError } from '../errors.js';
+import { realSleep, type Sleep } from '../retry/sleep.js';
+import { MemoryRateLimitStore } from './memory-store.js';
+import {
+  capacity,
+  type RateLimitRule,
+  type RateLimitStore,
+  type RateLimitStrategy,
+  type RateLimitVerdict,
+  validateRule,
+} from './types.js';
+
+export interface RateLimiterOptions {
+  /** The limiter's name: metrics label and key namespace. Default 'default'. */
+  name?: string;
+  /** Requests allowed `per` window (guide: rate). */
+  rate: number;
+  /** Seconds or a string with a unit (guide: per). */
+  per: Duration;
+  /** Extra capacity above `rate` (guide: burst). Default 0. */
+  burst?: number;
+  /** Default 'token_bucket'. */
+  strategy?: RateLimitStrategy;
+  /** Where the state lives. Default: a memory store of this limiter's own. */
+  store?: RateLimitStore;
+  /** 'reject' (default) throws RateLimitExceededError; 'wait' queues the call up to `maxWait`. */
+  mode?: 'reject' | 'wait';
+  /** The longest a call may wait in 'wait' mode. Default 30 s. */
+  maxWait?: Duration;
+  clock?: Clock;
+  sleep?: Sleep;
+}
+
+/**
+ * The guide's RateLimiter: `rate` requests `per` window plus `burst`, per key.
+ * `consume` returns a verdict (a denial costs what an allow costs); `acquire` turns a
+ * denial into RateLimitExceededError, or waits in 'wait' mode; `execute` runs a
+ * function once admitted.
+ */
+export class RateLimiter {
+  readonly rule: RateLimitRule;
+  readonly mode: 'reject' | 'wait';
+  private readonly rules: readonly RateLimitRule[];
+  private readonly store: RateLimitStore;
+  private readonly memory?: MemoryRateLimitStore;
+  private readonly maxWaitMs: number;
+  private readonly clock: Clock;
+  private readonly sleep: Sleep;
+  /** The tail of each key's queue of waiting calls ('wait' mode), so waiters go in order. */
+  private readonly queues = new Map<string, Promise<unknown>>();
+
+  constructor(options: RateLimiterOptions) {
+    this.rule = validateRule({
+      name: options.name ?? 'default',
+      rate: options.rate,
+      windowMs: toMilliseconds(options.per, 'per'),
+      burst: options.burst ?? 0,
+      strategy: options.strategy ?? 'token_bucket',
+    });
+    this.rules = [this.rule];
+    this.clock = options.clock ?? systemClock;
+    this.store = options.store ?? new MemoryRateLimitStore({ clock: this.clock });
+    if (this.store instanceof MemoryRateLimitStore) this.memory = this.store;
+    this.mode = options.mode ?? 'reject';
+    this.maxWaitMs = toMilliseconds(options.maxWait ?? 30, 'maxWait');
+    this.sleep = options.sleep ?? realSleep;
+  }
+
+  get name(): string {
+    return this.rule.name;
+  }
+
+  /** Decides one request of `cost` for `key` and counts it if admitted. */
+  consume(key = 'global', cost = 1): Promise<RateLimitVerdict> {
+    this.checkCost(cost);
+    if (this.memory) return Promise.resolve(this.memory.consumeOne(this.rule, key, cost));
+    return Promise.resolve(this.store.consume(this.rules, key, cost)).then((v) => v[0]);
+  }
+
+  /** The verdict a consume would give now, counting nothing. */
+  async check(key = 'global', cost = 1): Promise<RateLimitVerdict> {
+    this.checkCost(cost);
+    return (await this.store.peek(this.rules, key, cost))[0];
+  }
+
+  async reset(key = 'global'): Promise<void> {
+    await this.store.reset(this.rules, key);
+  }
+
+  /** Admits the call or throws RateLimitExceededError ('reject'); waits for its turn ('wait'). */
+  acquire(key = 'global', cost = 1): Promise<RateLimitVerdict> {
+    if (this.mode === 'wait') return this.enqueue(key, cost);
+    return this.consume(key, cost).then(throwIfDenied);
+  }
+
+  /** Runs `fn` once admitted. */
+  async execute<T>(fn: () => T | PromiseLike<T>, key = 'global', cost = 1): Promise<T> {
+    await this.acquire(key, cost);
+    return fn();
+  }
+
+  private checkCost(cost: number): void {
+    if (!(Number.isInteger(cost) && cost >= 1 && cost <= capacity(this.rule))) {
+      throw new RangeError(
+        `rate limiter "${this.name}": cost must be an integer from 1 to ${capacity(this.rule)}, got ${cost}`,
+      );
+    }
+  }
+
+  private enqueue(key: string, cost: number): Promise<RateLimitVerdict> {
+    const deadline = this.clock.now() + this.maxWaitMs;
+    const previous = this.queues.get(key);
+    const turn = previous
+      ? previous.then(() => this.waitForToken(key, cost, deadline))
+      : this.waitForToken(key, cost, deadline);
+    const tail = turn.catch(() => undefined);
+    this.queues.set(key, tail);
+    void tail.then(() => {
+      if (this.queues.get(key) === tail) this.queues.delete(key);
+    });
+    return turn;
+  }
+
+  private async waitForToken(key: string, cost: number, deadline: number): Promise<RateLimitVerdict> {
+    for (;;) {
+      const verdict = await this.consume(key, cost);
+      if (verdict.allowed) return verdict;
+      const waitMs = verdict.retryAfter * 1000;
+      if (this.clock.now() + waitMs > deadline) throw exceeded(verdict);
+      await this.sleep(Math.max(1, waitMs));
+    }
+  }
+}
+
+function exceeded(verdict: RateLimitVerdict): RateLimitExceededError {
+  return RateLimitExceededError.stackless(verdict);
+}
+
+function throwIfDenied(verdict: RateLimitVerdict): RateLimitVerdict {
+  if (!verdict.allowed) throw exceeded(verdict);
+  return verdict;
+}
