@@ -3,9 +3,9 @@ import { type ConfigIssue, ResilienceConfigError } from '../core/errors.js';
 import { formatZodIssues } from './format-issues.js';
 import { mergeLayers } from './merge.js';
 import { type PatternName, presets } from './presets.js';
-import type { ResolvedPatterns, ResolvedServiceConfig } from './resolved-types.js';
+import type { ResolvedPatterns, ResolvedRateSettings, ResolvedServiceConfig } from './resolved-types.js';
 import { configSchema } from './schema.js';
-import type { EnvironmentName, PatternSettings, ResilienceConfig } from './types.js';
+import type { EnvironmentName, PatternSettings, RateSettings, ResilienceConfig } from './types.js';
 
 /** The layer under everything: the tier table's breaker and policies take the guide's class defaults. */
 const BASE: Required<{ [K in PatternName]: object }> = {
@@ -182,6 +182,33 @@ export class ResilienceConfigResolver {
     }
     if (cacheable) this.cache.set(service, resolved);
     return resolved;
+  }
+
+  /**
+   * A named rate limiter: `rateLimiters.<name>` if configured, else a configured
+   * service's limiter, else the preset of that name (stripe, github, free...), else the
+   * default tier's. Layered over the base, the environment profile and `defaults`.
+   */
+  resolveLimiter(name: string, overrides?: RateSettings): ResolvedRateSettings {
+    const named = this.config.rateLimiters?.[name];
+    const profile = this.environment ? PROFILES[this.environment] : undefined;
+    if (named) {
+      return layer('rate', [
+        profile?.rate,
+        this.config.defaults?.rate,
+        named,
+        overrides,
+      ]) as unknown as ResolvedRateSettings;
+    }
+    if (!this.config.services?.[name] && name in presets.rate) {
+      return layer('rate', [
+        profile?.rate,
+        this.config.defaults?.rate,
+        { preset: name },
+        overrides,
+      ]) as unknown as ResolvedRateSettings;
+    }
+    return this.resolve(name, overrides ? { rate: overrides } : {}).rate;
   }
 
   private assertTier(tier: string, what: string): void {

@@ -170,6 +170,8 @@ const redisSchema = strict({
   failureMode: z.enum(['open', 'closed', 'local']),
 }).partial();
 
+const httpSchema = strict({ rateLimitHeaders: z.enum(['ietf', 'legacy', 'both', 'none']) }).partial();
+
 export const configSchema = strict({
   environment: z.enum(['development', 'staging', 'production']),
   defaultTier: z.string().min(1),
@@ -180,6 +182,7 @@ export const configSchema = strict({
   rateLimiters: z.record(z.string().min(1), rateSchema),
   redis: redisSchema,
   deadLetter: strict({ ...dlqShape, queues: z.record(z.string().min(1), dlqSchema) }).partial(),
+  http: httpSchema,
   metrics: strict({
     enabled: z.boolean(),
     prefix: z.string().regex(/^([a-zA-Z_:][a-zA-Z0-9_:]*)?$/, {

@@ -165,6 +165,11 @@ export interface MetricsSettings {
   prefix?: string;
 }
 
+export interface HttpSettings {
+  /** Rate-limit headers on HTTP responses: the IETF RateLimit-Policy / RateLimit (default), legacy X-RateLimit-*, both, or none. */
+  rateLimitHeaders?: 'ietf' | 'legacy' | 'both' | 'none';
+}
+
 export type EnvironmentName = 'development' | 'staging' | 'production';
 
 /** The `resilience` key of ConfigService, or the options of `ResilienceModule.forRoot`. */
@@ -184,4 +189,5 @@ export interface ResilienceConfig {
   redis?: RedisSettings;
   deadLetter?: DlqSettings & { queues?: Record<string, DlqSettings> };
   metrics?: MetricsSettings;
+  http?: HttpSettings;
 }

@@ -1,13 +1,18 @@
+export { type CallContextStore, callContext } from './context/call-context.js';
+export { builtInKey, clientIp, type RateLimitKeyContext } from './context/rate-limit-key.js';
 export { CircuitBreaker } from './decorators/circuit-breaker.decorator.js';
+export { RateLimit, type RateLimitOptions } from './decorators/rate-limit.decorator.js';
 export { Retry } from './decorators/retry.decorator.js';
 export {
   type HealthStatus,
   ResilienceHealthIndicator,
   type ResilienceHealthResult,
 } from './health/resilience-health.indicator.js';
+export { type RateLimitHeaderStyle, rateLimitHeaders } from './http/rate-limit-headers.js';
 export { ResilienceInterceptor, retryAfterHeader } from './http/resilience.interceptor.js';
 export { RESILIENCE_METRICS } from './metrics/metrics-binder.js';
 export { ResilienceMetrics } from './metrics/resilience-metrics.js';
+export { RESILIENCE_REDIS } from './redis/redis.provider.js';
 export { ResilienceModule } from './resilience.module.js';
 export {
   RESILIENCE_MODULE_OPTIONS,
@@ -15,6 +20,7 @@ export {
 } from './resilience.module-definition.js';
 export { ResilienceSettings } from './resilience-settings.js';
 export { CircuitBreakerService } from './services/circuit-breaker.service.js';
+export { RateLimiterService, type RateLimitListener } from './services/rate-limiter.service.js';
 export {
   ApplicationShutdownError,
   type RetryCallOptions,

@@ -1,10 +1,11 @@
-import type { CircuitSettings, DlqSettings, RateSettings, RetrySettings } from '../config/types.js';
+import type { CircuitSettings, DlqSettings, RetrySettings } from '../config/types.js';
+import type { RateLimitOptions } from './decorators/rate-limit.decorator.js';
 
 /** What our decorators record on a method; decorators merge into one object, so their order does not matter. */
 export interface ResilienceMethodMetadata {
   circuit?: { name?: string; options?: CircuitSettings };
   retry?: { options?: (RetrySettings & { service?: string; operation?: string }) | string };
-  rate?: { options?: RateSettings & { name?: string } };
+  rate?: { options?: RateLimitOptions };
   dlq?: { queue?: string; options?: DlqSettings };
   resilient?: { name: string; tier?: string; overrides?: Record<string, unknown> };
 }

@@ -1,11 +1,25 @@
 import { Injectable } from '@nestjs/common';
 import { defer, from, isObservable, lastValueFrom, Observable } from 'rxjs';
+import type { RateSettings } from '../config/types.js';
+import type { RateLimiter } from '../core/rate-limiter/rate-limiter.js';
+import { callContext } from './context/call-context.js';
+import { builtInKey, type RateLimitKeyContext } from './context/rate-limit-key.js';
+import type { RateLimitOptions } from './decorators/rate-limit.decorator.js';
 import type { MethodInvoker, MethodRef } from './decorators/wrap-method.js';
 import { CircuitBreakerService } from './services/circuit-breaker.service.js';
+import { RateLimiterService } from './services/rate-limiter.service.js';
 import { RetryService } from './services/retry.service.js';
 
 type Call = () => unknown;
-type Pipeline = (call: Call) => Promise<unknown>;
+type Pipeline = (call: Call, args: unknown[]) => Promise<unknown>;
+
+function runCall(call: Call): Promise<unknown> {
+  try {
+    return Promise.resolve(call());
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
 
 /**
  * Runs decorated methods of one application: builds each method's pipeline once (at
@@ -19,6 +33,7 @@ export class ResilienceRuntime implements MethodInvoker {
   constructor(
     private readonly circuits: CircuitBreakerService,
     private readonly retries: RetryService,
+    private readonly rates: RateLimiterService,
   ) {}
 
   /** Builds the method's pipeline now; throws what its options get wrong. */
@@ -40,9 +55,9 @@ export class ResilienceRuntime implements MethodInvoker {
     };
     if (this.returnsObservable.has(ref)) {
       // Lazy, like the Observable it replaces: each subscription runs the pipeline again.
-      return defer(() => from(pipeline(call)));
+      return defer(() => from(pipeline(call, args)));
     }
-    const promise = pipeline(call);
+    const promise = pipeline(call, args);
     if (!sawObservable) return promise;
     this.returnsObservable.add(ref);
     return from(promise);
@@ -57,30 +72,72 @@ export class ResilienceRuntime implements MethodInvoker {
     return pipeline;
   }
 
-  /** The guide's order: rate limiter, circuit breaker, retry, dead letter, operation. */
+  /**
+   * The guide's order, whatever order the decorators were written in: rate limiter,
+   * circuit breaker, retry, operation. Built from the inside out.
+   */
   private build(ref: MethodRef): Pipeline {
-    const { circuit, retry, resilient } = ref.metadata;
+    const { circuit, retry, rate, resilient } = ref.metadata;
     const service = resilient?.name ?? ref.className;
-    let pipeline: Pipeline = (call) => {
-      try {
-        return Promise.resolve(call());
-      } catch (error) {
-        return Promise.reject(error);
-      }
-    };
-    // Built from the inside out: retry wraps the operation, the breaker wraps the retries.
+    let pipeline: Pipeline = runCall;
     if (retry) {
       const options = typeof retry.options === 'string' ? { preset: retry.options } : (retry.options ?? {});
       const operation = options.operation ?? `${ref.className}.${ref.methodName}`;
       const policy = this.retries.policy(operation, { service, ...options });
       const inner = pipeline;
-      pipeline = (call) => policy.execute(() => inner(call));
+      pipeline = (call, args) => policy.execute(() => inner(call, args));
     }
     if (circuit) {
       const breaker = this.circuits.get(circuit.name ?? service, circuit.options);
       const inner = pipeline;
-      pipeline = (call) => breaker.execute(() => inner(call));
+      pipeline = (call, args) => breaker.execute(() => inner(call, args));
     }
+    if (rate) pipeline = this.rateStage(pipeline, rate.options ?? {}, service);
     return pipeline;
+  }
+
+  private rateStage(inner: Pipeline, options: RateLimitOptions, service: string): Pipeline {
+    const { name = service, tiers, tier, cost, keyFunc, ...settings } = options;
+    const limiterFor = this.limiterChooser(name, settings, tiers, tier);
+    const keyKind = settings.key ?? this.keyKindOf(name);
+    const rates = this.rates;
+    return (call, args) => {
+      const store = callContext.getStore();
+      const context: RateLimitKeyContext = { args, request: store?.request, type: store?.type ?? 'none' };
+      const limiter = limiterFor.choose(context);
+      const key = keyFunc ? (keyFunc(context) ?? 'global') : builtInKey(keyKind, context.request);
+      const units = typeof cost === 'function' ? cost(context) : (cost ?? 1);
+      return rates.acquire(limiter.name, key, units).then((verdict) => {
+        if (store) (store.verdicts ??= []).push(verdict);
+        return inner(call, args);
+      });
+    };
+  }
+
+  private keyKindOf(limiterName: string) {
+    return this.rates.settingsOf(limiterName).key;
+  }
+
+  /** One limiter, or one per tier (named `name:tier`) chosen per call. */
+  private limiterChooser(
+    name: string,
+    settings: Omit<RateSettings, 'keyFunc'>,
+    tiers: Record<string, RateSettings | string> | undefined,
+    tier: ((context: RateLimitKeyContext) => string | undefined) | undefined,
+  ): { first: string; choose: (context: RateLimitKeyContext) => RateLimiter } {
+    if (!tiers || Object.keys(tiers).length === 0) {
+      const limiter = this.rates.get(name, settings);
+      return { first: name, choose: () => limiter };
+    }
+    const byTier = new Map<string, RateLimiter>();
+    for (const [tierName, tierSettings] of Object.entries(tiers)) {
+      const own = typeof tierSettings === 'string' ? { preset: tierSettings } : tierSettings;
+      byTier.set(tierName, this.rates.get(`${name}:${tierName}`, { ...settings, ...own }));
+    }
+    const fallback = byTier.values().next().value as RateLimiter;
+    return {
+      first: fallback.name,
+      choose: (context) => byTier.get(tier?.(context) ?? '') ?? fallback,
+    };
   }
 }

@@ -1,8 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { checkResolved } from '../config/pre-deployment-checks.js';
 import { ResilienceConfigResolver } from '../config/resolve.js';
-import type { ResolvedPatterns, ResolvedServiceConfig } from '../config/resolved-types.js';
-import type { EnvironmentName, PatternSettings, ResilienceConfig } from '../config/types.js';
+import type { ResolvedPatterns, ResolvedRateSettings, ResolvedServiceConfig } from '../config/resolved-types.js';
+import type { EnvironmentName, PatternSettings, RateSettings, ResilienceConfig } from '../config/types.js';
 import { type ConfigIssue, ResilienceConfigError } from '../core/errors.js';
 
 /**
@@ -57,6 +57,11 @@ export class ResilienceSettings {
   /** What a named service runs with; call-site `overrides` and `tier` go on top. */
   resolve(service: string, overrides?: PatternSettings & { tier?: string }): ResolvedServiceConfig {
     return this.resolver.resolve(service, overrides);
+  }
+
+  /** A named rate limiter's settings (see ResilienceConfigResolver.resolveLimiter). */
+  resolveLimiter(name: string, overrides?: RateSettings): ResolvedRateSettings {
+    return this.resolver.resolveLimiter(name, overrides);
   }
 
   resolveTier(tier: string): ResolvedPatterns {

@@ -6,6 +6,7 @@ import { ResilienceHealthIndicator } from './health/resilience-health.indicator.
 import { ResilienceInterceptor } from './http/resilience.interceptor.js';
 import { metricsProvider } from './metrics/metrics.provider.js';
 import { MetricsBinder, RESILIENCE_METRICS } from './metrics/metrics-binder.js';
+import { RESILIENCE_REDIS, RedisLifecycle, redisProvider } from './redis/redis.provider.js';
 import { ResilienceExplorer } from './resilience.explorer.js';
 import {
   ASYNC_OPTIONS_TYPE,
@@ -17,6 +18,7 @@ import {
 import { ResilienceRuntime } from './resilience-runtime.js';
 import { ResilienceSettings } from './resilience-settings.js';
 import { CircuitBreakerService } from './services/circuit-breaker.service.js';
+import { RateLimiterService } from './services/rate-limiter.service.js';
 import { RetryService } from './services/retry.service.js';
 import { RESILIENCE_CLOCK, RESILIENCE_SLEEP, timingProviders } from './timing.js';
 
@@ -45,13 +47,15 @@ const settingsProvider = {
  * ConfigService when ConfigModule is loaded (`configKey` changes the key).
  * `ResilienceModule.forRootAsync({ imports, inject, useFactory | useClass | useExisting })`.
  */
-const SERVICES = [CircuitBreakerService, RetryService, ResilienceHealthIndicator];
+const SERVICES = [CircuitBreakerService, RetryService, RateLimiterService, ResilienceHealthIndicator];
 
 @Module({
   imports: [DiscoveryModule],
   providers: [
     settingsProvider,
     ...timingProviders,
+    redisProvider,
+    RedisLifecycle,
     ...SERVICES,
     ResilienceRuntime,
     ResilienceExplorer,
@@ -59,7 +63,7 @@ const SERVICES = [CircuitBreakerService, RetryService, ResilienceHealthIndicator
     MetricsBinder,
     { provide: APP_INTERCEPTOR, useClass: ResilienceInterceptor },
   ],
-  exports: [ResilienceSettings, RESILIENCE_METRICS, RESILIENCE_CLOCK, RESILIENCE_SLEEP, ...SERVICES],
+  exports: [ResilienceSettings, RESILIENCE_METRICS, RESILIENCE_CLOCK, RESILIENCE_SLEEP, RESILIENCE_REDIS, ...SERVICES],
 })
 export class ResilienceModule extends ConfigurableModuleClass {
   static override forRoot(options: typeof OPTIONS_TYPE = {}) {

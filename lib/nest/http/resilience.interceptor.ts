@@ -7,34 +7,72 @@ import {
   type NestInterceptor,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { catchError, type Observable, throwError } from 'rxjs';
+import { catchError, Observable, tap, throwError } from 'rxjs';
 import { CircuitOpenError, RateLimitExceededError } from '../../core/errors.js';
+import type { RateLimitVerdict } from '../../core/rate-limiter/types.js';
+import { type CallContextStore, callContext } from '../context/call-context.js';
+import { ResilienceSettings } from '../resilience-settings.js';
+import { rateLimitHeaders } from './rate-limit-headers.js';
 
 /** Whole seconds for a Retry-After header: rounded up, at least 1. */
 export function retryAfterHeader(seconds: number): string {
   return String(Math.max(1, Math.ceil(seconds)));
 }
 
+/** The request of any context: HTTP's, or GraphQL's `context.req`. */
+function requestOf(context: ExecutionContext): unknown {
+  const type = context.getType<string>();
+  if (type === 'http') return context.switchToHttp().getRequest();
+  if (type === 'graphql') return (context.getArgByIndex(2) as { req?: unknown } | undefined)?.req;
+  return undefined;
+}
+
 /**
- * Maps our errors to HTTP responses: CircuitOpenError -> 503, RateLimitExceededError
- * -> 429, both with Retry-After. Outside HTTP (GraphQL, RPC, WebSocket) errors pass
- * through untouched: nothing assumes an HTTP response there.
+ * Registered globally by ResilienceModule. Around every handler it sets the call
+ * context (so a decorated method anywhere below can key a limit by IP, user or API
+ * key), and on HTTP it writes the RateLimit headers and maps our errors:
+ * CircuitOpenError -> 503, RateLimitExceededError -> 429, both with Retry-After.
+ * In GraphQL, RPC and WebSocket contexts errors pass through untouched.
  */
 @Injectable()
 export class ResilienceInterceptor implements NestInterceptor {
-  constructor(private readonly adapterHost: HttpAdapterHost) {}
+  private readonly headerStyle;
 
-  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    if (context.getType() !== 'http') return next.handle();
-    return next.handle().pipe(catchError((error: unknown) => throwError(() => this.toHttp(error, context))));
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    settings: ResilienceSettings,
+  ) {
+    this.headerStyle = settings.config.http?.rateLimitHeaders ?? 'ietf';
   }
 
-  private toHttp(error: unknown, context: ExecutionContext): unknown {
-    if (!(error instanceof CircuitOpenError) && !(error instanceof RateLimitExceededError)) return error;
-    const adapter = this.adapterHost.httpAdapter;
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const store: CallContextStore = { type: context.getType<string>(), request: requestOf(context) };
+    const handled = new Observable<unknown>((subscriber) =>
+      callContext.run(store, () => next.handle().subscribe(subscriber)),
+    );
+    if (store.type !== 'http') return handled;
     const response = context.switchToHttp().getResponse();
+    return handled.pipe(
+      tap(() => this.writeVerdicts(response, store.verdicts)),
+      catchError((error: unknown) => throwError(() => this.toHttp(error, response, store))),
+    );
+  }
+
+  private writeVerdicts(response: unknown, verdicts: RateLimitVerdict[] | undefined): void {
+    if (!verdicts?.length) return;
+    const adapter = this.adapterHost.httpAdapter;
+    for (const [name, value] of rateLimitHeaders(verdicts, this.headerStyle)) adapter?.setHeader(response, name, value);
+  }
+
+  private toHttp(error: unknown, response: unknown, store: CallContextStore): unknown {
+    if (!(error instanceof CircuitOpenError) && !(error instanceof RateLimitExceededError)) {
+      this.writeVerdicts(response, store.verdicts);
+      return error;
+    }
+    const adapter = this.adapterHost.httpAdapter;
     adapter?.setHeader(response, 'Retry-After', retryAfterHeader(error.retryAfter));
     if (error instanceof CircuitOpenError) {
+      this.writeVerdicts(response, store.verdicts);
       return new HttpException(
         {
           statusCode: HttpStatus.SERVICE_UNAVAILABLE,
@@ -46,6 +84,16 @@ export class ResilienceInterceptor implements NestInterceptor {
         { cause: error },
       );
     }
+    const denied: RateLimitVerdict = {
+      allowed: false,
+      limiter: error.limiter ?? 'default',
+      limit: error.limit ?? 0,
+      remaining: error.remaining,
+      retryAfter: error.retryAfter,
+      resetAfter: error.resetAfter ?? error.retryAfter,
+      window: error.window ?? 0,
+    };
+    this.writeVerdicts(response, [...(store.verdicts ?? []), denied]);
     return new HttpException(
       {
         statusCode: HttpStatus.TOO_MANY_REQUESTS,

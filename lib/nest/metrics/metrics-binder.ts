@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnModuleDestroy, Optional } from '@nestjs/common';
 import { CircuitBreakerService } from '../services/circuit-breaker.service.js';
+import { RateLimiterService } from '../services/rate-limiter.service.js';
 import { RetryService } from '../services/retry.service.js';
 import { ResilienceMetrics } from './resilience-metrics.js';
 
@@ -17,6 +18,7 @@ export class MetricsBinder implements OnModuleDestroy {
   constructor(
     circuits: CircuitBreakerService,
     retries: RetryService,
+    rates: RateLimiterService,
     @Optional() @Inject(RESILIENCE_METRICS) metrics?: ResilienceMetrics | null,
   ) {
     if (!metrics) return;
@@ -30,6 +32,12 @@ export class MetricsBinder implements OnModuleDestroy {
       retries.subscribe({
         onRetry: (operation) => metrics.retries.inc({ operation }),
         onComplete: (operation, attempts) => metrics.retryAttempts.observe({ operation }, attempts),
+      }),
+      rates.subscribe({
+        onDecision: (key, allowed) => {
+          metrics.requests.inc({ key });
+          if (!allowed) metrics.rateLimitRejections.inc({ key });
+        },
       }),
     );
   }

@@ -20,6 +20,8 @@ export class ResilienceMetrics {
   readonly circuitRejections: Counter<'service'>;
   readonly retryAttempts: Histogram<'operation'>;
   readonly retries: Counter<'operation'>;
+  readonly rateLimitRejections: Counter<'key'>;
+  readonly requests: Counter<'key'>;
   private readonly stateSources: Set<CircuitStateSource>;
 
   constructor(
@@ -51,6 +53,9 @@ export class ResilienceMetrics {
       [1, 2, 3, 4, 5, 6, 8, 10],
     );
     this.retries = this.counter('retries_total', 'Retries performed (attempts after the first)', ['operation']);
+    // `key` is the limiter's configured name, never the rate-limit key itself (a user id or an IP).
+    this.rateLimitRejections = this.counter('rate_limit_rejections_total', 'Total rate limit rejections', ['key']);
+    this.requests = this.counter('requests_total', 'Requests decided by a rate limiter', ['key']);
   }
 
   /** Reads breaker states from `source` at every scrape until the returned function is called. */

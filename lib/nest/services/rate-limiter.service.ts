@@ -1,0 +1,119 @@
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import type { Cluster, Redis } from 'ioredis';
+import { formatZodIssues } from '../../config/format-issues.js';
+import { rateSchema } from '../../config/schema.js';
+import type { RateSettings } from '../../config/types.js';
+import type { Clock } from '../../core/clock.js';
+import { ResilienceConfigError } from '../../core/errors.js';
+import { MemoryRateLimitStore } from '../../core/rate-limiter/memory-store.js';
+import { RateLimiter } from '../../core/rate-limiter/rate-limiter.js';
+import type { RateLimitStore, RateLimitVerdict } from '../../core/rate-limiter/types.js';
+import type { Sleep } from '../../core/retry/sleep.js';
+import { RedisRateLimitStore } from '../../redis/rate-limit-store.js';
+import { RESILIENCE_REDIS } from '../redis/redis.provider.js';
+import { ResilienceSettings } from '../resilience-settings.js';
+import { RESILIENCE_CLOCK, RESILIENCE_SLEEP } from '../timing.js';
+
+export interface RateLimitListener {
+  onDecision?(limiter: string, allowed: boolean): void;
+}
+
+/**
+ * Named rate limiters over one store: Redis when `redis` is configured (shared by every
+ * instance of the app, with its failure mode), memory otherwise.
+ */
+@Injectable()
+export class RateLimiterService {
+  private readonly logger = new Logger('Resilience');
+  private readonly limiters = new Map<string, RateLimiter>();
+  private readonly listeners: RateLimitListener[] = [];
+  readonly store: RateLimitStore;
+
+  constructor(
+    private readonly settings: ResilienceSettings,
+    @Inject(RESILIENCE_CLOCK) private readonly clock: Clock,
+    @Inject(RESILIENCE_SLEEP) private readonly sleep: Sleep,
+    @Optional() @Inject(RESILIENCE_REDIS) redis?: Redis | Cluster | null,
+  ) {
+    const memory = new MemoryRateLimitStore({ clock });
+    const { keyPrefix, failureMode } = settings.config.redis ?? {};
+    this.store = redis ? new RedisRateLimitStore({ client: redis, keyPrefix, failureMode, local: memory }) : memory;
+  }
+
+  /** The limiter `name` (see ResilienceSettings.resolveLimiter), created on first use. */
+  get(name: string, options?: RateSettings): RateLimiter {
+    const existing = this.limiters.get(name);
+    if (existing) return existing;
+    const parsed = rateSchema.safeParse(options ?? {}, { reportInput: true });
+    if (!parsed.success)
+      throw new ResilienceConfigError(formatZodIssues(parsed.error.issues, `rate limiter "${name}"`));
+    const resolved = this.settings.resolveLimiter(name, parsed.data as RateSettings);
+    let limiter: RateLimiter;
+    try {
+      limiter = new RateLimiter({
+        name,
+        rate: resolved.rate,
+        per: resolved.per,
+        burst: resolved.burst,
+        strategy: resolved.strategy,
+        mode: resolved.mode,
+        maxWait: resolved.maxWait,
+        store: this.store,
+        clock: this.clock,
+        sleep: this.sleep,
+      });
+    } catch (error) {
+      throw new ResilienceConfigError([{ path: `rate limiter "${name}"`, message: (error as Error).message }]);
+    }
+    this.limiters.set(name, limiter);
+    return limiter;
+  }
+
+  /** The resolved settings a limiter of this name is (or would be) built from. */
+  settingsOf(name: string, options?: RateSettings) {
+    return this.settings.resolveLimiter(name, options);
+  }
+
+  /** Decides and counts one request; returns the verdict (a denial is not an error here). */
+  async consume(name: string, key = 'global', cost = 1): Promise<RateLimitVerdict> {
+    const verdict = await this.get(name).consume(key, cost);
+    this.notify(name, verdict.allowed);
+    return verdict;
+  }
+
+  /** The verdict a consume would give, counting nothing. */
+  check(name: string, key = 'global', cost = 1): Promise<RateLimitVerdict> {
+    return this.get(name).check(key, cost);
+  }
+
+  reset(name: string, key = 'global'): Promise<void> {
+    return this.get(name).reset(key);
+  }
+
+  /** Admits (returning the verdict), throws RateLimitExceededError, or waits in 'wait' mode. */
+  async acquire(name: string, key = 'global', cost = 1): Promise<RateLimitVerdict> {
+    try {
+      const verdict = await this.get(name).acquire(key, cost);
+      this.notify(name, true);
+      return verdict;
+    } catch (error) {
+      this.notify(name, false);
+      throw error;
+    }
+  }
+
+  subscribe(listener: RateLimitListener): () => void {
+    this.listeners.push(listener);
+    return () => this.listeners.splice(this.listeners.indexOf(listener), 1);
+  }
+
+  private notify(limiter: string, allowed: boolean): void {
+    for (const l of this.listeners) {
+      try {
+        l.onDecision?.(limiter, allowed);
+      } catch (error) {
+        this.logger.warn(`rate-limit listener failed: ${(error as Error).message}`);
+      }
+    }
+  }
+}
