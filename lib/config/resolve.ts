@@ -109,9 +109,15 @@ export function layer(pattern: PatternName, layers: ReadonlyArray<object | undef
   const expanded: object[] = [BASE[pattern]];
   for (const l of layers) {
     if (!l) continue;
-    const { preset, ...fields } = l as { preset?: string };
+    const { preset, ...fields } = l as { preset?: string; rate?: number; burst?: number };
     if (preset) expanded.push((presets[pattern] as Record<string, object>)[preset]);
-    expanded.push(fields);
+    // A burst belongs to its rate: a layer that sets a rate without a burst has none,
+    // rather than inheriting one sized for another rate.
+    if (pattern === 'rate' && !preset && fields.rate !== undefined && fields.burst === undefined) {
+      expanded.push({ ...fields, burst: 0 });
+    } else {
+      expanded.push(fields);
+    }
   }
   return mergeLayers(...expanded);
 }

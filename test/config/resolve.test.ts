@@ -128,6 +128,30 @@ describe('resolving a service configuration', () => {
     assert.equal(checkout.storageConfig.filePath, './.data/dlq', 'nested storageConfig merges');
   });
 
+  it('gives a rate set without a burst no inherited burst', () => {
+    const resolver = ResilienceConfigResolver.from({
+      services: { api: { rate: { rate: 5 } }, api2: { rate: { burst: 3 } } },
+    });
+    assert.deepEqual([resolver.resolve('api').rate.rate, resolver.resolve('api').rate.burst], [5, 0]);
+    assert.deepEqual(
+      [resolver.resolve('api2').rate.rate, resolver.resolve('api2').rate.burst],
+      [1000, 3],
+      'a burst alone refines the tier',
+    );
+  });
+
+  it('resolves named limiters, then services, then presets by name', () => {
+    const resolver = ResilienceConfigResolver.from({
+      rateLimiters: { outbound: { preset: 'github' } },
+      services: { stripe: { tier: 'critical' } },
+    });
+    assert.equal(resolver.resolveLimiter('outbound').rate, 5000);
+    assert.equal(resolver.resolveLimiter('stripe').rate, 100, 'a configured service wins over the preset of that name');
+    assert.equal(resolver.resolveLimiter('stripe').per, 60);
+    assert.equal(resolver.resolveLimiter('twitter').per, 900);
+    assert.equal(resolver.resolveLimiter('anything').rate, 1000, 'the default tier');
+  });
+
   it('refuses an unknown tier at a call site', () => {
     const resolver = ResilienceConfigResolver.from({});
     assert.throws(() => resolver.resolve('x', { tier: 'gold' }), ResilienceConfigError);
