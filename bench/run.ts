@@ -1,10 +1,13 @@
 import { benchCircuitBreaker } from './circuit-breaker.bench.js';
+import { benchRateLimiterMemory, benchRateLimiterRedis } from './rate-limiter.bench.js';
 import { benchRetry } from './retry.bench.js';
 
 /** `npm run bench [name...]`: prints each benchmark's table (Markdown, as in bench/RESULTS.md). */
 const suites: Record<string, () => Promise<string>> = {
   'circuit-breaker': benchCircuitBreaker,
   retry: benchRetry,
+  'rate-limiter-memory': benchRateLimiterMemory,
+  'rate-limiter-redis': benchRateLimiterRedis,
 };
 
 const wanted = process.argv.slice(2);

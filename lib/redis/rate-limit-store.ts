@@ -25,7 +25,7 @@ export interface RedisRateLimitStoreOptions {
   failureMode?: RedisFailureMode;
   /** The in-memory store 'local' mode uses. */
   local?: MemoryRateLimitStore;
-  /** Decisions sent in one script call at most. Default 256. */
+  /** Decisions sent in one script call at most. Default 64. */
   maxBatch?: number;
   /** Told of each Redis failure (the store keeps deciding through the failure mode). */
   onError?: (error: unknown) => void;
@@ -68,7 +68,7 @@ export class RedisRateLimitStore implements RateLimitStore {
     this.prefix = options.keyPrefix ?? 'nest-resilience';
     this.failureMode = options.failureMode ?? 'local';
     this.local = options.local ?? new MemoryRateLimitStore();
-    this.maxBatch = options.maxBatch ?? 256;
+    this.maxBatch = options.maxBatch ?? 64;
     this.onError = options.onError;
     this.isCluster = (this.client as { isCluster?: boolean }).isCluster === true;
     // Loaded once per client; ioredis sends EVALSHA and falls back to EVAL on NOSCRIPT.
@@ -109,7 +109,7 @@ export class RedisRateLimitStore implements RateLimitStore {
     const batch = this.queue;
     this.queue = [];
     if (!this.isCluster) {
-      for (let i = 0; i < batch.length; i += this.maxBatch) this.send(batch.slice(i, i + this.maxBatch));
+      this.sendInChunks(batch);
       return;
     }
     const bySlot = new Map<number, Pending[]>();
@@ -119,44 +119,76 @@ export class RedisRateLimitStore implements RateLimitStore {
       if (!group) bySlot.set(slot, (group = []));
       group.push(p);
     }
-    for (const group of bySlot.values()) {
-      for (let i = 0; i < group.length; i += this.maxBatch) this.send(group.slice(i, i + this.maxBatch));
-    }
+    for (const group of bySlot.values()) this.sendInChunks(group);
+  }
+
+  /**
+   * A few pipelined script calls rather than one: while Redis runs one chunk, this
+   * process encodes the next and decodes the last, so both keep busy.
+   */
+  private sendInChunks(batch: Pending[]): void {
+    const chunks = Math.max(Math.ceil(batch.length / this.maxBatch), Math.min(4, Math.ceil(batch.length / 8)));
+    const size = Math.ceil(batch.length / chunks);
+    for (let i = 0; i < batch.length; i += size) this.send(batch.slice(i, i + size));
   }
 
   private send(batch: Pending[]): void {
-    const keys: string[] = [];
-    const args: (string | number)[] = [batch.length];
+    const defs: RateLimitRule[] = [];
+    const defIndex = new Map<RateLimitRule, number>();
+    const groups = new Map<string, Pending[]>();
     for (const p of batch) {
-      args.push(p.op, p.cost, p.rules.length);
+      let signature = `${p.op}|${p.cost}|${p.key}`;
       for (const rule of p.rules) {
-        keys.push(this.redisKey(rule, p.key));
-        args.push(STRATEGY_CODE[rule.strategy], capacity(rule), rule.windowMs, rule.rate);
+        let index = defIndex.get(rule);
+        if (index === undefined) {
+          index = defs.push(rule);
+          defIndex.set(rule, index);
+        }
+        signature += `|${index}`;
       }
+      const group = groups.get(signature);
+      if (group) group.push(p);
+      else groups.set(signature, [p]);
+    }
+    const keys: string[] = [];
+    const args: (string | number)[] = [defs.length];
+    for (const rule of defs) args.push(STRATEGY_CODE[rule.strategy], capacity(rule), rule.windowMs, rule.rate);
+    args.push(groups.size);
+    const ordered: Pending[][] = [];
+    for (const group of groups.values()) {
+      const { op, cost, rules, key } = group[0];
+      args.push(op, cost, group.length, rules.length);
+      for (const rule of rules) {
+        args.push(defIndex.get(rule) as number);
+        keys.push(this.redisKey(rule, key));
+      }
+      ordered.push(group);
     }
     (this.client as unknown as ScriptClient)[COMMAND](keys.length, ...keys, ...args).then(
-      (reply) => this.resolveAll(batch, reply),
+      (reply) => this.resolveAll(ordered, reply),
       (error: unknown) => this.fail(batch, error),
     );
   }
 
-  private resolveAll(batch: Pending[], reply: number[]): void {
+  private resolveAll(groups: Pending[][], reply: number[]): void {
     let i = 0;
-    for (const p of batch) {
-      const verdicts: RateLimitVerdict[] = [];
-      for (const rule of p.rules) {
-        verdicts.push({
-          allowed: reply[i] === 1,
-          limiter: rule.name,
-          limit: capacity(rule),
-          remaining: reply[i + 1],
-          retryAfter: reply[i + 2] / 1000,
-          resetAfter: reply[i + 3] / 1000,
-          window: rule.windowMs / 1000,
-        });
-        i += 4;
+    for (const group of groups) {
+      for (const p of group) {
+        const verdicts: RateLimitVerdict[] = [];
+        for (const rule of p.rules) {
+          verdicts.push({
+            allowed: reply[i] === 1,
+            limiter: rule.name,
+            limit: capacity(rule),
+            remaining: reply[i + 1],
+            retryAfter: reply[i + 2] / 1000,
+            resetAfter: reply[i + 3] / 1000,
+            window: rule.windowMs / 1000,
+          });
+          i += 4;
+        }
+        p.resolve(verdicts);
       }
-      p.resolve(verdicts);
     }
   }
 

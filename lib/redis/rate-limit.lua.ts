@@ -1,102 +1,153 @@
 /**
- * Decides a batch of rate-limit decisions in one call; each decision is atomic over
- * its rules (all admit and all count, or none counts). Time is the server's (TIME).
- * It mirrors lib/core/rate-limiter/algorithms.ts; state is a hash {a, b, c} per key.
+ * Decides a batch of rate-limit decisions in one call. Each decision is atomic over its
+ * rules (all admit and all count, or none counts). Time is the server's (TIME). The
+ * algorithms mirror lib/core/rate-limiter/algorithms.ts. A key's state is one string:
+ * the TAT for a token bucket, "window|count|previous" for the windows.
  *
- * ARGV: n, then per decision: op (1 consume, 2 peek, 3 reset), cost, rules, then per
- * rule: strategy (1 token bucket, 2 fixed window, 3 sliding window), capacity C,
- * window W (ms), rate. KEYS: one per rule, in order.
- * Returns per rule: allowed (0/1), remaining, retryAfter (ms, ceil), resetAfter (ms, ceil).
+ * Decisions that are alike (same op, key, rules and cost) come as one group of `count`
+ * decisions: the state is read once, the decisions are made one after another on it
+ * (exactly as `count` separate calls would be), and written once.
+ *
+ * ARGV: defs, then per rule definition: strategy (1 token bucket, 2 fixed window,
+ * 3 sliding window), capacity C, window W (ms), rate; then groups, then per group: op
+ * (1 consume, 2 peek, 3 reset), cost, count, rules, and the index of each rule's
+ * definition. KEYS: per group, one per rule.
+ * Returns per decision and rule: allowed (0/1), remaining, retryAfter ms, resetAfter ms.
  */
 export const RATE_LIMIT_LUA = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
-local out = {}
-local ai = 2
-local ki = 1
-local n = tonumber(ARGV[1])
-for d = 1, n do
-  local op = tonumber(ARGV[ai]); local cost = tonumber(ARGV[ai + 1]); local r = tonumber(ARGV[ai + 2])
-  ai = ai + 3
-  local all = true
-  local res = {}
-  for i = 1, r do
-    local strat = tonumber(ARGV[ai]); local C = tonumber(ARGV[ai + 1]); local W = tonumber(ARGV[ai + 2]); local rate = tonumber(ARGV[ai + 3])
-    ai = ai + 4
-    local key = KEYS[ki]
-    ki = ki + 1
-    local x = { key = key, ok = 1, rem = 0, retry = 0, reset = 0 }
-    if op == 3 then
-      redis.call('DEL', key)
-    else
-      local s = redis.call('HMGET', key, 'a', 'b', 'c')
-      local sa = tonumber(s[1]) or 0
-      local sb = tonumber(s[2]) or 0
-      local sc = tonumber(s[3]) or 0
-      if strat == 1 then
-        local T = W / rate
-        local tat = math.max(sa, now)
-        local newTat = tat + cost * T
-        local allowAt = newTat - C * T
-        if allowAt <= now then
-          x.rem = math.floor((now + C * T - newTat) / T + 1e-9); x.reset = newTat - now
-          x.a = newTat; x.b = 0; x.c = 0; x.ttl = newTat - now
-        else
-          x.ok = 0; x.rem = math.max(0, math.floor((now + C * T - tat) / T + 1e-9)); x.retry = allowAt - now; x.reset = tat - now
-        end
-      elseif strat == 2 then
-        local w = math.floor(now / W)
-        local count = 0
-        if sa == w then count = sb end
-        local windowEnd = (w + 1) * W - now
-        x.reset = windowEnd
-        if count + cost <= C then
-          x.rem = C - count - cost; x.a = w; x.b = count + cost; x.c = 0; x.ttl = windowEnd
-        else
-          x.ok = 0; x.rem = math.max(0, C - count); x.retry = windowEnd
-        end
-      else
-        local w = math.floor(now / W)
-        local cur = 0
-        local prev = 0
-        if sa == w then cur = sb; prev = sc elseif sa == w - 1 then prev = sb end
-        local f = (now - w * W) / W
-        local est = prev * (1 - f) + cur
-        x.reset = (w + 2) * W - now
-        if est + cost <= C then
-          x.rem = math.max(0, math.floor(C - est - cost + 1e-9)); x.a = w; x.b = cur + cost; x.c = prev; x.ttl = x.reset
-        else
-          x.ok = 0; x.rem = math.max(0, math.floor(C - est + 1e-9))
-          if cur + cost <= C and prev > 0 then
-            x.retry = math.max(0, w * W + (1 - (C - cur - cost) / prev) * W - now)
-          else
-            local g = 0
-            if cur > 0 then g = math.max(0, 1 - (C - cost) / cur) end
-            x.retry = (w + 1) * W + g * W - now
-          end
-        end
-      end
-      if x.ok == 0 then all = false end
+local floor, max, ceil = math.floor, math.max, math.ceil
+
+local function decide(strat, C, W, rate, sa, sb, sc, cost)
+  if strat == 1 then
+    local T = W / rate
+    local tat = max(sa, now)
+    local newTat = tat + cost * T
+    local allowAt = newTat - C * T
+    if allowAt <= now then
+      return true, floor((now + C * T - newTat) / T + 1e-9), 0, newTat - now, newTat, 0, 0, newTat - now
     end
-    res[i] = x
+    return false, max(0, floor((now + C * T - tat) / T + 1e-9)), allowAt - now, tat - now
+  elseif strat == 2 then
+    local w = floor(now / W)
+    local count = 0
+    if sa == w then count = sb end
+    local windowEnd = (w + 1) * W - now
+    if count + cost <= C then
+      return true, C - count - cost, 0, windowEnd, w, count + cost, 0, windowEnd
+    end
+    return false, max(0, C - count), windowEnd, windowEnd
   end
+  local w = floor(now / W)
+  local cur, prev = 0, 0
+  if sa == w then cur = sb; prev = sc elseif sa == w - 1 then prev = sb end
+  local est = prev * (1 - (now - w * W) / W) + cur
+  local reset = (w + 2) * W - now
+  if est + cost <= C then
+    return true, max(0, floor(C - est - cost + 1e-9)), 0, reset, w, cur + cost, prev, reset
+  end
+  local retry
+  if cur + cost <= C and prev > 0 then
+    retry = max(0, w * W + (1 - (C - cur - cost) / prev) * W - now)
+  else
+    local g = 0
+    if cur > 0 then g = max(0, 1 - (C - cost) / cur) end
+    retry = (w + 1) * W + g * W - now
+  end
+  return false, max(0, floor(C - est + 1e-9)), retry, reset
+end
+
+local defs = {}
+local ai = 1
+local ndefs = tonumber(ARGV[ai]); ai = ai + 1
+for i = 1, ndefs do
+  defs[i] = { tonumber(ARGV[ai]), tonumber(ARGV[ai + 1]), tonumber(ARGV[ai + 2]), tonumber(ARGV[ai + 3]) }
+  ai = ai + 4
+end
+
+local function load(key)
+  local v = redis.call('GET', key)
+  if not v then return 0, 0, 0 end
+  local single = tonumber(v)
+  if single then return single, 0, 0 end
+  local p1, p2, p3 = string.match(v, '^([^|]*)|?([^|]*)|?([^|]*)$')
+  return tonumber(p1) or 0, tonumber(p2) or 0, tonumber(p3) or 0
+end
+
+local function store(key, strat, a, b, c, ttl)
+  local value
+  if strat == 1 then value = string.format('%.17g', a) else value = string.format('%d|%d|%d', a, b, c) end
+  redis.call('SET', key, value, 'PX', max(1, ceil(ttl)))
+end
+
+local out = {}
+local o = 0
+local ki = 1
+local ngroups = tonumber(ARGV[ai]); ai = ai + 1
+for g = 1, ngroups do
+  local op = tonumber(ARGV[ai]); local cost = tonumber(ARGV[ai + 1]); local count = tonumber(ARGV[ai + 2]); local r = tonumber(ARGV[ai + 3])
+  ai = ai + 4
+  if r == 1 and op ~= 3 then
+    -- One rule, the common case: no per-decision tables.
+    local d = defs[tonumber(ARGV[ai])]; ai = ai + 1
+    local key = KEYS[ki]; ki = ki + 1
+    local a, b, c = load(key)
+    local ttl
+    for n = 1, count do
+      local ok, rem, retry, reset, na, nb, nc, nt = decide(d[1], d[2], d[3], d[4], a, b, c, cost)
+      if ok and op == 1 then a, b, c, ttl = na, nb, nc, nt end
+      out[o + 1] = ok and 1 or 0; out[o + 2] = rem; out[o + 3] = ceil(retry); out[o + 4] = ceil(reset); o = o + 4
+    end
+    if ttl then store(key, d[1], a, b, c, ttl) end
+  else
+  local rules, keys, sa, sb, sc = {}, {}, {}, {}, {}
   for i = 1, r do
-    local x = res[i]
-    if op == 1 and all and x.a then
-      redis.call('HSET', x.key, 'a', string.format('%.17g', x.a), 'b', x.b, 'c', x.c)
-      redis.call('PEXPIRE', x.key, math.max(1, math.ceil(x.ttl)))
+    rules[i] = defs[tonumber(ARGV[ai])]; ai = ai + 1
+    keys[i] = KEYS[ki]; ki = ki + 1
+    sa[i], sb[i], sc[i] = 0, 0, 0
+    if op == 3 then
+      redis.call('DEL', keys[i])
+    else
+      sa[i], sb[i], sc[i] = load(keys[i])
     end
-    local rem = x.rem
-    local allowed = 1
-    if not all then
-      allowed = 0
-      if x.ok == 1 then rem = rem + cost end
+  end
+  local changed = false
+  local ttl = {}
+  for n = 1, count do
+    if op == 3 then
+      for i = 1, r do
+        out[o + 1] = 1; out[o + 2] = rules[i][2]; out[o + 3] = 0; out[o + 4] = 0; o = o + 4
+      end
+    else
+      local all = true
+      local ok, rem, retry, reset, na, nb, nc, nt = {}, {}, {}, {}, {}, {}, {}, {}
+      for i = 1, r do
+        local d = rules[i]
+        ok[i], rem[i], retry[i], reset[i], na[i], nb[i], nc[i], nt[i] = decide(d[1], d[2], d[3], d[4], sa[i], sb[i], sc[i], cost)
+        if not ok[i] then all = false end
+      end
+      for i = 1, r do
+        local allowed = 1
+        local remaining = rem[i]
+        if all then
+          if op == 1 then
+            sa[i], sb[i], sc[i], ttl[i] = na[i], nb[i], nc[i], nt[i]
+            changed = true
+          end
+        else
+          allowed = 0
+          if ok[i] then remaining = remaining + cost end
+        end
+        out[o + 1] = allowed; out[o + 2] = remaining; out[o + 3] = ceil(retry[i]); out[o + 4] = ceil(reset[i]); o = o + 4
+      end
     end
-    if op == 3 then allowed = 1 end
-    out[#out + 1] = allowed
-    out[#out + 1] = rem
-    out[#out + 1] = math.ceil(x.retry)
-    out[#out + 1] = math.ceil(x.reset)
+  end
+  if changed then
+    for i = 1, r do
+      if ttl[i] then store(keys[i], rules[i][1], sa[i], sb[i], sc[i], ttl[i]) end
+    end
+  end
   end
 end
 return out

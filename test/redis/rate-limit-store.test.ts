@@ -51,7 +51,8 @@ describe('Redis rate-limit store (real redis-server)', () => {
       assert.equal(verdicts.filter((v) => v.allowed).length, 120);
       const denied = verdicts.find((v) => !v.allowed);
       assert.ok(denied && denied.retryAfter > 0 && denied.remaining === 0);
-      assert.ok((await evalshaCalls(client)) - calls <= 4, 'decisions of one tick share a script call');
+      const scriptCalls = (await evalshaCalls(client)) - calls;
+      assert.ok(scriptCalls >= 1 && scriptCalls <= Math.ceil(500 / 64), `decisions of one tick share script calls (${scriptCalls} for 500)`);
     });
   }
 
