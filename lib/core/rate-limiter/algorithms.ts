@@ -13,7 +13,7 @@ export interface RateState {
   c: number;
 }
 
-/** A decision, with the state to store if the whole call is admitted. */
+/** A decision, with the state to store if the whole call is admitted. Reused: callers copy what they keep. */
 export interface Decision {
   allowed: boolean;
   remaining: number;
@@ -22,36 +22,45 @@ export interface Decision {
   next: RateState;
 }
 
+export function newDecision(): Decision {
+  return { allowed: false, remaining: 0, retryAfterMs: 0, resetAfterMs: 0, next: { a: 0, b: 0, c: 0 } };
+}
+
+function admit(out: Decision, remaining: number, resetAfterMs: number, a: number, b: number, c: number): Decision {
+  out.allowed = true;
+  out.remaining = remaining;
+  out.retryAfterMs = 0;
+  out.resetAfterMs = resetAfterMs;
+  out.next.a = a;
+  out.next.b = b;
+  out.next.c = c;
+  return out;
+}
+
+function deny(out: Decision, remaining: number, retryAfterMs: number, resetAfterMs: number): Decision {
+  out.allowed = false;
+  out.remaining = remaining;
+  out.retryAfterMs = retryAfterMs;
+  out.resetAfterMs = resetAfterMs;
+  return out;
+}
+
 /**
  * Token bucket of capacity rate + burst refilled at rate/window, as GCRA: one stored
  * number (the theoretical arrival time, TAT). Admitted iff max(TAT, now) + cost*T - C*T <= now,
  * with T = window / rate the time one token takes to refill.
  */
-function tokenBucket(rule: RateLimitRule, s: RateState, now: number, cost: number): Decision {
+function tokenBucket(rule: RateLimitRule, s: RateState, now: number, cost: number, out: Decision): Decision {
   const T = rule.windowMs / rule.rate;
   const C = capacity(rule);
   const tat = Math.max(s.a, now);
   const newTat = tat + cost * T;
   const allowAt = newTat - C * T;
-  if (allowAt <= now) {
-    return {
-      allowed: true,
-      remaining: Math.floor((now + C * T - newTat) / T + 1e-9),
-      retryAfterMs: 0,
-      resetAfterMs: newTat - now,
-      next: { a: newTat, b: 0, c: 0 },
-    };
-  }
-  return {
-    allowed: false,
-    remaining: Math.max(0, Math.floor((now + C * T - tat) / T + 1e-9)),
-    retryAfterMs: cost > C ? Number.POSITIVE_INFINITY : allowAt - now,
-    resetAfterMs: tat - now,
-    next: s,
-  };
+  if (allowAt <= now) return admit(out, Math.floor((now + C * T - newTat) / T + 1e-9), newTat - now, newTat, 0, 0);
+  return deny(out, Math.max(0, Math.floor((now + C * T - tat) / T + 1e-9)), allowAt - now, tat - now);
 }
 
-function fixedWindow(rule: RateLimitRule, s: RateState, now: number, cost: number): Decision {
+function fixedWindow(rule: RateLimitRule, s: RateState, now: number, cost: number, out: Decision): Decision {
   const C = capacity(rule);
   const w = Math.floor(now / rule.windowMs);
   const count = s.a === w ? s.b : 0;
@@ -81,7 +90,7 @@ function fixedWindow(rule: RateLimitRule, s: RateState, now: number, cost: numbe
  * within any one window-aligned period and errs by at most the previous window's
  * unevenness in between.
  */
-function slidingWindow(rule: RateLimitRule, s: RateState, now: number, cost: number): Decision {
+function slidingWindow(rule: RateLimitRule, s: RateState, now: number, cost: number, out: Decision): Decision {
   const C = capacity(rule);
   const W = rule.windowMs;
   const w = Math.floor(now / W);
@@ -97,21 +106,10 @@ function slidingWindow(rule: RateLimitRule, s: RateState, now: number, cost: num
   const estimate = previous * (1 - elapsed) + current;
   const resetAfterMs = (w + 2) * W - now;
   if (estimate + cost <= C) {
-    return {
-      allowed: true,
-      remaining: Math.max(0, Math.floor(C - estimate - cost + 1e-9)),
-      retryAfterMs: 0,
-      resetAfterMs,
-      next: { a: w, b: current + cost, c: previous },
-    };
+    return admit(out, Math.max(0, Math.floor(C - estimate - cost + 1e-9)), resetAfterMs, w, current + cost, previous);
   }
-  return {
-    allowed: false,
-    remaining: Math.max(0, Math.floor(C - estimate + 1e-9)),
-    retryAfterMs: cost > C ? Number.POSITIVE_INFINITY : slidingRetryAfter(C, W, w, now, current, previous, cost),
-    resetAfterMs,
-    next: s,
-  };
+  const retryAfterMs = slidingRetryAfter(C, W, w, now, current, previous, cost);
+  return deny(out, Math.max(0, Math.floor(C - estimate + 1e-9)), retryAfterMs, resetAfterMs);
 }
 
 /** Time until previous*(1-f) + current + cost <= C, in this window or the next. */
@@ -133,14 +131,21 @@ function slidingRetryAfter(
   return (w + 1) * W + f * W - now;
 }
 
-export function decide(rule: RateLimitRule, state: RateState, now: number, cost: number): Decision {
+/** Decides into `out` (a fresh Decision by default). Costs above the capacity are refused earlier, by the limiter. */
+export function decide(
+  rule: RateLimitRule,
+  state: RateState,
+  now: number,
+  cost: number,
+  out = newDecision(),
+): Decision {
   switch (rule.strategy) {
     case 'token_bucket':
-      return tokenBucket(rule, state, now, cost);
+      return tokenBucket(rule, state, now, cost, out);
     case 'fixed_window':
-      return fixedWindow(rule, state, now, cost);
+      return fixedWindow(rule, state, now, cost, out);
     case 'sliding_window':
-      return slidingWindow(rule, state, now, cost);
+      return slidingWindow(rule, state, now, cost, out);
   }
 }
 

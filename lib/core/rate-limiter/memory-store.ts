@@ -1,5 +1,5 @@
 import { type Clock, systemClock } from '../clock.js';
-import { type Decision, decide, isIdle, type RateState } from './algorithms.js';
+import { type Decision, decide, isIdle, newDecision, type RateState } from './algorithms.js';
 import { capacity, type RateLimitRule, type RateLimitStore, type RateLimitVerdict } from './types.js';
 
 export interface MemoryStoreOptions {
@@ -13,7 +13,7 @@ export interface MemoryStoreOptions {
  * costs its Map entry and 24 bytes, and no timer exists per key or per hit. When full,
  * a CLOCK sweep (second-chance LRU) forgets an idle or least recently used key.
  */
-class KeyTable {
+export class KeyTable {
   private readonly slots = new Map<string, number>();
   private a: Float64Array;
   private b: Float64Array;
@@ -133,6 +133,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
   private readonly maxKeys: number;
   private readonly clock: Clock;
   private readonly scratch: RateState = { a: 0, b: 0, c: 0 };
+  private readonly decision: Decision = newDecision();
 
   constructor(options: MemoryStoreOptions = {}) {
     this.maxKeys = options.maxKeys ?? 1_000_000;
@@ -152,11 +153,10 @@ export class MemoryRateLimitStore implements RateLimitStore {
   }
 
   /** One rule: the common case, without the arrays of the multi-rule path. */
-  consumeOne(rule: RateLimitRule, key: string, cost: number): RateLimitVerdict {
+  consumeOne(rule: RateLimitRule, key: string, cost: number, table = this.table(rule)): RateLimitVerdict {
     const now = this.clock.now();
-    const table = this.table(rule);
     const slot = table.read(key, this.scratch);
-    const d = decide(rule, this.scratch, now, cost);
+    const d = decide(rule, this.scratch, now, cost, this.decision);
     if (d.allowed) table.write(key, slot, d.next, now);
     return verdict(rule, d);
   }
@@ -195,7 +195,8 @@ export class MemoryRateLimitStore implements RateLimitStore {
     });
   }
 
-  private table(rule: RateLimitRule): KeyTable {
+  /** The key table of a limiter (a limiter may hold on to it to skip the lookup). */
+  table(rule: RateLimitRule): KeyTable {
     let table = this.tables.get(rule.name);
     if (!table) {
       table = new KeyTable(rule, this.maxKeys);

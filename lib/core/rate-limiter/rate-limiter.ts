@@ -2,7 +2,7 @@ import { type Clock, systemClock } from '../clock.js';
 import { type Duration, toMilliseconds } from '../duration.js';
 import { RateLimitExceededError } from '../errors.js';
 import { realSleep, type Sleep } from '../retry/sleep.js';
-import { MemoryRateLimitStore } from './memory-store.js';
+import { type KeyTable, MemoryRateLimitStore } from './memory-store.js';
 import {
   capacity,
   type RateLimitRule,
@@ -45,6 +45,8 @@ export class RateLimiter {
   private readonly rules: readonly RateLimitRule[];
   private readonly store: RateLimitStore;
   private readonly memory?: MemoryRateLimitStore;
+  private readonly memoryTable?: KeyTable;
+  private readonly capacity: number;
   private readonly maxWaitMs: number;
   private readonly clock: Clock;
   private readonly sleep: Sleep;
@@ -62,7 +64,11 @@ export class RateLimiter {
     this.rules = [this.rule];
     this.clock = options.clock ?? systemClock;
     this.store = options.store ?? new MemoryRateLimitStore({ clock: this.clock });
-    if (this.store instanceof MemoryRateLimitStore) this.memory = this.store;
+    if (this.store instanceof MemoryRateLimitStore) {
+      this.memory = this.store;
+      this.memoryTable = this.store.table(this.rule);
+    }
+    this.capacity = capacity(this.rule);
     this.mode = options.mode ?? 'reject';
     this.maxWaitMs = toMilliseconds(options.maxWait ?? 30, 'maxWait');
     this.sleep = options.sleep ?? realSleep;
@@ -74,8 +80,8 @@ export class RateLimiter {
 
   /** Decides one request of `cost` for `key` and counts it if admitted. */
   consume(key = 'global', cost = 1): Promise<RateLimitVerdict> {
-    this.checkCost(cost);
-    if (this.memory) return Promise.resolve(this.memory.consumeOne(this.rule, key, cost));
+    if (cost !== 1) this.checkCost(cost);
+    if (this.memory) return Promise.resolve(this.memory.consumeOne(this.rule, key, cost, this.memoryTable));
     return Promise.resolve(this.store.consume(this.rules, key, cost)).then((v) => v[0]);
   }
 
