@@ -195,7 +195,8 @@ export class ResilienceConfigResolver {
    * service's limiter, else the preset of that name (stripe, github, free...), else the
    * default tier's. Layered over the base, the environment profile and `defaults`.
    */
-  resolveLimiter(name: string, overrides?: RateSettings): ResolvedRateSettings {
+  resolveLimiter(name: string, overrides?: RateSettings, tier?: string): ResolvedRateSettings {
+    if (tier) return this.resolve(name, { tier, ...(overrides ? { rate: overrides } : {}) }).rate;
     const named = this.config.rateLimiters?.[name];
     const profile = this.environment ? PROFILES[this.environment] : undefined;
     if (named) {

@@ -2,6 +2,7 @@ export { type CallContextStore, callContext } from './context/call-context.js';
 export { builtInKey, clientIp, type RateLimitKeyContext } from './context/rate-limit-key.js';
 export { CircuitBreaker } from './decorators/circuit-breaker.decorator.js';
 export { RateLimit, type RateLimitOptions } from './decorators/rate-limit.decorator.js';
+export { Resilient, type ResilientOptions } from './decorators/resilient.decorator.js';
 export { Retry } from './decorators/retry.decorator.js';
 export {
   type HealthStatus,

@@ -1,4 +1,4 @@
-import type { CircuitSettings, DlqSettings, RetrySettings } from '../config/types.js';
+import type { CircuitSettings, DlqSettings, PatternSettings, RetrySettings } from '../config/types.js';
 import type { RateLimitOptions } from './decorators/rate-limit.decorator.js';
 
 /** What our decorators record on a method; decorators merge into one object, so their order does not matter. */
@@ -7,7 +7,7 @@ export interface ResilienceMethodMetadata {
   retry?: { options?: (RetrySettings & { service?: string; operation?: string }) | string };
   rate?: { options?: RateLimitOptions };
   dlq?: { queue?: string; options?: DlqSettings };
-  resilient?: { name: string; tier?: string; overrides?: Record<string, unknown> };
+  resilient?: { name: string; tier?: string; overrides?: PatternSettings };
 }
 
 export const RESILIENCE_METADATA = Symbol.for('nest-resilience:method');

@@ -77,29 +77,36 @@ export class ResilienceRuntime implements MethodInvoker {
    * circuit breaker, retry, operation. Built from the inside out.
    */
   private build(ref: MethodRef): Pipeline {
-    const { circuit, retry, rate, resilient } = ref.metadata;
+    const { resilient } = ref.metadata;
     const service = resilient?.name ?? ref.className;
+    const tier = resilient?.tier;
+    const overrides = resilient?.overrides ?? {};
+    // @Resilient brings every pattern, with the service's settings; explicit decorators refine them.
+    const circuit = ref.metadata.circuit ?? (resilient ? { name: service, options: overrides.circuit } : undefined);
+    const retry =
+      ref.metadata.retry ?? (resilient ? { options: { ...overrides.retry, operation: service } } : undefined);
+    const rate = ref.metadata.rate ?? (resilient ? { options: { ...overrides.rate, name: service } } : undefined);
     let pipeline: Pipeline = runCall;
     if (retry) {
       const options = typeof retry.options === 'string' ? { preset: retry.options } : (retry.options ?? {});
       const operation = options.operation ?? `${ref.className}.${ref.methodName}`;
-      const policy = this.retries.policy(operation, { service, ...options });
+      const policy = this.retries.policy(operation, { service, tier, ...options });
       const inner = pipeline;
       pipeline = (call, args) => policy.execute(() => inner(call, args));
     }
     if (circuit) {
-      const breaker = this.circuits.get(circuit.name ?? service, circuit.options);
+      const breaker = this.circuits.get(circuit.name ?? service, circuit.options, tier);
       const inner = pipeline;
       pipeline = (call, args) => breaker.execute(() => inner(call, args));
     }
-    if (rate) pipeline = this.rateStage(pipeline, rate.options ?? {}, service);
+    if (rate) pipeline = this.rateStage(pipeline, rate.options ?? {}, service, tier);
     return pipeline;
   }
 
-  private rateStage(inner: Pipeline, options: RateLimitOptions, service: string): Pipeline {
+  private rateStage(inner: Pipeline, options: RateLimitOptions, service: string, serviceTier?: string): Pipeline {
     const { name = service, tiers, tier, cost, keyFunc, ...settings } = options;
-    const limiterFor = this.limiterChooser(name, settings, tiers, tier);
-    const keyKind = settings.key ?? this.keyKindOf(name);
+    const limiterFor = this.limiterChooser(name, settings, tiers, tier, serviceTier);
+    const keyKind = settings.key ?? this.rates.settingsOf(name, undefined, serviceTier).key;
     const rates = this.rates;
     return (call, args) => {
       const store = callContext.getStore();
@@ -107,15 +114,18 @@ export class ResilienceRuntime implements MethodInvoker {
       const limiter = limiterFor.choose(context);
       const key = keyFunc ? (keyFunc(context) ?? 'global') : builtInKey(keyKind, context.request);
       const units = typeof cost === 'function' ? cost(context) : (cost ?? 1);
-      return rates.acquire(limiter.name, key, units).then((verdict) => {
-        if (store) (store.verdicts ??= []).push(verdict);
-        return inner(call, args);
-      });
+      return limiter.acquire(key, units).then(
+        (verdict) => {
+          rates.record(limiter.name, true);
+          if (store) (store.verdicts ??= []).push(verdict);
+          return inner(call, args);
+        },
+        (error: unknown) => {
+          rates.record(limiter.name, false);
+          throw error;
+        },
+      );
     };
-  }
-
-  private keyKindOf(limiterName: string) {
-    return this.rates.settingsOf(limiterName).key;
   }
 
   /** One limiter, or one per tier (named `name:tier`) chosen per call. */
@@ -124,9 +134,10 @@ export class ResilienceRuntime implements MethodInvoker {
     settings: Omit<RateSettings, 'keyFunc'>,
     tiers: Record<string, RateSettings | string> | undefined,
     tier: ((context: RateLimitKeyContext) => string | undefined) | undefined,
+    serviceTier?: string,
   ): { first: string; choose: (context: RateLimitKeyContext) => RateLimiter } {
     if (!tiers || Object.keys(tiers).length === 0) {
-      const limiter = this.rates.get(name, settings);
+      const limiter = this.rates.get(name, settings, serviceTier);
       return { first: name, choose: () => limiter };
     }
     const byTier = new Map<string, RateLimiter>();

@@ -60,8 +60,8 @@ export class ResilienceSettings {
   }
 
   /** A named rate limiter's settings (see ResilienceConfigResolver.resolveLimiter). */
-  resolveLimiter(name: string, overrides?: RateSettings): ResolvedRateSettings {
-    return this.resolver.resolveLimiter(name, overrides);
+  resolveLimiter(name: string, overrides?: RateSettings, tier?: string): ResolvedRateSettings {
+    return this.resolver.resolveLimiter(name, overrides, tier);
   }
 
   resolveTier(tier: string): ResolvedPatterns {

@@ -98,6 +98,12 @@ export class RateLimiter {
   /** Admits the call or throws RateLimitExceededError ('reject'); waits for its turn ('wait'). */
   acquire(key = 'global', cost = 1): Promise<RateLimitVerdict> {
     if (this.mode === 'wait') return this.enqueue(key, cost);
+    if (this.memory) {
+      // Decided synchronously: settle in one step.
+      if (cost !== 1) this.checkCost(cost);
+      const verdict = this.memory.consumeOne(this.rule, key, cost, this.memoryTable);
+      return verdict.allowed ? Promise.resolve(verdict) : Promise.reject(exceeded(verdict));
+    }
     return this.consume(key, cost).then(throwIfDenied);
   }
 

@@ -7,7 +7,7 @@ import {
   type NestInterceptor,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { catchError, Observable, tap, throwError } from 'rxjs';
+import { Observable } from 'rxjs';
 import { CircuitOpenError, RateLimitExceededError } from '../../core/errors.js';
 import type { RateLimitVerdict } from '../../core/rate-limiter/types.js';
 import { type CallContextStore, callContext } from '../context/call-context.js';
@@ -47,14 +47,22 @@ export class ResilienceInterceptor implements NestInterceptor {
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const store: CallContextStore = { type: context.getType<string>(), request: requestOf(context) };
-    const handled = new Observable<unknown>((subscriber) =>
-      callContext.run(store, () => next.handle().subscribe(subscriber)),
-    );
-    if (store.type !== 'http') return handled;
+    if (store.type !== 'http') {
+      return new Observable<unknown>((subscriber) => callContext.run(store, () => next.handle().subscribe(subscriber)));
+    }
     const response = context.switchToHttp().getResponse();
-    return handled.pipe(
-      tap(() => this.writeVerdicts(response, store.verdicts)),
-      catchError((error: unknown) => throwError(() => this.toHttp(error, response, store))),
+    // One subscriber does it all: the call context, the headers, the error mapping.
+    return new Observable<unknown>((subscriber) =>
+      callContext.run(store, () =>
+        next.handle().subscribe({
+          next: (value) => {
+            this.writeVerdicts(response, store.verdicts);
+            subscriber.next(value);
+          },
+          error: (error: unknown) => subscriber.error(this.toHttp(error, response, store)),
+          complete: () => subscriber.complete(),
+        }),
+      ),
     );
   }
 

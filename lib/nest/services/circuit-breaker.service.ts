@@ -29,10 +29,10 @@ export class CircuitBreakerService {
   ) {}
 
   /** The breaker named `name`, created on first use (later `options` for the same name are ignored). */
-  get(name: string, options?: CircuitSettings): CircuitBreakerPolicy {
+  get(name: string, options?: CircuitSettings, tier?: string): CircuitBreakerPolicy {
     const existing = this.breakers.get(name);
     if (existing) return existing;
-    const breaker = new CircuitBreakerPolicy(name, { ...this.resolve(name, options), clock: this.clock });
+    const breaker = new CircuitBreakerPolicy(name, { ...this.resolve(name, options, tier), clock: this.clock });
     for (const listener of this.listeners) breaker.subscribe(listener);
     this.breakers.set(name, breaker);
     return breaker;
@@ -69,11 +69,11 @@ export class CircuitBreakerService {
     };
   }
 
-  private resolve(name: string, options: CircuitSettings | undefined) {
+  private resolve(name: string, options: CircuitSettings | undefined, tier?: string) {
     const parsed = circuitSchema.safeParse(options ?? {}, { reportInput: true });
     if (!parsed.success) {
       throw new ResilienceConfigError(formatZodIssues(parsed.error.issues, `circuit breaker "${name}"`));
     }
-    return this.settings.resolve(name, { circuit: parsed.data as CircuitSettings }).circuit;
+    return this.settings.resolve(name, { tier, circuit: parsed.data as CircuitSettings }).circuit;
   }
 }

@@ -41,13 +41,13 @@ export class RateLimiterService {
   }
 
   /** The limiter `name` (see ResilienceSettings.resolveLimiter), created on first use. */
-  get(name: string, options?: RateSettings): RateLimiter {
+  get(name: string, options?: RateSettings, tier?: string): RateLimiter {
     const existing = this.limiters.get(name);
     if (existing) return existing;
     const parsed = rateSchema.safeParse(options ?? {}, { reportInput: true });
     if (!parsed.success)
       throw new ResilienceConfigError(formatZodIssues(parsed.error.issues, `rate limiter "${name}"`));
-    const resolved = this.settings.resolveLimiter(name, parsed.data as RateSettings);
+    const resolved = this.settings.resolveLimiter(name, parsed.data as RateSettings, tier);
     let limiter: RateLimiter;
     try {
       limiter = new RateLimiter({
@@ -70,8 +70,8 @@ export class RateLimiterService {
   }
 
   /** The resolved settings a limiter of this name is (or would be) built from. */
-  settingsOf(name: string, options?: RateSettings) {
-    return this.settings.resolveLimiter(name, options);
+  settingsOf(name: string, options?: RateSettings, tier?: string) {
+    return this.settings.resolveLimiter(name, options, tier);
   }
 
   /** Decides and counts one request; returns the verdict (a denial is not an error here). */
@@ -100,6 +100,14 @@ export class RateLimiterService {
       this.notify(name, false);
       throw error;
     }
+  }
+
+  /**
+   * Records a decision made directly on a limiter (the decorators' fast path) for the
+   * listeners (metrics), as consume and acquire do.
+   */
+  record(limiter: string, allowed: boolean): void {
+    if (this.listeners.length > 0) this.notify(limiter, allowed);
   }
 
   subscribe(listener: RateLimitListener): () => void {

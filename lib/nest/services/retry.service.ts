@@ -14,6 +14,8 @@ export interface RetryCallOptions extends RetrySettings {
   service?: string;
   /** The `operation` label of the retry metrics (default: the service, or Class.method for @Retry). */
   operation?: string;
+  /** Replaces the service's configured tier. */
+  tier?: string;
 }
 
 export interface RetryListener {
@@ -77,12 +79,12 @@ export class RetryService implements OnApplicationShutdown {
   }
 
   private create(operation: string, options: RetryCallOptions): RetryPolicy {
-    const { service, operation: _label, ...settings } = options;
+    const { service, operation: _label, tier, ...settings } = options;
     const parsed = retrySchema.safeParse(settings, { reportInput: true });
     if (!parsed.success) {
       throw new ResilienceConfigError(formatZodIssues(parsed.error.issues, `retry "${operation}"`));
     }
-    const resolved = this.settings.resolve(service ?? operation, { retry: parsed.data as RetrySettings }).retry;
+    const resolved = this.settings.resolve(service ?? operation, { tier, retry: parsed.data as RetrySettings }).retry;
     const listeners = this.listeners;
     const userOnRetry = resolved.onRetry;
     const { enabled, ...policyOptions } = resolved;
