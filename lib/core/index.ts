@@ -1,5 +1,6 @@
 export * from './circuit-breaker/index.js';
 export * from './clock.js';
+export * from './dead-letter/index.js';
 export * from './deadline-queue.js';
 export * from './duration.js';
 export * from './error-matchers.js';

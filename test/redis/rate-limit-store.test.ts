@@ -52,7 +52,10 @@ describe('Redis rate-limit store (real redis-server)', () => {
       const denied = verdicts.find((v) => !v.allowed);
       assert.ok(denied && denied.retryAfter > 0 && denied.remaining === 0);
       const scriptCalls = (await evalshaCalls(client)) - calls;
-      assert.ok(scriptCalls >= 1 && scriptCalls <= Math.ceil(500 / 64), `decisions of one tick share script calls (${scriptCalls} for 500)`);
+      assert.ok(
+        scriptCalls >= 1 && scriptCalls <= Math.ceil(500 / 64),
+        `decisions of one tick share script calls (${scriptCalls} for 500)`,
+      );
     });
   }
 

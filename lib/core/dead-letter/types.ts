@@ -1,0 +1,101 @@
+/** An error as a dead letter keeps it. */
+export interface LetterError {
+  name: string;
+  message: string;
+  stack?: string;
+  code?: string;
+  status?: number;
+}
+
+export interface AttemptRecord {
+  attempt: number;
+  /** Epoch ms. */
+  at: number;
+  error: LetterError;
+}
+
+/** A call that failed for good, kept so that nothing is lost and it can be replayed. */
+export interface DeadLetter {
+  /** Time-ordered and unique. */
+  id: string;
+  queue: string;
+  source: { service?: string; className?: string; method?: string };
+  /** The call's arguments, safely serialized (see serializeValue). */
+  args: unknown;
+  error: LetterError;
+  /** Attempts the original call made. */
+  attempts: number;
+  history: AttemptRecord[];
+  /** Epoch ms. */
+  firstFailedAt: number;
+  lastFailedAt: number;
+  /** Why it was dead-lettered: 'failed', 'circuit_open', or one of the caller's. */
+  reason: string;
+  headers?: Record<string, string>;
+  traceId?: string;
+  /** Replays tried so far. */
+  replays: number;
+  /** 'exhausted' once maxRetryAttempts replays failed: kept, but no longer replayed. */
+  status: 'pending' | 'exhausted';
+  /** Epoch ms when it entered the queue. */
+  createdAt: number;
+  /** Set when the arguments were too large and stored truncated (if configured). */
+  truncated?: { originalSize: number };
+}
+
+export interface DeadLetterFilter {
+  service?: string;
+  className?: string;
+  method?: string;
+  reason?: string;
+  status?: DeadLetter['status'];
+  /** Only letters at least this old (seconds). */
+  olderThan?: number;
+  /** Only letters at most this old (seconds). */
+  newerThan?: number;
+}
+
+export interface ListOptions {
+  filter?: DeadLetterFilter;
+  /** Letters per page. Default 50. */
+  limit?: number;
+  /** The `next` of the previous page. */
+  cursor?: string;
+}
+
+export interface ListPage {
+  items: DeadLetter[];
+  /** Pass as `cursor` for the next page; absent on the last page. */
+  next?: string;
+}
+
+/** Where letters are kept. Every backend passes the same contract tests. */
+export interface DeadLetterBackend {
+  readonly kind: string;
+  add(letter: DeadLetter): Promise<void>;
+  get(id: string): Promise<DeadLetter | undefined>;
+  /** Replaces a stored letter (replay bookkeeping). */
+  update(letter: DeadLetter): Promise<void>;
+  delete(id: string): Promise<boolean>;
+  /** Oldest first. Unfiltered pages cost the same whatever the queue holds. */
+  list(options: ListOptions, now: number): Promise<ListPage>;
+  size(): Promise<number>;
+  oldest(): Promise<DeadLetter | undefined>;
+  /** Deletes every letter created before `epochMs`; returns how many. */
+  deleteOlderThan(epochMs: number): Promise<number>;
+  purge(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export function matchesFilter(letter: DeadLetter, filter: DeadLetterFilter | undefined, now: number): boolean {
+  if (!filter) return true;
+  if (filter.service !== undefined && letter.source.service !== filter.service) return false;
+  if (filter.className !== undefined && letter.source.className !== filter.className) return false;
+  if (filter.method !== undefined && letter.source.method !== filter.method) return false;
+  if (filter.reason !== undefined && letter.reason !== filter.reason) return false;
+  if (filter.status !== undefined && letter.status !== filter.status) return false;
+  const age = (now - letter.createdAt) / 1000;
+  if (filter.olderThan !== undefined && age < filter.olderThan) return false;
+  if (filter.newerThan !== undefined && age > filter.newerThan) return false;
+  return true;
+}
