@@ -1,0 +1,141 @@
+import type { Cluster, Redis } from 'ioredis';
+import { LetterCodec } from '../core/dead-letter/codec.js';
+import { letterId } from '../core/dead-letter/id.js';
+import {
+  type DeadLetter,
+  type DeadLetterBackend,
+  type ListOptions,
+  type ListPage,
+  matchesFilter,
+} from '../core/dead-letter/types.js';
+
+export interface RedisDeadLetterBackendOptions {
+  client: Redis | Cluster;
+  queue: string;
+  /** Isolates apps and tenants (the guide's key_prefix). Default 'dlq'. */
+  keyPrefix?: string;
+  codec?: LetterCodec;
+}
+
+/** KEYS: letters hash, ids sorted set. ARGV: id, body, mode ('add' | 'update'). */
+const PUT = `
+local exists = redis.call('HEXISTS', KEYS[1], ARGV[1])
+if ARGV[3] == 'add' and exists == 1 then return redis.error_reply('dead letter ' .. ARGV[1] .. ' already exists') end
+if ARGV[3] == 'update' and exists == 0 then return redis.error_reply('dead letter ' .. ARGV[1] .. ' does not exist') end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[2], 0, ARGV[1])
+return 1
+`;
+/** KEYS: letters hash, ids sorted set. ARGV: ids. Returns how many were removed. */
+const REMOVE = `
+local n = 0
+for i = 1, #ARGV do
+  n = n + redis.call('HDEL', KEYS[1], ARGV[i])
+  redis.call('ZREM', KEYS[2], ARGV[i])
+end
+return n
+`;
+
+interface Scripts {
+  nrDlqPut(hash: string, index: string, id: string, body: string, mode: string): Promise<number>;
+  nrDlqRemove(hash: string, index: string, ...ids: string[]): Promise<number>;
+}
+
+/**
+ * Dead letters in Redis, shared by every instance: bodies in a hash, ids in a sorted set
+ * whose members sort by time (every score is 0 and ids are time-ordered), so a page is
+ * ZRANGE BYLEX from the cursor and size is ZCARD, whatever the queue holds. Adds and
+ * removals are atomic (Lua). Both keys carry the hash tag {prefix:queue} for Cluster.
+ */
+export class RedisDeadLetterBackend implements DeadLetterBackend {
+  readonly kind = 'redis';
+  private readonly client: Redis | Cluster;
+  private readonly hash: string;
+  private readonly index: string;
+  private readonly codec: LetterCodec;
+
+  constructor(options: RedisDeadLetterBackendOptions) {
+    this.client = options.client;
+    const tag = `{${options.keyPrefix ?? 'dlq'}:${options.queue}}`;
+    this.hash = `${tag}:letters`;
+    this.index = `${tag}:ids`;
+    this.codec = options.codec ?? new LetterCodec();
+    if (!('nrDlqPut' in this.client)) {
+      this.client.defineCommand('nrDlqPut', { lua: PUT, numberOfKeys: 2 });
+      this.client.defineCommand('nrDlqRemove', { lua: REMOVE, numberOfKeys: 2 });
+    }
+  }
+
+  private get scripts(): Scripts {
+    return this.client as unknown as Scripts;
+  }
+
+  async add(letter: DeadLetter): Promise<void> {
+    await this.scripts.nrDlqPut(this.hash, this.index, letter.id, this.codec.encode(letter), 'add');
+  }
+
+  async update(letter: DeadLetter): Promise<void> {
+    await this.scripts.nrDlqPut(this.hash, this.index, letter.id, this.codec.encode(letter), 'update');
+  }
+
+  async get(id: string): Promise<DeadLetter | undefined> {
+    const body = await this.client.hget(this.hash, id);
+    return body === null ? undefined : this.codec.decode(body);
+  }
+
+  async delete(id: string): Promise<boolean> {
+    return (await this.scripts.nrDlqRemove(this.hash, this.index, id)) > 0;
+  }
+
+  async list({ filter, limit = 50, cursor }: ListOptions, now: number): Promise<ListPage> {
+    const items: DeadLetter[] = [];
+    let from = cursor === undefined ? '-' : `(${cursor}`;
+    // Unfiltered: exactly one page is read. Filtered: pages are read until one is full.
+    for (;;) {
+      const ids = await this.client.zrangebylex(this.index, from, '+', 'LIMIT', 0, limit + 1);
+      if (ids.length === 0) return { items };
+      const page = ids.slice(0, limit);
+      const bodies = await this.client.hmget(this.hash, ...page);
+      for (const body of bodies) {
+        if (body === null) continue;
+        const letter = this.codec.decode(body);
+        if (matchesFilter(letter, filter, now)) items.push(letter);
+        if (items.length === limit) {
+          const more = ids.length > limit || letter.id !== page[page.length - 1];
+          return more ? { items, next: letter.id } : { items };
+        }
+      }
+      if (ids.length <= limit) return { items };
+      from = `(${page[page.length - 1]}`;
+    }
+  }
+
+  async size(): Promise<number> {
+    return this.client.zcard(this.index);
+  }
+
+  async oldest(): Promise<DeadLetter | undefined> {
+    const [id] = await this.client.zrange(this.index, '0', '0');
+    return id === undefined ? undefined : this.get(id);
+  }
+
+  async deleteOlderThan(epochMs: number): Promise<number> {
+    // Ids begin with their creation time, so "older than" is a lexical range.
+    const bound = `(${letterId(epochMs).slice(0, 9)}`;
+    let removed = 0;
+    for (;;) {
+      const ids = await this.client.zrangebylex(this.index, '-', bound, 'LIMIT', 0, 500);
+      if (ids.length === 0) return removed;
+      removed += await this.scripts.nrDlqRemove(this.hash, this.index, ...ids);
+    }
+  }
+
+  async purge(): Promise<number> {
+    const count = await this.client.zcard(this.index);
+    await this.client.del(this.hash, this.index);
+    return count;
+  }
+
+  /** The client belongs to whoever made it; nothing to close here. */
+  async close(): Promise<void> {}
+}

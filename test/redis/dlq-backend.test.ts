@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import type { Redis } from 'ioredis';
+import {
+  createRedisClient,
+  DeadLetterIntegrityError,
+  DeadLetterQueue,
+  DeadLetterTooLargeError,
+  LetterCodec,
+  RedisDeadLetterBackend,
+} from '../../lib/index.js';
+import { deadLetterContract } from '../support/dlq-contract.js';
+import { testRedisUrl } from '../support/redis.js';
+
+let client: Redis;
+before(async () => {
+  client = await createRedisClient({ url: testRedisUrl() });
+});
+after(() => client.disconnect());
+
+describe('Redis dead-letter backend (contract, real redis-server)', () => {
+  deadLetterContract(async () => new RedisDeadLetterBackend({ client, queue: 'contract', keyPrefix: 'test_dlq' }), {
+    reopen: true,
+  });
+});
+
+describe('Redis dead-letter backend', () => {
+  it('stores under hash-tagged keys with the key prefix', async () => {
+    const q = new DeadLetterQueue({
+      name: 'orders',
+      backend: new RedisDeadLetterBackend({ client, queue: 'orders', keyPrefix: 'order_dlq' }),
+    });
+    await q.purge();
+    await q.add({ error: new Error('x') });
+    assert.equal(await client.hlen('{order_dlq:orders}:letters'), 1);
+    assert.equal(await client.zcard('{order_dlq:orders}:ids'), 1);
+  });
+
+  it('compresses large letters (gzip and brotli) and reads them back', async () => {
+    for (const compression of ['gzip', 'brotli'] as const) {
+      const codec = new LetterCodec({ compression });
+      const backend = new RedisDeadLetterBackend({ client, queue: `zip-${compression}`, codec });
+      const q = new DeadLetterQueue({ name: 'zip', backend, codec });
+      await q.purge();
+      const letter = await q.add({ args: ['a'.repeat(50_000)], error: new Error('x') });
+      const raw = (await client.hget(`{dlq:zip-${compression}}:letters`, letter.id)) as string;
+      assert.ok(raw.length < 2000, `${compression}: stored ${raw.length} chars for 50 kB`);
+      assert.equal(((await q.get(letter.id))?.args as string[])[0].length, 50_000);
+    }
+  });
+
+  it('encrypts at rest with AES-256-GCM, detects tampering, and reads old letters after key rotation', async () => {
+    const k1 = randomBytes(32).toString('base64');
+    const k2 = randomBytes(32).toString('base64');
+    const old = new LetterCodec({ encryption: { keys: { k1 }, activeKeyId: 'k1' } });
+    const q1 = new DeadLetterQueue({
+      name: 'pay',
+      backend: new RedisDeadLetterBackend({ client, queue: 'payments', keyPrefix: 'payment_dlq', codec: old }),
+    });
+    await q1.purge();
+    const first = await q1.add({ args: [{ card: '4242 4242 4242 4242' }], error: new Error('declined') });
+    const raw = (await client.hget('{payment_dlq:payments}:letters', first.id)) as string;
+    assert.match(raw, /^enc1:k1:/);
+    assert.doesNotMatch(raw, /4242/, 'no plaintext at rest');
+    // Rotation: new letters under k2, old ones still read with k1.
+    const rotated = new LetterCodec({ encryption: { keys: { k1, k2 }, activeKeyId: 'k2' } });
+    const q2 = new DeadLetterQueue({
+      name: 'pay',
+      backend: new RedisDeadLetterBackend({ client, queue: 'payments', keyPrefix: 'payment_dlq', codec: rotated }),
+    });
+    const second = await q2.add({ args: [2], error: new Error('x') });
+    assert.match((await client.hget('{payment_dlq:payments}:letters', second.id)) as string, /^enc1:k2:/);
+    assert.deepEqual((await q2.get(first.id))?.args, [{ card: '4242 4242 4242 4242' }]);
+    // Tampering: flip one character of the ciphertext.
+    const tampered = raw.slice(0, -6) + (raw.at(-6) === 'A' ? 'B' : 'A') + raw.slice(-5);
+    await client.hset('{payment_dlq:payments}:letters', first.id, tampered);
+    await assert.rejects(q2.get(first.id), DeadLetterIntegrityError);
+  });
+
+  it('rejects a letter over maxMessageSize naming the size and the limit, or stores it truncated if configured', async () => {
+    const backend = new RedisDeadLetterBackend({ client, queue: 'sized' });
+    const strict = new DeadLetterQueue({ name: 'sized', backend, maxMessageSize: 1024 });
+    await strict.purge();
+    const error = await strict.add({ args: ['z'.repeat(5000)], error: new Error('x') }).catch((e) => e);
+    assert.ok(error instanceof DeadLetterTooLargeError);
+    assert.match(error.message, /is \d{4} bytes, over maxMessageSize 1024 bytes/);
+    assert.equal(await strict.size(), 0);
+    const lenient = new DeadLetterQueue({ name: 'sized', backend, maxMessageSize: 1024, truncateOversized: true });
+    const stored = await lenient.add({ args: ['z'.repeat(5000)], error: new Error('x') });
+    assert.equal(stored.args, null);
+    assert.ok((stored.truncated?.originalSize ?? 0) > 5000);
+    assert.equal(await lenient.size(), 1);
+  });
+});
