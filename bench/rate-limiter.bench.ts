@@ -170,7 +170,10 @@ export async function benchRateLimiterRedis(): Promise<string> {
     const oursRate = await throughput(() => ours.consume('k'), concurrency, ms);
     const rlfRate = await throughput(() => rlf.consume('k'), concurrency, ms);
     let i = 0;
-    const spread = () => KEYS[(i = (i + 7919) % 10_000)];
+    const spread = () => {
+      i = (i + 7919) % 10_000;
+      return KEYS[i];
+    };
     const oursSpread = await throughput(() => ours.consume(spread()), concurrency, ms);
     const rlfSpread = await throughput(() => rlf.consume(spread()), concurrency, ms);
     const bareRate = await throughput(() => bare.evalsha(sha, 1, '{bare:k}:x', ...oneDecision), concurrency, ms);

@@ -117,7 +117,10 @@ export class ResilienceRuntime implements MethodInvoker {
       return limiter.acquire(key, units).then(
         (verdict) => {
           rates.record(limiter.name, true);
-          if (store) (store.verdicts ??= []).push(verdict);
+          if (store) {
+            if (store.verdicts) store.verdicts.push(verdict);
+            else store.verdicts = [verdict];
+          }
           return inner(call, args);
         },
         (error: unknown) => {

@@ -115,9 +115,9 @@ export class RedisRateLimitStore implements RateLimitStore {
     const bySlot = new Map<number, Pending[]>();
     for (const p of batch) {
       const slot = this.slot(`{${this.prefix}:${p.key}}`);
-      let group = bySlot.get(slot);
-      if (!group) bySlot.set(slot, (group = []));
-      group.push(p);
+      const group = bySlot.get(slot);
+      if (group) group.push(p);
+      else bySlot.set(slot, [p]);
     }
     for (const group of bySlot.values()) this.sendInChunks(group);
   }

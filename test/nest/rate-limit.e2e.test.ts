@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Controller, Get, Injectable, Module, Req } from '@nestjs/common';
+import { Controller, Get, Injectable, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { register } from 'prom-client';
 import {
@@ -12,7 +12,7 @@ import {
   RESILIENCE_CLOCK,
   ResilienceModule,
 } from '../../lib/index.js';
-import { PLATFORMS, type Platform, startHttpApp } from '../support/http-apps.js';
+import { PLATFORMS, type Platform } from '../support/http-apps.js';
 
 @Injectable()
 class Analytics {

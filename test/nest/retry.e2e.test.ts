@@ -73,7 +73,7 @@ class Clients {
 
 @Controller()
 class FlakyController {
-  constructor(private readonly clients: Clients) {}
+  constructor(readonly _clients: Clients) {}
   attempts = 0;
 
   @Get('flaky')

@@ -46,7 +46,9 @@ describe('Redis dead-letter backend', () => {
       const letter = await q.add({ args: ['a'.repeat(50_000)], error: new Error('x') });
       const raw = (await client.hget(`{dlq:zip-${compression}}:letters`, letter.id)) as string;
       assert.ok(raw.length < 2000, `${compression}: stored ${raw.length} chars for 50 kB`);
-      assert.equal(((await q.get(letter.id))?.args as string[])[0].length, 50_000);
+      const stored = await q.get(letter.id);
+      assert.ok(stored);
+      assert.equal((stored.args as string[])[0].length, 50_000);
     }
   });
 

@@ -74,7 +74,7 @@ export function deserializeValue(json: unknown): unknown {
     if (Array.isArray(v)) {
       const arr: unknown[] = [];
       byPath.set(path, arr);
-      v.forEach((x, i) => arr.push(walk(x, `${path}.${i}`)));
+      for (const [i, x] of v.entries()) arr.push(walk(x, `${path}.${i}`));
       return arr;
     }
     const o = v as Record<string, unknown>;
@@ -111,15 +111,15 @@ export function deserializeValue(json: unknown): unknown {
       case 'map': {
         const m = new Map();
         byPath.set(path, m);
-        (o.entries as [unknown, unknown][]).forEach(([k, val], i) =>
-          m.set(walk(k, `${path}.${i}.k`), walk(val, `${path}.${i}.v`)),
-        );
+        for (const [i, [k, val]] of (o.entries as [unknown, unknown][]).entries()) {
+          m.set(walk(k, `${path}.${i}.k`), walk(val, `${path}.${i}.v`));
+        }
         return m;
       }
       case 'set': {
         const s = new Set();
         byPath.set(path, s);
-        (o.values as unknown[]).forEach((x, i) => s.add(walk(x, `${path}.${i}`)));
+        for (const [i, x] of (o.values as unknown[]).entries()) s.add(walk(x, `${path}.${i}`));
         return s;
       }
       case 'error': {

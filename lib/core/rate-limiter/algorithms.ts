@@ -65,22 +65,8 @@ function fixedWindow(rule: RateLimitRule, s: RateState, now: number, cost: numbe
   const w = Math.floor(now / rule.windowMs);
   const count = s.a === w ? s.b : 0;
   const windowEnd = (w + 1) * rule.windowMs - now;
-  if (count + cost <= C) {
-    return {
-      allowed: true,
-      remaining: C - count - cost,
-      retryAfterMs: 0,
-      resetAfterMs: windowEnd,
-      next: { a: w, b: count + cost, c: 0 },
-    };
-  }
-  return {
-    allowed: false,
-    remaining: Math.max(0, C - count),
-    retryAfterMs: cost > C ? Number.POSITIVE_INFINITY : windowEnd,
-    resetAfterMs: windowEnd,
-    next: s,
-  };
+  if (count + cost <= C) return admit(out, C - count - cost, windowEnd, w, count + cost, 0);
+  return deny(out, Math.max(0, C - count), windowEnd, windowEnd);
 }
 
 /**

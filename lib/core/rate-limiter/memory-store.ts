@@ -182,7 +182,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
       allowed &&= d.allowed;
     }
     if (commit && allowed) {
-      rules.forEach((rule, i) => this.table(rule).write(key, slots[i], decisions[i].next, now));
+      for (const [i, rule] of rules.entries()) this.table(rule).write(key, slots[i], decisions[i].next, now);
     }
     // When one rule denies, the call is denied everywhere: report it so on every rule.
     return rules.map((rule, i) => {

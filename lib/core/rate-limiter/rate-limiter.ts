@@ -114,9 +114,9 @@ export class RateLimiter {
   }
 
   private checkCost(cost: number): void {
-    if (!(Number.isInteger(cost) && cost >= 1 && cost <= capacity(this.rule))) {
+    if (!(Number.isInteger(cost) && cost >= 1 && cost <= this.capacity)) {
       throw new RangeError(
-        `rate limiter "${this.name}": cost must be an integer from 1 to ${capacity(this.rule)}, got ${cost}`,
+        `rate limiter "${this.name}": cost must be an integer from 1 to ${this.capacity}, got ${cost}`,
       );
     }
   }

@@ -1,0 +1,1 @@
+export { SqsDeadLetterBackend, type SqsDeadLetterBackendOptions } from './dlq-backend.js';
