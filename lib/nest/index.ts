@@ -1,6 +1,7 @@
 export { type CallContextStore, callContext } from './context/call-context.js';
 export { builtInKey, clientIp, type RateLimitKeyContext } from './context/rate-limit-key.js';
 export { CircuitBreaker } from './decorators/circuit-breaker.decorator.js';
+export { DeadLetter } from './decorators/dead-letter.decorator.js';
 export { RateLimit, type RateLimitOptions } from './decorators/rate-limit.decorator.js';
 export { Resilient, type ResilientOptions } from './decorators/resilient.decorator.js';
 export { Retry } from './decorators/retry.decorator.js';
@@ -21,6 +22,8 @@ export {
 } from './resilience.module-definition.js';
 export { ResilienceSettings } from './resilience-settings.js';
 export { CircuitBreakerService } from './services/circuit-breaker.service.js';
+export { type DeadLetterHandler, type DeadLetterListener, DeadLetterService } from './services/dead-letter.service.js';
+export { DLQ_KEY_ENV } from './services/dead-letter-backends.js';
 export { RateLimiterService, type RateLimitListener } from './services/rate-limiter.service.js';
 export {
   ApplicationShutdownError,

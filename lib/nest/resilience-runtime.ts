@@ -1,17 +1,40 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { defer, from, isObservable, lastValueFrom, Observable } from 'rxjs';
 import type { RateSettings } from '../config/types.js';
+import type { Clock } from '../core/clock.js';
+import { describeError } from '../core/dead-letter/serialize.js';
+import type { AttemptRecord } from '../core/dead-letter/types.js';
+import { CircuitOpenError } from '../core/errors.js';
 import type { RateLimiter } from '../core/rate-limiter/rate-limiter.js';
 import { callContext } from './context/call-context.js';
 import { builtInKey, type RateLimitKeyContext } from './context/rate-limit-key.js';
 import type { RateLimitOptions } from './decorators/rate-limit.decorator.js';
 import type { MethodInvoker, MethodRef } from './decorators/wrap-method.js';
+import { ResilienceSettings } from './resilience-settings.js';
 import { CircuitBreakerService } from './services/circuit-breaker.service.js';
+import { DeadLetterService } from './services/dead-letter.service.js';
 import { RateLimiterService } from './services/rate-limiter.service.js';
 import { RetryService } from './services/retry.service.js';
+import { RESILIENCE_CLOCK } from './timing.js';
 
 type Call = () => unknown;
-type Pipeline = (call: Call, args: unknown[]) => Promise<unknown>;
+/** `trail` collects each failed attempt of a call that a dead-letter stage watches. */
+type Pipeline = (call: Call, args: unknown[], trail?: AttemptRecord[]) => Promise<unknown>;
+
+/** A method's pipeline, and the same without its dead-letter stage (for replays). */
+interface Built {
+  pipeline: Pipeline;
+  replay: Pipeline;
+}
+
+/** The W3C trace id (traceparent) or the X-Request-Id of the current request, if any. */
+function traceIdOf(request: unknown): string | undefined {
+  const headers = (request as { headers?: Record<string, unknown> } | undefined)?.headers;
+  const traceparent = headers?.traceparent;
+  if (typeof traceparent === 'string') return traceparent.split('-')[1];
+  const requestId = headers?.['x-request-id'];
+  return typeof requestId === 'string' ? requestId : undefined;
+}
 
 function runCall(call: Call): Promise<unknown> {
   try {
@@ -27,13 +50,17 @@ function runCall(call: Call): Promise<unknown> {
  */
 @Injectable()
 export class ResilienceRuntime implements MethodInvoker {
-  private readonly pipelines = new Map<MethodRef, Pipeline>();
+  private readonly logger = new Logger('Resilience');
+  private readonly pipelines = new Map<MethodRef, Built>();
   private readonly returnsObservable = new WeakSet<MethodRef>();
 
   constructor(
     private readonly circuits: CircuitBreakerService,
     private readonly retries: RetryService,
     private readonly rates: RateLimiterService,
+    private readonly deadLetters: DeadLetterService,
+    private readonly settings: ResilienceSettings,
+    @Inject(RESILIENCE_CLOCK) private readonly clock: Clock,
   ) {}
 
   /** Builds the method's pipeline now; throws what its options get wrong. */
@@ -44,8 +71,21 @@ export class ResilienceRuntime implements MethodInvoker {
     }
   }
 
+  /** Lets DeadLetterService replay this method's letters on `instance` (the stages but the dead letter). */
+  registerReplay(ref: MethodRef, instance: object): void {
+    const queue = this.dlqQueueOf(ref);
+    if (!queue) return;
+    const { replay } = this.pipelineFor(ref);
+    this.deadLetters.registerHandler(queue, `${ref.className}.${ref.methodName}`, (args) =>
+      replay(() => {
+        const result = ref.original.apply(instance, args);
+        return isObservable(result) ? lastValueFrom(result) : result;
+      }, args),
+    );
+  }
+
   invoke(target: object, ref: MethodRef, args: unknown[]): unknown {
-    const pipeline = this.pipelineFor(ref);
+    const { pipeline } = this.pipelineFor(ref);
     let sawObservable = false;
     const call = () => {
       const result = ref.original.apply(target, args);
@@ -63,20 +103,31 @@ export class ResilienceRuntime implements MethodInvoker {
     return from(promise);
   }
 
-  private pipelineFor(ref: MethodRef): Pipeline {
-    let pipeline = this.pipelines.get(ref);
-    if (!pipeline) {
-      pipeline = this.build(ref);
-      this.pipelines.set(ref, pipeline);
+  private pipelineFor(ref: MethodRef): Built {
+    let built = this.pipelines.get(ref);
+    if (!built) {
+      built = this.build(ref);
+      this.pipelines.set(ref, built);
     }
-    return pipeline;
+    return built;
+  }
+
+  /** The queue a method's failures go to, if it has a dead-letter stage. */
+  private dlqQueueOf(ref: MethodRef): string | undefined {
+    const { dlq, resilient } = ref.metadata;
+    if (dlq) return dlq.queue ?? resilient?.name ?? ref.className;
+    if (!resilient) return undefined;
+    const resolved = this.settings.resolve(resilient.name, { tier: resilient.tier, dlq: resilient.overrides?.dlq });
+    return resolved.dlq.enabled ? resolved.dlq.queue : undefined;
   }
 
   /**
    * The guide's order, whatever order the decorators were written in: rate limiter,
-   * circuit breaker, retry, operation. Built from the inside out.
+   * circuit breaker, retry, operation; the dead-letter stage sits outside the breaker and
+   * the retries, so a call is dead-lettered once, after its last attempt, and a call the
+   * open breaker turned away is kept too (reason 'circuit_open'). Built inside out.
    */
-  private build(ref: MethodRef): Pipeline {
+  private build(ref: MethodRef): Built {
     const { resilient } = ref.metadata;
     const service = resilient?.name ?? ref.className;
     const tier = resilient?.tier;
@@ -92,15 +143,67 @@ export class ResilienceRuntime implements MethodInvoker {
       const operation = options.operation ?? `${ref.className}.${ref.methodName}`;
       const policy = this.retries.policy(operation, { service, tier, ...options });
       const inner = pipeline;
-      pipeline = (call, args) => policy.execute(() => inner(call, args));
+      const clock = this.clock;
+      pipeline = (call, args, trail) =>
+        policy.execute(({ attempt }) => {
+          if (!trail) return inner(call, args);
+          return inner(call, args).catch((error: unknown) => {
+            trail.push({ attempt, at: clock.now(), error: describeError(error) });
+            throw error;
+          });
+        });
     }
     if (circuit) {
       const breaker = this.circuits.get(circuit.name ?? service, circuit.options, tier);
       const inner = pipeline;
-      pipeline = (call, args) => breaker.execute(() => inner(call, args));
+      pipeline = (call, args, trail) => breaker.execute(() => inner(call, args, trail));
     }
+    const replay = rate ? this.rateStage(pipeline, rate.options ?? {}, service, tier) : pipeline;
+    const queue = this.dlqQueueOf(ref);
+    if (queue) pipeline = this.deadLetterStage(pipeline, ref, queue, service, tier);
     if (rate) pipeline = this.rateStage(pipeline, rate.options ?? {}, service, tier);
-    return pipeline;
+    return { pipeline, replay };
+  }
+
+  private deadLetterStage(
+    inner: Pipeline,
+    ref: MethodRef,
+    queueName: string,
+    service: string,
+    tier?: string,
+  ): Pipeline {
+    const options = ref.metadata.dlq?.options ?? ref.metadata.resilient?.overrides?.dlq;
+    const queue = this.deadLetters.queue(queueName, options, tier);
+    const rethrow = options?.rethrow ?? this.settings.resolve(service, { tier }).dlq.rethrow;
+    const source = { service, className: ref.className, method: ref.methodName };
+    const clock = this.clock;
+    const logger = this.logger;
+    return (call, args) => {
+      const trail: AttemptRecord[] = [];
+      return inner(call, args, trail).catch(async (error: unknown) => {
+        const rejected = error instanceof CircuitOpenError && trail.length === 0;
+        if (!rejected && trail.length === 0) trail.push({ attempt: 1, at: clock.now(), error: describeError(error) });
+        try {
+          await queue.add({
+            args,
+            error,
+            source,
+            attempts: trail.length,
+            history: trail,
+            reason: rejected ? 'circuit_open' : 'failed',
+            traceId: traceIdOf(callContext.getStore()?.request),
+          });
+        } catch (addError) {
+          // Never lose a call silently: the caller gets the failure whatever rethrow says.
+          logger.error(
+            `could not dead-letter a failed call of ${source.className}.${source.method} to "${queueName}": ${(addError as Error).message}`,
+          );
+          throw error;
+        }
+        if (rethrow) throw error;
+        return undefined;
+      });
+    };
   }
 
   private rateStage(inner: Pipeline, options: RateLimitOptions, service: string, serviceTier?: string): Pipeline {

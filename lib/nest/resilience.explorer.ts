@@ -30,8 +30,11 @@ export class ResilienceExplorer implements OnModuleInit {
       }
       if (refs.length === 0) continue;
       for (const ref of refs) this.runtime.prepare(ref, prototype);
-      const holder = wrapper.isDependencyTreeStatic() ? instance : metatype;
+      const isStatic = wrapper.isDependencyTreeStatic();
+      const holder = isStatic ? instance : metatype;
       Object.defineProperty(holder, RUNTIME, { value: this.runtime, configurable: true, enumerable: false });
+      // Replays need an instance: the singleton's (a request-scoped provider's letters are not replayable).
+      if (isStatic) for (const ref of refs) this.runtime.registerReplay(ref, instance);
     }
   }
 }

@@ -18,6 +18,7 @@ import {
 import { ResilienceRuntime } from './resilience-runtime.js';
 import { ResilienceSettings } from './resilience-settings.js';
 import { CircuitBreakerService } from './services/circuit-breaker.service.js';
+import { DeadLetterService } from './services/dead-letter.service.js';
 import { RateLimiterService } from './services/rate-limiter.service.js';
 import { RetryService } from './services/retry.service.js';
 import { RESILIENCE_CLOCK, RESILIENCE_SLEEP, timingProviders } from './timing.js';
@@ -47,7 +48,13 @@ const settingsProvider = {
  * ConfigService when ConfigModule is loaded (`configKey` changes the key).
  * `ResilienceModule.forRootAsync({ imports, inject, useFactory | useClass | useExisting })`.
  */
-const SERVICES = [CircuitBreakerService, RetryService, RateLimiterService, ResilienceHealthIndicator];
+const SERVICES = [
+  CircuitBreakerService,
+  RetryService,
+  RateLimiterService,
+  DeadLetterService,
+  ResilienceHealthIndicator,
+];
 
 @Module({
   imports: [DiscoveryModule],

@@ -2,8 +2,8 @@ import type { Cluster, Redis } from 'ioredis';
 import { LetterCodec } from '../core/dead-letter/codec.js';
 import { letterId } from '../core/dead-letter/id.js';
 import {
-  type DeadLetter,
   type DeadLetterBackend,
+  type DeadLetterRecord,
   type ListOptions,
   type ListPage,
   matchesFilter,
@@ -70,15 +70,15 @@ export class RedisDeadLetterBackend implements DeadLetterBackend {
     return this.client as unknown as Scripts;
   }
 
-  async add(letter: DeadLetter): Promise<void> {
+  async add(letter: DeadLetterRecord): Promise<void> {
     await this.scripts.nrDlqPut(this.hash, this.index, letter.id, this.codec.encode(letter), 'add');
   }
 
-  async update(letter: DeadLetter): Promise<void> {
+  async update(letter: DeadLetterRecord): Promise<void> {
     await this.scripts.nrDlqPut(this.hash, this.index, letter.id, this.codec.encode(letter), 'update');
   }
 
-  async get(id: string): Promise<DeadLetter | undefined> {
+  async get(id: string): Promise<DeadLetterRecord | undefined> {
     const body = await this.client.hget(this.hash, id);
     return body === null ? undefined : this.codec.decode(body);
   }
@@ -88,7 +88,7 @@ export class RedisDeadLetterBackend implements DeadLetterBackend {
   }
 
   async list({ filter, limit = 50, cursor }: ListOptions, now: number): Promise<ListPage> {
-    const items: DeadLetter[] = [];
+    const items: DeadLetterRecord[] = [];
     let from = cursor === undefined ? '-' : `(${cursor}`;
     // Unfiltered: exactly one page is read. Filtered: pages are read until one is full.
     for (;;) {
@@ -114,7 +114,7 @@ export class RedisDeadLetterBackend implements DeadLetterBackend {
     return this.client.zcard(this.index);
   }
 
-  async oldest(): Promise<DeadLetter | undefined> {
+  async oldest(): Promise<DeadLetterRecord | undefined> {
     const [id] = await this.client.zrange(this.index, '0', '0');
     return id === undefined ? undefined : this.get(id);
   }

@@ -1,8 +1,8 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { LetterCodec } from '../core/dead-letter/codec.js';
 import {
-  type DeadLetter,
   type DeadLetterBackend,
+  type DeadLetterRecord,
   type ListOptions,
   type ListPage,
   matchesFilter,
@@ -76,7 +76,7 @@ export class SqsDeadLetterBackend implements DeadLetterBackend {
     return this.loaded;
   }
 
-  async add(letter: DeadLetter): Promise<void> {
+  async add(letter: DeadLetterRecord): Promise<void> {
     const { sdk, client } = await this.load();
     await client.send(
       new sdk.SendMessageCommand({
@@ -87,11 +87,11 @@ export class SqsDeadLetterBackend implements DeadLetterBackend {
     );
   }
 
-  async get(id: string): Promise<DeadLetter | undefined> {
+  async get(id: string): Promise<DeadLetterRecord | undefined> {
     return (await this.rewrite((letters) => letters)).find((l) => l.id === id);
   }
 
-  async update(letter: DeadLetter): Promise<void> {
+  async update(letter: DeadLetterRecord): Promise<void> {
     let found = false;
     await this.rewrite((letters) =>
       letters.map((l) => {
@@ -132,7 +132,7 @@ export class SqsDeadLetterBackend implements DeadLetterBackend {
     return Number(Attributes?.ApproximateNumberOfMessages ?? 0);
   }
 
-  async oldest(): Promise<DeadLetter | undefined> {
+  async oldest(): Promise<DeadLetterRecord | undefined> {
     return (await this.rewrite((letters) => letters))[0];
   }
 
@@ -164,9 +164,9 @@ export class SqsDeadLetterBackend implements DeadLetterBackend {
    * received, the kept letters are sent again (sorted, one per letter id), and only then
    * are the received messages deleted, so a failure midway duplicates, never loses.
    */
-  private async rewrite(transform: (letters: DeadLetter[]) => DeadLetter[]): Promise<DeadLetter[]> {
+  private async rewrite(transform: (letters: DeadLetterRecord[]) => DeadLetterRecord[]): Promise<DeadLetterRecord[]> {
     const { sdk, client } = await this.load();
-    const letters = new Map<string, DeadLetter>();
+    const letters = new Map<string, DeadLetterRecord>();
     const bodies = new Map<string, string>();
     const handles: string[] = [];
     for (;;) {

@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib';
 import { ResilienceError } from '../errors.js';
-import type { DeadLetter } from './types.js';
+import type { DeadLetterRecord } from './types.js';
 
 export interface CodecOptions {
   /** gzip or brotli above `compressAbove` bytes; true = gzip. */
@@ -49,7 +49,7 @@ export class LetterCodec {
     }
   }
 
-  encode(letter: DeadLetter): string {
+  encode(letter: DeadLetterRecord): string {
     let text = JSON.stringify(letter);
     if (this.compression && Buffer.byteLength(text) > this.compressAbove) {
       const raw = Buffer.from(text);
@@ -60,12 +60,12 @@ export class LetterCodec {
     return text;
   }
 
-  decode(stored: string): DeadLetter {
+  decode(stored: string): DeadLetterRecord {
     let text = stored;
     if (text.startsWith('enc1:')) text = this.open(text);
     if (text.startsWith('gz:')) text = gunzipSync(Buffer.from(text.slice(3), 'base64')).toString();
     else if (text.startsWith('br:')) text = brotliDecompressSync(Buffer.from(text.slice(3), 'base64')).toString();
-    return JSON.parse(text) as DeadLetter;
+    return JSON.parse(text) as DeadLetterRecord;
   }
 
   private seal(text: string, keyId: string): string {

@@ -5,7 +5,14 @@ import { LetterCodec } from './codec.js';
 import { letterId } from './id.js';
 import { MemoryDeadLetterBackend } from './memory-backend.js';
 import { describeError, serializeValue } from './serialize.js';
-import type { AttemptRecord, DeadLetter, DeadLetterBackend, DeadLetterFilter, ListOptions, ListPage } from './types.js';
+import type {
+  AttemptRecord,
+  DeadLetterBackend,
+  DeadLetterFilter,
+  DeadLetterRecord,
+  ListOptions,
+  ListPage,
+} from './types.js';
 
 /** A letter larger than `maxMessageSize`: never silently dropped, so the caller hears of it. */
 export class DeadLetterTooLargeError extends ResilienceError {
@@ -40,7 +47,7 @@ export interface DeadLetterQueueOptions {
 export interface DeadLetterInput {
   args?: unknown[];
   error: unknown;
-  source?: DeadLetter['source'];
+  source?: DeadLetterRecord['source'];
   attempts?: number;
   history?: AttemptRecord[];
   reason?: string;
@@ -48,7 +55,7 @@ export interface DeadLetterInput {
   traceId?: string;
 }
 
-export type ReplayHandler = (letter: DeadLetter) => unknown;
+export type ReplayHandler = (letter: DeadLetterRecord) => unknown;
 
 export interface ReplayOptions {
   /** One letter by id. */
@@ -69,10 +76,10 @@ export interface ReplayReport {
 }
 
 export interface DeadLetterQueueEvents {
-  added: [DeadLetter];
+  added: [DeadLetterRecord];
   alert: [{ queue: string; size: number; threshold: number }];
   recovered: [{ queue: string; size: number; threshold: number }];
-  replayed: [{ letter: DeadLetter; succeeded: boolean }];
+  replayed: [{ letter: DeadLetterRecord; succeeded: boolean }];
 }
 
 /**
@@ -110,11 +117,11 @@ export class DeadLetterQueue extends EventEmitter<DeadLetterQueueEvents> {
   }
 
   /** Stores a failed call; resolves once the backend holds it (durably, for the file backend). */
-  async add(input: DeadLetterInput): Promise<DeadLetter> {
+  async add(input: DeadLetterInput): Promise<DeadLetterRecord> {
     const now = this.clock.now();
     const error = describeError(input.error);
     const history = input.history ?? [];
-    const letter: DeadLetter = {
+    const letter: DeadLetterRecord = {
       id: letterId(now),
       queue: this.name,
       source: input.source ?? {},
@@ -138,12 +145,12 @@ export class DeadLetterQueue extends EventEmitter<DeadLetterQueueEvents> {
     return sized;
   }
 
-  get(id: string): Promise<DeadLetter | undefined> {
+  get(id: string): Promise<DeadLetterRecord | undefined> {
     return this.backend.get(id);
   }
 
   /** The oldest letters, without removing them. */
-  async peek(count = 1): Promise<DeadLetter[]> {
+  async peek(count = 1): Promise<DeadLetterRecord[]> {
     return (await this.backend.list({ limit: count }, this.clock.now())).items;
   }
 
@@ -225,12 +232,12 @@ export class DeadLetterQueue extends EventEmitter<DeadLetterQueueEvents> {
     return this.backend.close();
   }
 
-  private async *one(id: string): AsyncGenerator<DeadLetter> {
+  private async *one(id: string): AsyncGenerator<DeadLetterRecord> {
     const letter = await this.backend.get(id);
     if (letter) yield letter;
   }
 
-  private async *matching(filter: DeadLetterFilter | undefined): AsyncGenerator<DeadLetter> {
+  private async *matching(filter: DeadLetterFilter | undefined): AsyncGenerator<DeadLetterRecord> {
     let cursor: string | undefined;
     const skip = new Set<string>();
     for (;;) {
@@ -248,19 +255,19 @@ export class DeadLetterQueue extends EventEmitter<DeadLetterQueueEvents> {
     }
   }
 
-  private enforceSize(letter: DeadLetter): DeadLetter {
+  private enforceSize(letter: DeadLetterRecord): DeadLetterRecord {
     if (this.maxMessageSize === undefined) return letter;
     const size = this.storedSize(letter);
     if (size <= this.maxMessageSize) return letter;
     if (!this.truncateOversized) throw new DeadLetterTooLargeError(size, this.maxMessageSize, this.name);
-    const truncated: DeadLetter = { ...letter, args: null, truncated: { originalSize: size } };
+    const truncated: DeadLetterRecord = { ...letter, args: null, truncated: { originalSize: size } };
     const stillTooLarge = this.storedSize(truncated);
     if (stillTooLarge > this.maxMessageSize)
       throw new DeadLetterTooLargeError(stillTooLarge, this.maxMessageSize, this.name);
     return truncated;
   }
 
-  private storedSize(letter: DeadLetter): number {
+  private storedSize(letter: DeadLetterRecord): number {
     return Buffer.byteLength(this.codec ? this.codec.encode(letter) : JSON.stringify(letter));
   }
 

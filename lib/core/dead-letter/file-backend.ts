@@ -15,7 +15,13 @@ import { crc32 } from 'node:zlib';
 import { LetterCodec } from './codec.js';
 import { acquireLock } from './file-lock.js';
 import { OrderedIndex } from './ordered-index.js';
-import { type DeadLetter, type DeadLetterBackend, type ListOptions, type ListPage, matchesFilter } from './types.js';
+import {
+  type DeadLetterBackend,
+  type DeadLetterRecord,
+  type ListOptions,
+  type ListPage,
+  matchesFilter,
+} from './types.js';
 
 export interface FileBackendOptions {
   /** A directory, or a file path whose directory and name (without extension) name the log. */
@@ -42,7 +48,7 @@ interface IndexEntry {
   className?: string;
   method?: string;
   reason: string;
-  status: DeadLetter['status'];
+  status: DeadLetterRecord['status'];
 }
 
 interface Pending {
@@ -111,12 +117,12 @@ export class FileDeadLetterBackend implements DeadLetterBackend {
     }
   }
 
-  async add(letter: DeadLetter): Promise<void> {
+  async add(letter: DeadLetterRecord): Promise<void> {
     if (this.index.has(letter.id)) throw new Error(`dead letter ${letter.id} already exists`);
     await this.append({ o: 'a', id: letter.id, d: this.codec.encode(letter) }, letter);
   }
 
-  async update(letter: DeadLetter): Promise<void> {
+  async update(letter: DeadLetterRecord): Promise<void> {
     if (!this.index.has(letter.id)) throw new Error(`dead letter ${letter.id} does not exist`);
     await this.append({ o: 'u', id: letter.id, d: this.codec.encode(letter) }, letter);
   }
@@ -127,7 +133,7 @@ export class FileDeadLetterBackend implements DeadLetterBackend {
     return true;
   }
 
-  async get(id: string): Promise<DeadLetter | undefined> {
+  async get(id: string): Promise<DeadLetterRecord | undefined> {
     const entry = this.index.get(id);
     return entry ? this.read(entry) : undefined;
   }
@@ -140,7 +146,7 @@ export class FileDeadLetterBackend implements DeadLetterBackend {
           reason: e.reason,
           status: e.status,
           createdAt: e.createdAt,
-        } as DeadLetter,
+        } as DeadLetterRecord,
         filter,
         now,
       );
@@ -153,7 +159,7 @@ export class FileDeadLetterBackend implements DeadLetterBackend {
     return this.index.size;
   }
 
-  async oldest(): Promise<DeadLetter | undefined> {
+  async oldest(): Promise<DeadLetterRecord | undefined> {
     const first = this.index.first();
     return first ? this.read(first[1]) : undefined;
   }
@@ -216,7 +222,7 @@ export class FileDeadLetterBackend implements DeadLetterBackend {
 
   // ---- writing ----
 
-  private append(op: Op, letter?: DeadLetter): Promise<void> {
+  private append(op: Op, letter?: DeadLetterRecord): Promise<void> {
     if (this.closed) return Promise.reject(new Error('dead-letter file backend is closed'));
     const json = JSON.stringify(op);
     const record = `${crc32(json).toString(16).padStart(8, '0')} ${json}\n`;
@@ -345,7 +351,7 @@ export class FileDeadLetterBackend implements DeadLetterBackend {
     this.liveBytes = offset;
   }
 
-  private applyOp(op: Op, letter: DeadLetter | undefined, segment: number, offset: number, length: number): void {
+  private applyOp(op: Op, letter: DeadLetterRecord | undefined, segment: number, offset: number, length: number): void {
     const previous = this.index.get(op.id);
     if (previous) this.liveBytes -= previous.length;
     if (op.o === 'd') {
@@ -369,7 +375,7 @@ export class FileDeadLetterBackend implements DeadLetterBackend {
 
   // ---- reading ----
 
-  private async read(entry: IndexEntry): Promise<DeadLetter> {
+  private async read(entry: IndexEntry): Promise<DeadLetterRecord> {
     return this.codec.decode(await this.readRaw(entry));
   }
 

@@ -1,22 +1,28 @@
 import { OrderedIndex } from './ordered-index.js';
-import { type DeadLetter, type DeadLetterBackend, type ListOptions, type ListPage, matchesFilter } from './types.js';
+import {
+  type DeadLetterBackend,
+  type DeadLetterRecord,
+  type ListOptions,
+  type ListPage,
+  matchesFilter,
+} from './types.js';
 
 /** Letters in this process (development, tests): size O(1), a page O(page) whatever the queue holds. */
 export class MemoryDeadLetterBackend implements DeadLetterBackend {
   readonly kind = 'memory';
-  private readonly index = new OrderedIndex<DeadLetter>();
+  private readonly index = new OrderedIndex<DeadLetterRecord>();
 
-  async add(letter: DeadLetter): Promise<void> {
+  async add(letter: DeadLetterRecord): Promise<void> {
     if (this.index.has(letter.id)) throw new Error(`dead letter ${letter.id} already exists`);
     this.index.set(letter.id, structuredClone(letter));
   }
 
-  async get(id: string): Promise<DeadLetter | undefined> {
+  async get(id: string): Promise<DeadLetterRecord | undefined> {
     const letter = this.index.get(id);
     return letter ? structuredClone(letter) : undefined;
   }
 
-  async update(letter: DeadLetter): Promise<void> {
+  async update(letter: DeadLetterRecord): Promise<void> {
     if (!this.index.has(letter.id)) throw new Error(`dead letter ${letter.id} does not exist`);
     this.index.set(letter.id, structuredClone(letter));
   }
@@ -35,7 +41,7 @@ export class MemoryDeadLetterBackend implements DeadLetterBackend {
     return this.index.size;
   }
 
-  async oldest(): Promise<DeadLetter | undefined> {
+  async oldest(): Promise<DeadLetterRecord | undefined> {
     const first = this.index.first();
     return first ? structuredClone(first[1]) : undefined;
   }

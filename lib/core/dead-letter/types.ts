@@ -15,7 +15,7 @@ export interface AttemptRecord {
 }
 
 /** A call that failed for good, kept so that nothing is lost and it can be replayed. */
-export interface DeadLetter {
+export interface DeadLetterRecord {
   /** Time-ordered and unique. */
   id: string;
   queue: string;
@@ -48,7 +48,7 @@ export interface DeadLetterFilter {
   className?: string;
   method?: string;
   reason?: string;
-  status?: DeadLetter['status'];
+  status?: DeadLetterRecord['status'];
   /** Only letters at least this old (seconds). */
   olderThan?: number;
   /** Only letters at most this old (seconds). */
@@ -64,7 +64,7 @@ export interface ListOptions {
 }
 
 export interface ListPage {
-  items: DeadLetter[];
+  items: DeadLetterRecord[];
   /** Pass as `cursor` for the next page; absent on the last page. */
   next?: string;
 }
@@ -72,22 +72,22 @@ export interface ListPage {
 /** Where letters are kept. Every backend passes the same contract tests. */
 export interface DeadLetterBackend {
   readonly kind: string;
-  add(letter: DeadLetter): Promise<void>;
-  get(id: string): Promise<DeadLetter | undefined>;
+  add(letter: DeadLetterRecord): Promise<void>;
+  get(id: string): Promise<DeadLetterRecord | undefined>;
   /** Replaces a stored letter (replay bookkeeping). */
-  update(letter: DeadLetter): Promise<void>;
+  update(letter: DeadLetterRecord): Promise<void>;
   delete(id: string): Promise<boolean>;
   /** Oldest first. Unfiltered pages cost the same whatever the queue holds. */
   list(options: ListOptions, now: number): Promise<ListPage>;
   size(): Promise<number>;
-  oldest(): Promise<DeadLetter | undefined>;
+  oldest(): Promise<DeadLetterRecord | undefined>;
   /** Deletes every letter created before `epochMs`; returns how many. */
   deleteOlderThan(epochMs: number): Promise<number>;
   purge(): Promise<number>;
   close(): Promise<void>;
 }
 
-export function matchesFilter(letter: DeadLetter, filter: DeadLetterFilter | undefined, now: number): boolean {
+export function matchesFilter(letter: DeadLetterRecord, filter: DeadLetterFilter | undefined, now: number): boolean {
   if (!filter) return true;
   if (filter.service !== undefined && letter.source.service !== filter.service) return false;
   if (filter.className !== undefined && letter.source.className !== filter.className) return false;

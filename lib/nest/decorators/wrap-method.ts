@@ -103,9 +103,13 @@ export function methodRefOf(method: unknown): MethodRef | undefined {
 }
 
 function decoratorName(key: keyof ResilienceMethodMetadata): string {
-  return { circuit: 'CircuitBreaker', retry: 'Retry', rate: 'RateLimit', dlq: 'DeadLetter', resilient: 'Resilient' }[
-    key
-  ];
+  return {
+    circuit: 'CircuitBreaker',
+    retry: 'Retry',
+    rate: 'RateLimit',
+    dlq: 'DeadLetterRecord',
+    resilient: 'Resilient',
+  }[key];
 }
 
 export type MaybeObservable<T> = T | Promise<T> | Observable<T>;

@@ -1,26 +1,45 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import type { Cluster, Redis } from 'ioredis';
 import type { CircuitState } from '../../core/circuit-breaker/types.js';
+import { RESILIENCE_REDIS } from '../redis/redis.provider.js';
 import { CircuitBreakerService } from '../services/circuit-breaker.service.js';
+import { DeadLetterService } from '../services/dead-letter.service.js';
 
 export type HealthStatus = 'up' | 'degraded' | 'down';
 
 /** Terminus's HealthIndicatorResult shape: `{ [key]: { status, ...details } }`. */
 export type ResilienceHealthResult = Record<
   string,
-  { status: HealthStatus; circuits: Record<string, { state: CircuitState; tier: string; retryAfter?: number }> }
+  {
+    status: HealthStatus;
+    circuits: Record<string, { state: CircuitState; tier: string; retryAfter?: number }>;
+    queues: Record<string, { status: HealthStatus; size: number; alertThreshold: number }>;
+    redis?: { status: HealthStatus; connection: string };
+  }
 >;
+
+const RANK: Record<HealthStatus, number> = { up: 0, degraded: 1, down: 2 };
+const worst = (a: HealthStatus, b: HealthStatus): HealthStatus => (RANK[b] > RANK[a] ? b : a);
 
 /**
  * A Terminus health indicator: `health.check([() => indicator.isHealthy('resilience')])`.
- * An open breaker of a critical-tier service is `down` (503); any other open or half-open
- * breaker is `degraded` (200, still serving). It returns the result Terminus 12 expects
- * without importing @nestjs/terminus, which stays an optional peer.
+ * - breakers: an open critical-tier breaker is `down` (503); any other open or half-open
+ *   one is `degraded` (200, still serving);
+ * - dead-letter queues: a queue at its alert threshold is `down`;
+ * - Redis, when configured: not connected is `down` if a dead-letter queue lives there
+ *   (letters could not be kept), else `degraded` (limiters decide by their failure mode).
+ * It returns the result Terminus 12 expects without importing @nestjs/terminus, which
+ * stays an optional peer.
  */
 @Injectable()
 export class ResilienceHealthIndicator {
-  constructor(private readonly circuits: CircuitBreakerService) {}
+  constructor(
+    private readonly circuits: CircuitBreakerService,
+    private readonly deadLetters: DeadLetterService,
+    @Optional() @Inject(RESILIENCE_REDIS) private readonly redis?: Redis | Cluster | null,
+  ) {}
 
-  isHealthy(key = 'resilience'): ResilienceHealthResult {
+  async isHealthy(key = 'resilience'): Promise<ResilienceHealthResult> {
     let status: HealthStatus = 'up';
     const circuits: ResilienceHealthResult[string]['circuits'] = {};
     for (const [name, breaker] of this.circuits.all()) {
@@ -28,8 +47,24 @@ export class ResilienceHealthIndicator {
       const tier = this.circuits.tierOf(name);
       circuits[name] = state === 'open' ? { state, tier, retryAfter: breaker.retryAfter } : { state, tier };
       if (state === 'open' && tier === 'critical') status = 'down';
-      else if (state !== 'closed' && status === 'up') status = 'degraded';
+      else if (state !== 'closed') status = worst(status, 'degraded');
     }
-    return { [key]: { status, circuits } };
+    const queues: ResilienceHealthResult[string]['queues'] = {};
+    let redisQueues = false;
+    for (const [name, queue] of this.deadLetters.all()) {
+      redisQueues ||= queue.backend.kind === 'redis';
+      const size = await queue.size().catch(() => Number.NaN);
+      const queueStatus: HealthStatus = queue.isAlerting || size >= queue.alertThreshold ? 'down' : 'up';
+      queues[name] = { status: queueStatus, size, alertThreshold: queue.alertThreshold };
+      status = worst(status, queueStatus);
+    }
+    const result: ResilienceHealthResult[string] = { status, circuits, queues };
+    if (this.redis) {
+      const connected = this.redis.status === 'ready';
+      const redisStatus: HealthStatus = connected ? 'up' : redisQueues ? 'down' : 'degraded';
+      result.redis = { status: redisStatus, connection: this.redis.status };
+      result.status = worst(result.status, redisStatus);
+    }
+    return { [key]: result };
   }
 }

@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnModuleDestroy, Optional } from '@nestjs/common';
 import { CircuitBreakerService } from '../services/circuit-breaker.service.js';
+import { DeadLetterService } from '../services/dead-letter.service.js';
 import { RateLimiterService } from '../services/rate-limiter.service.js';
 import { RetryService } from '../services/retry.service.js';
 import { ResilienceMetrics } from './resilience-metrics.js';
@@ -19,6 +20,7 @@ export class MetricsBinder implements OnModuleDestroy {
     circuits: CircuitBreakerService,
     retries: RetryService,
     rates: RateLimiterService,
+    deadLetters: DeadLetterService,
     @Optional() @Inject(RESILIENCE_METRICS) metrics?: ResilienceMetrics | null,
   ) {
     if (!metrics) return;
@@ -32,6 +34,21 @@ export class MetricsBinder implements OnModuleDestroy {
       retries.subscribe({
         onRetry: (operation) => metrics.retries.inc({ operation }),
         onComplete: (operation, attempts) => metrics.retryAttempts.observe({ operation }, attempts),
+      }),
+      metrics.addQueues(async () =>
+        Promise.all(
+          [...deadLetters.all().values()].map(async (q) => {
+            try {
+              return [q.name, await q.size(), await q.oldestAge()] as [string, number, number];
+            } catch {
+              return [q.name, Number.NaN, Number.NaN] as [string, number, number];
+            }
+          }),
+        ),
+      ),
+      deadLetters.subscribe({
+        onAdded: (queue) => metrics.dlqAdded.inc({ queue }),
+        onReplayed: (queue, ok) => metrics.dlqReplayed.inc({ queue, outcome: ok ? 'succeeded' : 'failed' }),
       }),
       rates.subscribe({
         onDecision: (key, allowed) => {

@@ -4,6 +4,8 @@ import type { PromClient } from './prom-client-loader.js';
 
 /** Something that can list breaker states at scrape time (one per application). */
 export type CircuitStateSource = () => Iterable<[name: string, state: CircuitState]>;
+/** Something that can measure its dead-letter queues at scrape time (one per application). */
+export type QueueSource = () => Promise<Iterable<[queue: string, size: number, oldestAgeSeconds: number]>>;
 
 const SOURCES = Symbol.for('nest-resilience:state-sources');
 
@@ -22,6 +24,11 @@ export class ResilienceMetrics {
   readonly retries: Counter<'operation'>;
   readonly rateLimitRejections: Counter<'key'>;
   readonly requests: Counter<'key'>;
+  readonly dlqSize: Gauge<'queue'>;
+  readonly dlqOldestAge: Gauge<'queue'>;
+  readonly dlqAdded: Counter<'queue'>;
+  readonly dlqReplayed: Counter<'queue' | 'outcome'>;
+  private readonly queueSources: Set<QueueSource>;
   private readonly stateSources: Set<CircuitStateSource>;
 
   constructor(
@@ -56,12 +63,52 @@ export class ResilienceMetrics {
     // `key` is the limiter's configured name, never the rate-limit key itself (a user id or an IP).
     this.rateLimitRejections = this.counter('rate_limit_rejections_total', 'Total rate limit rejections', ['key']);
     this.requests = this.counter('requests_total', 'Requests decided by a rate limiter', ['key']);
+    this.dlqSize = this.queueGauge('dlq_size', 'Current DLQ size', (size) => size);
+    this.dlqOldestAge = this.queueGauge(
+      'dlq_oldest_message_age_seconds',
+      'Age of oldest message in DLQ',
+      (_, age) => age,
+    );
+    this.queueSources = this.sourcesOf(this.dlqSize) as unknown as Set<QueueSource>;
+    this.dlqAdded = this.counter('dlq_added_total', 'Letters added to a dead-letter queue', ['queue']);
+    this.dlqReplayed = this.counter('dlq_replayed_total', 'Dead letters replayed, by outcome', ['queue', 'outcome']);
   }
 
   /** Reads breaker states from `source` at every scrape until the returned function is called. */
   addCircuitStates(source: CircuitStateSource): () => void {
     this.stateSources.add(source);
     return () => this.stateSources.delete(source);
+  }
+
+  /** Measures `source`'s queues at every scrape until the returned function is called. */
+  addQueues(source: QueueSource): () => void {
+    this.queueSources.add(source);
+    return () => this.queueSources.delete(source);
+  }
+
+  /**
+   * A per-queue gauge read at scrape time. The two DLQ gauges share one set of sources
+   * (kept on dlq_size), and each scrape measures each queue once per gauge.
+   */
+  private queueGauge(base: string, help: string, pick: (size: number, age: number) => number): Gauge<'queue'> {
+    const existing = this.existing<Gauge<'queue'>>(base);
+    if (existing) return existing;
+    const owner = base === 'dlq_size' ? undefined : this.dlqSize;
+    const sources: Set<QueueSource> = owner ? (this.sourcesOf(owner) as unknown as Set<QueueSource>) : new Set();
+    const gauge = new this.prom.Gauge<'queue'>({
+      name: this.name(base),
+      help,
+      labelNames: ['queue'],
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const source of sources) {
+          for (const [queue, size, age] of await source()) this.set({ queue }, pick(size, age));
+        }
+      },
+    });
+    if (!owner) Object.defineProperty(gauge, SOURCES, { value: sources });
+    return gauge;
   }
 
   private name(base: string): string {

@@ -1,0 +1,146 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit, Optional } from '@nestjs/common';
+import type { Cluster, Redis } from 'ioredis';
+import { formatZodIssues } from '../../config/format-issues.js';
+import { dlqSchema } from '../../config/schema.js';
+import type { DlqSettings } from '../../config/types.js';
+import type { Clock } from '../../core/clock.js';
+import { DeadLetterQueue, type ReplayOptions, type ReplayReport } from '../../core/dead-letter/dead-letter-queue.js';
+import { deserializeValue } from '../../core/dead-letter/serialize.js';
+import type { DeadLetterRecord } from '../../core/dead-letter/types.js';
+import { ResilienceConfigError } from '../../core/errors.js';
+import { RESILIENCE_REDIS } from '../redis/redis.provider.js';
+import { ResilienceSettings } from '../resilience-settings.js';
+import { RESILIENCE_CLOCK } from '../timing.js';
+import { backendFor, codecFor } from './dead-letter-backends.js';
+
+/** Replays a letter by calling its method again with its arguments. */
+export type DeadLetterHandler = (args: unknown[], letter: DeadLetterRecord) => unknown;
+
+export interface DeadLetterListener {
+  onAdded?(queue: string): void;
+  onReplayed?(queue: string, succeeded: boolean): void;
+  onAlert?(queue: string, size: number, threshold: number): void;
+}
+
+/** How often retention runs (and once at start-up). */
+const RETENTION_EVERY_MS = 60 * 60 * 1000;
+
+/**
+ * The application's dead-letter queues, one per name, each on the backend its settings
+ * name (memory, file, Redis or SQS). Removes letters past retention every hour, alerts
+ * at the threshold, and replays letters through the methods that @DeadLetterRecord registered.
+ */
+@Injectable()
+export class DeadLetterService implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('Resilience');
+  private readonly queues = new Map<string, DeadLetterQueue>();
+  private readonly handlers = new Map<string, DeadLetterHandler>();
+  private readonly listeners: DeadLetterListener[] = [];
+  private retentionTimer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly settings: ResilienceSettings,
+    @Inject(RESILIENCE_CLOCK) private readonly clock: Clock,
+    @Optional() @Inject(RESILIENCE_REDIS) private readonly redis?: Redis | Cluster | null,
+  ) {}
+
+  /**
+   * The queue `name`, created on first use. Its settings are those of the service of the
+   * same name (tier + entry), with `deadLetter.queues.<name>` and `options` on top.
+   */
+  queue(name: string, options?: DlqSettings, tier?: string): DeadLetterQueue {
+    const existing = this.queues.get(name);
+    if (existing) return existing;
+    const parsed = dlqSchema.safeParse(options ?? {}, { reportInput: true });
+    if (!parsed.success)
+      throw new ResilienceConfigError(formatZodIssues(parsed.error.issues, `dead-letter queue "${name}"`));
+    const resolved = this.settings.resolve(name, { tier, dlq: { ...(parsed.data as DlqSettings), queue: name } }).dlq;
+    const codec = codecFor(name, resolved);
+    const backend = backendFor(name, resolved, codec, {
+      redis: this.redis,
+      redisKeyPrefix: this.settings.config.redis?.keyPrefix,
+      warn: (message) => this.logger.warn(message),
+    });
+    const queue = new DeadLetterQueue({
+      name,
+      backend,
+      maxRetryAttempts: resolved.maxRetryAttempts,
+      retentionDays: resolved.retentionDays,
+      alertThreshold: resolved.alertThreshold,
+      maxMessageSize: resolved.storageConfig.maxMessageSize,
+      codec,
+      clock: this.clock,
+    });
+    queue.on('added', () => this.notify((l) => l.onAdded?.(name)));
+    queue.on('replayed', ({ succeeded }) => this.notify((l) => l.onReplayed?.(name, succeeded)));
+    queue.on('alert', ({ size, threshold }) => {
+      this.logger.warn(`dead-letter queue "${name}" holds ${size} letters (alert threshold ${threshold})`);
+      this.notify((l) => l.onAlert?.(name, size, threshold));
+    });
+    queue.on('recovered', ({ size, threshold }) =>
+      this.logger.log(`dead-letter queue "${name}" is back under its alert threshold (${size} < ${threshold})`),
+    );
+    this.queues.set(name, queue);
+    return queue;
+  }
+
+  all(): ReadonlyMap<string, DeadLetterQueue> {
+    return this.queues;
+  }
+
+  /** Registers the method that replays letters from `source` (done by @DeadLetterRecord at bootstrap). */
+  registerHandler(queue: string, source: string, handler: DeadLetterHandler): void {
+    this.handlers.set(`${queue}\u0000${source}`, handler);
+  }
+
+  /**
+   * Replays letters of `queue` through their registered methods (one by id, by filter,
+   * or all), at a bounded rate. A letter whose method is unknown fails its replay.
+   */
+  replay(queue: string, options: ReplayOptions = {}): Promise<ReplayReport> {
+    return this.queue(queue).replay((letter) => {
+      const source = `${letter.source.className}.${letter.source.method}`;
+      const handler = this.handlers.get(`${queue}\u0000${source}`);
+      if (!handler) throw new Error(`no @DeadLetterRecord handler registered for ${source} on queue "${queue}"`);
+      return handler(deserializeValue(letter.args) as unknown[], letter);
+    }, options);
+  }
+
+  subscribe(listener: DeadLetterListener): () => void {
+    this.listeners.push(listener);
+    return () => this.listeners.splice(this.listeners.indexOf(listener), 1);
+  }
+
+  onModuleInit(): void {
+    this.retentionTimer = setInterval(() => void this.applyRetention(), RETENTION_EVERY_MS);
+    this.retentionTimer.unref();
+  }
+
+  /** Removes letters past retention in every queue. */
+  async applyRetention(): Promise<number> {
+    let removed = 0;
+    for (const queue of this.queues.values()) {
+      try {
+        removed += await queue.applyRetention();
+      } catch (error) {
+        this.logger.warn(`retention of dead-letter queue "${queue.name}" failed: ${(error as Error).message}`);
+      }
+    }
+    return removed;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.retentionTimer) clearInterval(this.retentionTimer);
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
+  }
+
+  private notify(call: (listener: DeadLetterListener) => void): void {
+    for (const l of this.listeners) {
+      try {
+        call(l);
+      } catch (error) {
+        this.logger.warn(`dead-letter listener failed: ${(error as Error).message}`);
+      }
+    }
+  }
+}
