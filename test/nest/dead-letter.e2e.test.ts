@@ -84,7 +84,7 @@ async function withApp(test: (app: Awaited<ReturnType<typeof start>>) => Promise
 
 describe('dead letters through a Nest app (file backend)', () => {
   it('dead-letters a failed call once, after its retries, with the arguments and every attempt', () =>
-    withApp(async ({ moduleRef, orders, dlq }) => {
+    withApp(async ({ orders, dlq }) => {
       await dlq.queue('orders').purge();
       const error = await orders.place({ id: 7, total: 12_345n }).catch((e) => e);
       assert.equal(error.code, 'ECONNREFUSED', 'the error is rethrown unchanged');
@@ -104,14 +104,14 @@ describe('dead letters through a Nest app (file backend)', () => {
     }));
 
   it('swallows the error with rethrow: false (fire-and-forget)', () =>
-    withApp(async ({ moduleRef, orders, dlq }) => {
+    withApp(async ({ orders, dlq }) => {
       await dlq.queue('analytics').purge();
       assert.equal(await orders.track('signup'), undefined);
       assert.equal(await dlq.queue('analytics').size(), 1);
     }));
 
   it("@Resilient keeps the calls an open breaker turned away, as 'circuit_open'", () =>
-    withApp(async ({ moduleRef, orders, dlq }) => {
+    withApp(async ({ orders, dlq }) => {
       const queue = dlq.queue('payment_gateway');
       await queue.purge();
       for (let i = 0; i < 3; i++) await orders.charge(100 + i).catch(() => {});
@@ -129,7 +129,7 @@ describe('dead letters through a Nest app (file backend)', () => {
     }));
 
   it('replays through the method: success removes, failures count, then the letter is kept exhausted', () =>
-    withApp(async ({ moduleRef, orders, dlq }) => {
+    withApp(async ({ orders, dlq }) => {
       const queue = dlq.queue('orders');
       await queue.purge();
       await orders.place({ id: 1, total: 1n }).catch(() => {});
