@@ -1,4 +1,5 @@
 import { benchCircuitBreaker } from './circuit-breaker.bench.js';
+import { benchDeadLetter } from './dead-letter.bench.js';
 import { benchHttp } from './http.bench.js';
 import { benchRateLimiterMemory, benchRateLimiterRedis } from './rate-limiter.bench.js';
 import { benchRetry } from './retry.bench.js';
@@ -9,6 +10,7 @@ const suites: Record<string, () => Promise<string>> = {
   retry: benchRetry,
   'rate-limiter-memory': benchRateLimiterMemory,
   'rate-limiter-redis': benchRateLimiterRedis,
+  'dead-letter': benchDeadLetter,
   http: () => benchHttp(),
 };
 

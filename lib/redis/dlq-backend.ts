@@ -17,14 +17,31 @@ export interface RedisDeadLetterBackendOptions {
   codec?: LetterCodec;
 }
 
-/** KEYS: letters hash, ids sorted set. ARGV: id, body, mode ('add' | 'update'). */
+/** KEYS: letters hash, ids sorted set. ARGV: id, body, mode ('add' | 'update'). Returns the size. */
 const PUT = `
 local exists = redis.call('HEXISTS', KEYS[1], ARGV[1])
 if ARGV[3] == 'add' and exists == 1 then return redis.error_reply('dead letter ' .. ARGV[1] .. ' already exists') end
 if ARGV[3] == 'update' and exists == 0 then return redis.error_reply('dead letter ' .. ARGV[1] .. ' does not exist') end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('ZADD', KEYS[2], 0, ARGV[1])
-return 1
+return redis.call('ZCARD', KEYS[2])
+`;
+/**
+ * Adds several letters at once. KEYS: letters hash, ids sorted set. ARGV: id, body pairs.
+ * Returns per letter 1 (added) or 0 (the id existed), then the size after all of them.
+ */
+const ADD_MANY = `
+local out = {}
+for i = 1, #ARGV, 2 do
+  if redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[i + 1]) == 1 then
+    redis.call('ZADD', KEYS[2], 0, ARGV[i])
+    out[#out + 1] = 1
+  else
+    out[#out + 1] = 0
+  end
+end
+out[#out + 1] = redis.call('ZCARD', KEYS[2])
+return out
 `;
 /** KEYS: letters hash, ids sorted set. ARGV: ids. Returns how many were removed. */
 const REMOVE = `
@@ -38,6 +55,7 @@ return n
 
 interface Scripts {
   nrDlqPut(hash: string, index: string, id: string, body: string, mode: string): Promise<number>;
+  nrDlqAddMany(hash: string, index: string, ...idsAndBodies: string[]): Promise<number[]>;
   nrDlqRemove(hash: string, index: string, ...ids: string[]): Promise<number>;
 }
 
@@ -53,6 +71,8 @@ export class RedisDeadLetterBackend implements DeadLetterBackend {
   private readonly hash: string;
   private readonly index: string;
   private readonly codec: LetterCodec;
+  private pending: { id: string; body: string; resolve: (size: number) => void; reject: (error: unknown) => void }[] =
+    [];
 
   constructor(options: RedisDeadLetterBackendOptions) {
     this.client = options.client;
@@ -62,6 +82,7 @@ export class RedisDeadLetterBackend implements DeadLetterBackend {
     this.codec = options.codec ?? new LetterCodec();
     if (!('nrDlqPut' in this.client)) {
       this.client.defineCommand('nrDlqPut', { lua: PUT, numberOfKeys: 2 });
+      this.client.defineCommand('nrDlqAddMany', { lua: ADD_MANY, numberOfKeys: 2 });
       this.client.defineCommand('nrDlqRemove', { lua: REMOVE, numberOfKeys: 2 });
     }
   }
@@ -70,8 +91,38 @@ export class RedisDeadLetterBackend implements DeadLetterBackend {
     return this.client as unknown as Scripts;
   }
 
-  async add(letter: DeadLetterRecord): Promise<void> {
-    await this.scripts.nrDlqPut(this.hash, this.index, letter.id, this.codec.encode(letter), 'add');
+  /**
+   * Adds made in the same tick go in one script call (each letter still added atomically),
+   * which saves most of the per-command cost when many calls fail at once.
+   */
+  add(letter: DeadLetterRecord): Promise<number> {
+    const body = this.codec.encode(letter);
+    return new Promise((resolve, reject) => {
+      this.pending.push({ id: letter.id, body, resolve, reject });
+      if (this.pending.length === 1) setImmediate(() => this.flushAdds());
+    });
+  }
+
+  private flushAdds(): void {
+    const batch = this.pending;
+    this.pending = [];
+    // A few pipelined calls rather than one: this process handles one reply while Redis runs the next.
+    const size = Math.min(256, Math.max(8, Math.ceil(batch.length / 8)));
+    for (let i = 0; i < batch.length; i += size) {
+      const chunk = batch.slice(i, i + size);
+      this.scripts.nrDlqAddMany(this.hash, this.index, ...chunk.flatMap((p) => [p.id, p.body])).then(
+        (reply) => {
+          const total = reply[reply.length - 1];
+          chunk.forEach((p, j) => {
+            if (reply[j] === 1) p.resolve(total);
+            else p.reject(new Error(`dead letter ${p.id} already exists`));
+          });
+        },
+        (error: unknown) => {
+          for (const p of chunk) p.reject(error);
+        },
+      );
+    }
   }
 
   async update(letter: DeadLetterRecord): Promise<void> {

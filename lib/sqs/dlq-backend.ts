@@ -76,7 +76,7 @@ export class SqsDeadLetterBackend implements DeadLetterBackend {
     return this.loaded;
   }
 
-  async add(letter: DeadLetterRecord): Promise<void> {
+  async add(letter: DeadLetterRecord): Promise<undefined> {
     const { sdk, client } = await this.load();
     await client.send(
       new sdk.SendMessageCommand({

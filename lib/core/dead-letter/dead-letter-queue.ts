@@ -139,9 +139,9 @@ export class DeadLetterQueue extends EventEmitter<DeadLetterQueueEvents> {
       createdAt: now,
     };
     const sized = this.enforceSize(letter);
-    await this.backend.add(sized);
+    const size = await this.backend.add(sized);
     this.emit('added', sized);
-    await this.checkAlert();
+    await this.checkAlert(typeof size === 'number' ? size : undefined);
     return sized;
   }
 
@@ -271,8 +271,8 @@ export class DeadLetterQueue extends EventEmitter<DeadLetterQueueEvents> {
     return Buffer.byteLength(this.codec ? this.codec.encode(letter) : JSON.stringify(letter));
   }
 
-  private async checkAlert(): Promise<void> {
-    const size = await this.backend.size();
+  private async checkAlert(knownSize?: number): Promise<void> {
+    const size = knownSize ?? (await this.backend.size());
     const payload = { queue: this.name, size, threshold: this.alertThreshold };
     if (!this.alerting && size >= this.alertThreshold) {
       this.alerting = true;

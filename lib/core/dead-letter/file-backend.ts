@@ -90,6 +90,7 @@ export class FileDeadLetterBackend implements DeadLetterBackend {
   private backupTimer?: NodeJS.Timeout;
   private readonly backupsKept: number;
   private closed = false;
+  private syncs = 0;
 
   constructor(options: FileBackendOptions) {
     const isFile = extname(options.filePath) !== '';
@@ -117,9 +118,10 @@ export class FileDeadLetterBackend implements DeadLetterBackend {
     }
   }
 
-  async add(letter: DeadLetterRecord): Promise<void> {
+  async add(letter: DeadLetterRecord): Promise<number> {
     if (this.index.has(letter.id)) throw new Error(`dead letter ${letter.id} already exists`);
     await this.append({ o: 'a', id: letter.id, d: this.codec.encode(letter) }, letter);
+    return this.index.size;
   }
 
   async update(letter: DeadLetterRecord): Promise<void> {
@@ -273,6 +275,7 @@ export class FileDeadLetterBackend implements DeadLetterBackend {
       written += bytesWritten;
     }
     await writer.datasync();
+    this.syncs++;
     let offset = this.segmentBytes;
     this.segmentBytes += buffer.length;
     this.totalBytes += buffer.length;
@@ -475,7 +478,12 @@ export class FileDeadLetterBackend implements DeadLetterBackend {
   }
 
   /** Bytes in the log (live and dead), for tests and metrics. */
-  stats(): { segments: number; totalBytes: number; liveBytes: number } {
-    return { segments: this.segmentNames().length, totalBytes: this.totalBytes, liveBytes: this.liveBytes };
+  stats(): { segments: number; totalBytes: number; liveBytes: number; syncs: number } {
+    return {
+      segments: this.segmentNames().length,
+      totalBytes: this.totalBytes,
+      liveBytes: this.liveBytes,
+      syncs: this.syncs,
+    };
   }
 }

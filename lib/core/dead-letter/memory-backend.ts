@@ -12,9 +12,10 @@ export class MemoryDeadLetterBackend implements DeadLetterBackend {
   readonly kind = 'memory';
   private readonly index = new OrderedIndex<DeadLetterRecord>();
 
-  async add(letter: DeadLetterRecord): Promise<void> {
+  async add(letter: DeadLetterRecord): Promise<number> {
     if (this.index.has(letter.id)) throw new Error(`dead letter ${letter.id} already exists`);
     this.index.set(letter.id, structuredClone(letter));
+    return this.index.size;
   }
 
   async get(id: string): Promise<DeadLetterRecord | undefined> {

@@ -72,7 +72,8 @@ export interface ListPage {
 /** Where letters are kept. Every backend passes the same contract tests. */
 export interface DeadLetterBackend {
   readonly kind: string;
-  add(letter: DeadLetterRecord): Promise<void>;
+  /** Stores a new letter; may return the queue's size after it (saves the alert check a round trip). */
+  add(letter: DeadLetterRecord): Promise<number | undefined>;
   get(id: string): Promise<DeadLetterRecord | undefined>;
   /** Replaces a stored letter (replay bookkeeping). */
   update(letter: DeadLetterRecord): Promise<void>;
