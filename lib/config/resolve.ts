@@ -41,6 +41,8 @@ const PROFILES: Record<EnvironmentName, PatternSettings> = {
 
 const ENVIRONMENTS = new Set<string>(['development', 'staging', 'production']);
 export const DEFAULT_TIER = 'standard';
+/** `<service>@rollout` names the rollout arm of a service as if it were a service of its own. */
+export const ROLLOUT_SUFFIX = '@rollout';
 
 /** Validates shape, types and ranges; returns the normalized config (durations in seconds) or every problem. */
 export function parseResilienceConfig(
@@ -177,6 +179,13 @@ export class ResilienceConfigResolver {
       if (hit) return hit;
     }
     const { tier: explicitTier, ...patternOverrides } = overrides;
+    if (service.endsWith(ROLLOUT_SUFFIX)) {
+      const arm = this.resolveRolloutArm(service, explicitTier, patternOverrides);
+      if (arm) {
+        if (cacheable) this.cache.set(service, arm);
+        return arm;
+      }
+    }
     const tier = this.tierOf(service, explicitTier);
     this.assertTier(tier, `tier of service "${service}"`);
     const entry = this.config.services?.[service];
@@ -188,6 +197,25 @@ export class ResilienceConfigResolver {
     }
     if (cacheable) this.cache.set(service, resolved);
     return resolved;
+  }
+
+  /** True when `services.<service>.rollout` is configured. */
+  hasRollout(service: string): boolean {
+    return this.config.services?.[service]?.rollout !== undefined;
+  }
+
+  /** The rollout arm `<service>@rollout`: the service's settings with its rollout entry on top. */
+  private resolveRolloutArm(
+    name: string,
+    explicitTier: string | undefined,
+    overrides: PatternSettings,
+  ): ResolvedServiceConfig | undefined {
+    const base = name.slice(0, -ROLLOUT_SUFFIX.length);
+    const entry = this.config.services?.[base];
+    if (!entry?.rollout) return undefined;
+    const tier = this.tierOf(base, explicitTier);
+    const { percent: _percent, ...arm } = entry.rollout;
+    return { name, tier, environment: this.environment, ...this.build(base, tier, [entry, arm, overrides]) };
   }
 
   /**

@@ -170,7 +170,13 @@ const redisSchema = strict({
   failureMode: z.enum(['open', 'closed', 'local']),
 }).partial();
 
-const httpSchema = strict({ rateLimitHeaders: z.enum(['ietf', 'legacy', 'both', 'none']) }).partial();
+const routePattern = z.string().regex(/^((GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|ALL) )?\/\S*$/, {
+  message: "must be a route such as 'GET /orders/:id', '/users/*'",
+});
+const httpSchema = strict({
+  rateLimitHeaders: z.enum(['ietf', 'legacy', 'both', 'none']),
+  routes: z.record(routePattern, z.string().min(1)),
+}).partial();
 
 export const configSchema = strict({
   environment: z.enum(['development', 'staging', 'production']),

@@ -168,6 +168,11 @@ export interface MetricsSettings {
 export interface HttpSettings {
   /** Rate-limit headers on HTTP responses: the IETF RateLimit-Policy / RateLimit (default), legacy X-RateLimit-*, both, or none. */
   rateLimitHeaders?: 'ietf' | 'legacy' | 'both' | 'none';
+  /**
+   * Routes that run through a service's full stack without a decorator:
+   * `'GET /orders/:id': orders`, `'/users/*': user_api` (any method; `*` matches the rest).
+   */
+  routes?: Record<string, string>;
 }
 
 export type EnvironmentName = 'development' | 'staging' | 'production';

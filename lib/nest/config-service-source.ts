@@ -18,3 +18,12 @@ export function optionalConfigServiceToken(): (abstract new (...args: never[]) =
     return undefined;
   }
 }
+
+const ConfigService = optionalConfigServiceToken();
+
+/**
+ * The token to inject ConfigService optionally without importing @nestjs/config (its
+ * class when installed, else a symbol nothing provides).
+ */
+export const CONFIG_SERVICE_TOKEN: symbol | (abstract new (...args: never[]) => ConfigServiceLike) =
+  ConfigService ?? Symbol('NO_CONFIG_SERVICE');

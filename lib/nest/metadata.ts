@@ -1,4 +1,5 @@
 import type { CircuitSettings, DlqSettings, PatternSettings, RetrySettings } from '../config/types.js';
+import type { RateLimitKeyContext } from './context/rate-limit-key.js';
 import type { RateLimitOptions } from './decorators/rate-limit.decorator.js';
 
 /** What our decorators record on a method; decorators merge into one object, so their order does not matter. */
@@ -7,7 +8,12 @@ export interface ResilienceMethodMetadata {
   retry?: { options?: (RetrySettings & { service?: string; operation?: string }) | string };
   rate?: { options?: RateLimitOptions };
   dlq?: { queue?: string; options?: DlqSettings };
-  resilient?: { name: string; tier?: string; overrides?: PatternSettings };
+  resilient?: {
+    name: string;
+    tier?: string;
+    overrides?: PatternSettings;
+    rolloutKey?: (context: RateLimitKeyContext) => string | undefined;
+  };
 }
 
 export const RESILIENCE_METADATA = Symbol.for('nest-resilience:method');

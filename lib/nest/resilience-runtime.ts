@@ -1,15 +1,20 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { defer, from, isObservable, lastValueFrom, Observable } from 'rxjs';
+import { ROLLOUT_SUFFIX } from '../config/resolve.js';
 import type { RateSettings } from '../config/types.js';
 import type { Clock } from '../core/clock.js';
 import { describeError } from '../core/dead-letter/serialize.js';
 import type { AttemptRecord } from '../core/dead-letter/types.js';
 import { CircuitOpenError } from '../core/errors.js';
 import type { RateLimiter } from '../core/rate-limiter/rate-limiter.js';
+import { CONFIG_SERVICE_TOKEN, type ConfigServiceLike } from './config-service-source.js';
 import { callContext } from './context/call-context.js';
 import { builtInKey, type RateLimitKeyContext } from './context/rate-limit-key.js';
 import type { RateLimitOptions } from './decorators/rate-limit.decorator.js';
 import type { MethodInvoker, MethodRef } from './decorators/wrap-method.js';
+import { RESILIENCE_METRICS } from './metrics/metrics-binder.js';
+import type { ResilienceMetrics } from './metrics/resilience-metrics.js';
+import { RESILIENCE_CONFIG_KEY, RESILIENCE_ROLLOUT } from './resilience.module-definition.js';
 import { ResilienceSettings } from './resilience-settings.js';
 import { CircuitBreakerService } from './services/circuit-breaker.service.js';
 import { DeadLetterService } from './services/dead-letter.service.js';
@@ -25,6 +30,19 @@ type Pipeline = (call: Call, args: unknown[], trail?: AttemptRecord[]) => Promis
 interface Built {
   pipeline: Pipeline;
   replay: Pipeline;
+}
+
+/** Live rollout share of a service (0 to 100), or undefined to use the configuration. */
+export type RolloutFlag = (service: string) => number | undefined;
+
+/** FNV-1a: a fast, well-spread 32-bit hash, so a key always falls in the same rollout bucket. */
+function stableHash(key: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    hash ^= key.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
 }
 
 /** The W3C trace id (traceparent) or the X-Request-Id of the current request, if any. */
@@ -53,6 +71,7 @@ export class ResilienceRuntime implements MethodInvoker {
   private readonly logger = new Logger('Resilience');
   private readonly pipelines = new Map<MethodRef, Built>();
   private readonly returnsObservable = new WeakSet<MethodRef>();
+  private readonly routeRefs = new WeakMap<object, MethodRef>();
 
   constructor(
     private readonly circuits: CircuitBreakerService,
@@ -61,6 +80,10 @@ export class ResilienceRuntime implements MethodInvoker {
     private readonly deadLetters: DeadLetterService,
     private readonly settings: ResilienceSettings,
     @Inject(RESILIENCE_CLOCK) private readonly clock: Clock,
+    @Inject(RESILIENCE_CONFIG_KEY) private readonly configKey: string,
+    @Optional() @Inject(RESILIENCE_METRICS) private readonly metrics?: ResilienceMetrics | null,
+    @Optional() @Inject(RESILIENCE_ROLLOUT) private readonly rolloutFlag?: RolloutFlag | null,
+    @Optional() @Inject(CONFIG_SERVICE_TOKEN) private readonly configService?: ConfigServiceLike,
   ) {}
 
   /** Builds the method's pipeline now; throws what its options get wrong. */
@@ -82,6 +105,34 @@ export class ResilienceRuntime implements MethodInvoker {
         return isObservable(result) ? lastValueFrom(result) : result;
       }, args),
     );
+  }
+
+  /**
+   * Runs an undecorated route handler through a service's stack (from `http.routes`):
+   * `call` runs the handler (again, for a retry).
+   */
+  invokeRoute(
+    handler: object,
+    className: string,
+    service: string,
+    call: () => Promise<unknown>,
+    args: unknown[],
+  ): Promise<unknown> {
+    let ref = this.routeRefs.get(handler);
+    if (!ref) {
+      const methodName = (handler as { name?: string }).name ?? 'handler';
+      ref = { className, methodName, original: () => undefined, metadata: { resilient: { name: service } } };
+      this.routeRefs.set(handler, ref);
+    }
+    return this.pipelineFor(ref).pipeline(call, args);
+  }
+
+  /** Runs `fn` through the pipeline of `ref` (ResilienceService.call). */
+  run(ref: MethodRef, fn: () => unknown, args: unknown[]): Promise<unknown> {
+    return this.pipelineFor(ref).pipeline(() => {
+      const result = fn();
+      return isObservable(result) ? lastValueFrom(result) : result;
+    }, args);
   }
 
   invoke(target: object, ref: MethodRef, args: unknown[]): unknown {
@@ -128,20 +179,68 @@ export class ResilienceRuntime implements MethodInvoker {
    * open breaker turned away is kept too (reason 'circuit_open'). Built inside out.
    */
   private build(ref: MethodRef): Built {
+    const service = ref.metadata.resilient?.name ?? ref.className;
+    const stable = this.buildArm(ref, '');
+    if (!this.settings.hasRollout(service)) return stable;
+    // Gradual rollout: a second, complete pipeline from services.<name>.rollout.
+    const rollout = this.buildArm(ref, ROLLOUT_SUFFIX);
+    const useRollout = this.rolloutChooser(service, ref);
+    const metrics = this.metrics;
+    return {
+      pipeline: (call, args, trail) => {
+        const arm = useRollout(args);
+        metrics?.rolloutCalls.inc({ service, arm: arm ? 'rollout' : 'stable' });
+        return (arm ? rollout : stable).pipeline(call, args, trail);
+      },
+      replay: stable.replay,
+    };
+  }
+
+  /**
+   * Decides per call whether the rollout arm serves it: sticky per key (the
+   * `rolloutKey` of @Resilient, else the service's rate-limit key), so a client stays on
+   * one arm while the share holds; a call with no key of its own is decided at random.
+   * The share is read per call: the RESILIENCE_ROLLOUT function, else ConfigService's
+   * current value, else the configuration at bootstrap; a change takes effect at once.
+   */
+  private rolloutChooser(service: string, ref: MethodRef): (args: unknown[]) => boolean {
+    const keyFunc = ref.metadata.resilient?.rolloutKey;
+    const keyKind = this.rates.settingsOf(service).key;
+    const configured = this.settings.config.services?.[service]?.rollout?.percent ?? 0;
+    const path = `${this.configKey}.services.${service}.rollout.percent`;
+    return (args) => {
+      const flagged = this.rolloutFlag?.(service);
+      const live = flagged ?? this.configService?.get(path);
+      const percent = typeof live === 'number' && live >= 0 && live <= 100 ? live : configured;
+      if (percent <= 0) return false;
+      if (percent >= 100) return true;
+      const store = callContext.getStore();
+      const context: RateLimitKeyContext = { args, request: store?.request, type: store?.type ?? 'none' };
+      const key = store?.key ?? (keyFunc ? keyFunc(context) : builtInKey(keyKind, context.request));
+      const bucket = key === undefined || key === 'global' ? Math.random() * 10_000 : stableHash(key) % 10_000;
+      return bucket < percent * 100;
+    };
+  }
+
+  private buildArm(ref: MethodRef, suffix: string): Built {
     const { resilient } = ref.metadata;
-    const service = resilient?.name ?? ref.className;
+    const base = resilient?.name ?? ref.className;
+    const service = `${base}${suffix}`;
     const tier = resilient?.tier;
     const overrides = resilient?.overrides ?? {};
     // @Resilient brings every pattern, with the service's settings; explicit decorators refine them.
-    const circuit = ref.metadata.circuit ?? (resilient ? { name: service, options: overrides.circuit } : undefined);
-    const retry =
-      ref.metadata.retry ?? (resilient ? { options: { ...overrides.retry, operation: service } } : undefined);
-    const rate = ref.metadata.rate ?? (resilient ? { options: { ...overrides.rate, name: service } } : undefined);
+    const circuit = ref.metadata.circuit ?? (resilient ? { name: base, options: overrides.circuit } : undefined);
+    const retry = ref.metadata.retry ?? (resilient ? { options: { ...overrides.retry, operation: base } } : undefined);
+    const rate = ref.metadata.rate ?? (resilient ? { options: { ...overrides.rate, name: base } } : undefined);
     let pipeline: Pipeline = runCall;
     if (retry) {
       const options = typeof retry.options === 'string' ? { preset: retry.options } : (retry.options ?? {});
-      const operation = options.operation ?? `${ref.className}.${ref.methodName}`;
-      const policy = this.retries.policy(operation, { service, tier, ...options });
+      const operation = `${options.operation ?? `${ref.className}.${ref.methodName}`}${suffix}`;
+      const policy = this.retries.policy(operation, {
+        ...options,
+        service: `${options.service ?? base}${suffix}`,
+        tier,
+      });
       const inner = pipeline;
       const clock = this.clock;
       pipeline = (call, args, trail) =>
@@ -154,14 +253,15 @@ export class ResilienceRuntime implements MethodInvoker {
         });
     }
     if (circuit) {
-      const breaker = this.circuits.get(circuit.name ?? service, circuit.options, tier);
+      const breaker = this.circuits.get(`${circuit.name ?? base}${suffix}`, circuit.options, tier);
       const inner = pipeline;
       pipeline = (call, args, trail) => breaker.execute(() => inner(call, args, trail));
     }
-    const replay = rate ? this.rateStage(pipeline, rate.options ?? {}, service, tier) : pipeline;
+    const rateOptions = rate ? { ...rate.options, name: `${rate.options?.name ?? base}${suffix}` } : undefined;
+    const replay = rateOptions ? this.rateStage(pipeline, rateOptions, service, tier) : pipeline;
     const queue = this.dlqQueueOf(ref);
     if (queue) pipeline = this.deadLetterStage(pipeline, ref, queue, service, tier);
-    if (rate) pipeline = this.rateStage(pipeline, rate.options ?? {}, service, tier);
+    if (rateOptions) pipeline = this.rateStage(pipeline, rateOptions, service, tier);
     return { pipeline, replay };
   }
 
@@ -175,7 +275,7 @@ export class ResilienceRuntime implements MethodInvoker {
     const options = ref.metadata.dlq?.options ?? ref.metadata.resilient?.overrides?.dlq;
     const queue = this.deadLetters.queue(queueName, options, tier);
     const rethrow = options?.rethrow ?? this.settings.resolve(service, { tier }).dlq.rethrow;
-    const source = { service, className: ref.className, method: ref.methodName };
+    const source = { service: service.replace(ROLLOUT_SUFFIX, ''), className: ref.className, method: ref.methodName };
     const clock = this.clock;
     const logger = this.logger;
     return (call, args) => {
@@ -215,7 +315,7 @@ export class ResilienceRuntime implements MethodInvoker {
       const store = callContext.getStore();
       const context: RateLimitKeyContext = { args, request: store?.request, type: store?.type ?? 'none' };
       const limiter = limiterFor.choose(context);
-      const key = keyFunc ? (keyFunc(context) ?? 'global') : builtInKey(keyKind, context.request);
+      const key = store?.key ?? (keyFunc ? (keyFunc(context) ?? 'global') : builtInKey(keyKind, context.request));
       const units = typeof cost === 'function' ? cost(context) : (cost ?? 1);
       return limiter.acquire(key, units).then(
         (verdict) => {

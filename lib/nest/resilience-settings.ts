@@ -64,6 +64,11 @@ export class ResilienceSettings {
     return this.resolver.resolveLimiter(name, overrides, tier);
   }
 
+  /** True when `services.<service>.rollout` is configured. */
+  hasRollout(service: string): boolean {
+    return this.resolver.hasRollout(service);
+  }
+
   resolveTier(tier: string): ResolvedPatterns {
     return this.resolver.resolveTier(tier);
   }

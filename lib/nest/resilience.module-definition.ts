@@ -9,7 +9,12 @@ export interface ResilienceModuleExtras {
   isGlobal?: boolean;
   /** ConfigService key read when no configuration is given (default 'resilience'). */
   configKey?: string;
+  /** Live share (0-100) of a service's rollout, e.g. from a feature-flag client; undefined falls back to the configuration. */
+  rolloutFlag?: (service: string) => number | undefined;
 }
+
+/** Provides the RolloutFlag that resilience-runtime reads (see RESILIENCE_ROLLOUT). */
+export const RESILIENCE_ROLLOUT = Symbol('RESILIENCE_ROLLOUT');
 
 export const {
   ConfigurableModuleClass,
@@ -18,9 +23,16 @@ export const {
   ASYNC_OPTIONS_TYPE,
 } = new ConfigurableModuleBuilder<ResilienceConfig>({ moduleName: 'Resilience' })
   .setClassMethodName('forRoot')
-  .setExtras<ResilienceModuleExtras>({ isGlobal: false, configKey: 'resilience' }, (definition, extras) => ({
-    ...definition,
-    global: extras.isGlobal,
-    providers: [...(definition.providers ?? []), { provide: RESILIENCE_CONFIG_KEY, useValue: extras.configKey }],
-  }))
+  .setExtras<ResilienceModuleExtras>(
+    { isGlobal: false, configKey: 'resilience', rolloutFlag: undefined },
+    (definition, extras) => ({
+      ...definition,
+      global: extras.isGlobal,
+      providers: [
+        ...(definition.providers ?? []),
+        { provide: RESILIENCE_CONFIG_KEY, useValue: extras.configKey },
+        { provide: RESILIENCE_ROLLOUT, useValue: extras.rolloutFlag ?? null },
+      ],
+    }),
+  )
   .build();

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
 import type { ResilienceConfig } from '../config/types.js';
-import { type ConfigServiceLike, optionalConfigServiceToken } from './config-service-source.js';
+import { CONFIG_SERVICE_TOKEN, type ConfigServiceLike } from './config-service-source.js';
 import { ResilienceHealthIndicator } from './health/resilience-health.indicator.js';
 import { ResilienceInterceptor } from './http/resilience.interceptor.js';
 import { metricsProvider } from './metrics/metrics.provider.js';
@@ -20,6 +20,7 @@ import { ResilienceSettings } from './resilience-settings.js';
 import { CircuitBreakerService } from './services/circuit-breaker.service.js';
 import { DeadLetterService } from './services/dead-letter.service.js';
 import { RateLimiterService } from './services/rate-limiter.service.js';
+import { ResilienceService } from './services/resilience.service.js';
 import { RetryService } from './services/retry.service.js';
 import { RESILIENCE_CLOCK, RESILIENCE_SLEEP, timingProviders } from './timing.js';
 
@@ -28,15 +29,9 @@ function isEmpty(options: ResilienceConfig | undefined): boolean {
   return !options || Object.keys(options).length === 0;
 }
 
-const ConfigService = optionalConfigServiceToken();
-
 const settingsProvider = {
   provide: ResilienceSettings,
-  inject: [
-    RESILIENCE_MODULE_OPTIONS,
-    RESILIENCE_CONFIG_KEY,
-    ...(ConfigService ? [{ token: ConfigService, optional: true }] : []),
-  ],
+  inject: [RESILIENCE_MODULE_OPTIONS, RESILIENCE_CONFIG_KEY, { token: CONFIG_SERVICE_TOKEN as symbol, optional: true }],
   useFactory: (options: ResilienceConfig | undefined, configKey: string, config?: ConfigServiceLike) => {
     const raw = isEmpty(options) ? config?.get(configKey) : options;
     return ResilienceSettings.create(raw ?? {});
@@ -53,6 +48,7 @@ const SERVICES = [
   RetryService,
   RateLimiterService,
   DeadLetterService,
+  ResilienceService,
   ResilienceHealthIndicator,
 ];
 

@@ -44,18 +44,26 @@ describe('Redis rate-limit store (real redis-server)', () => {
 
   for (const strategy of ['token_bucket', 'fixed_window', 'sliding_window'] as const) {
     it(`${strategy}: admits exactly rate + burst of 500 concurrent calls, in few script calls`, async () => {
-      const store = new RedisRateLimitStore({ client, keyPrefix: `t-${strategy}-${Date.now()}` });
-      const limiter = new RateLimiter({ name: 'api', rate: 100, per: 3600, burst: 20, strategy, store });
-      const calls = await evalshaCalls(client);
-      const verdicts = await Promise.all(Array.from({ length: 500 }, () => limiter.consume('user-1')));
-      assert.equal(verdicts.filter((v) => v.allowed).length, 120);
-      const denied = verdicts.find((v) => !v.allowed);
-      assert.ok(denied && denied.retryAfter > 0 && denied.remaining === 0);
-      const scriptCalls = (await evalshaCalls(client)) - calls;
-      assert.ok(
-        scriptCalls >= 1 && scriptCalls <= Math.ceil(500 / 64),
-        `decisions of one tick share script calls (${scriptCalls} for 500)`,
-      );
+      // A server of this test's own: script calls of other test files would count on the shared one.
+      const server = await RedisServer.start();
+      const client = await createRedisClient({ url: server.url });
+      try {
+        const store = new RedisRateLimitStore({ client, keyPrefix: `t-${strategy}` });
+        const limiter = new RateLimiter({ name: 'api', rate: 100, per: 3600, burst: 20, strategy, store });
+        const calls = await evalshaCalls(client);
+        const verdicts = await Promise.all(Array.from({ length: 500 }, () => limiter.consume('user-1')));
+        assert.equal(verdicts.filter((v) => v.allowed).length, 120);
+        const denied = verdicts.find((v) => !v.allowed);
+        assert.ok(denied && denied.retryAfter > 0 && denied.remaining === 0);
+        const scriptCalls = (await evalshaCalls(client)) - calls;
+        assert.ok(
+          scriptCalls >= 1 && scriptCalls <= Math.ceil(500 / 64),
+          `decisions of one tick share script calls (${scriptCalls} for 500)`,
+        );
+      } finally {
+        client.disconnect();
+        await server.stop();
+      }
     });
   }
 

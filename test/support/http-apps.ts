@@ -1,6 +1,6 @@
 import type { INestApplication, Type } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { Test } from '@nestjs/testing';
+import { Test, type TestingModuleBuilder } from '@nestjs/testing';
 
 export type Platform = 'express' | 'fastify';
 export const PLATFORMS: Platform[] = ['express', 'fastify'];
@@ -9,8 +9,11 @@ export const PLATFORMS: Platform[] = ['express', 'fastify'];
 export async function startHttpApp(
   rootModule: Type<unknown>,
   platform: Platform,
+  customize?: (builder: TestingModuleBuilder) => void,
 ): Promise<{ app: INestApplication; url: string }> {
-  const moduleRef = await Test.createTestingModule({ imports: [rootModule] }).compile();
+  const builder = Test.createTestingModule({ imports: [rootModule] });
+  customize?.(builder);
+  const moduleRef = await builder.compile();
   const app =
     platform === 'fastify' ? moduleRef.createNestApplication(new FastifyAdapter()) : moduleRef.createNestApplication();
   app.useLogger(false);

@@ -6,6 +6,8 @@ export interface CallContextStore {
   type: string;
   /** The HTTP request (Express or Fastify), or GraphQL's context request. */
   request?: unknown;
+  /** A key given by the caller (ResilienceService.call's `key`): wins over keys from the request. */
+  key?: string;
   /** Verdicts of the limiters that admitted this call, for the RateLimit headers. */
   verdicts?: RateLimitVerdict[];
 }

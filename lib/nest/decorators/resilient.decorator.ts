@@ -1,9 +1,13 @@
 import type { PatternSettings } from '../../config/types.js';
+import type { RateLimitKeyContext } from '../context/rate-limit-key.js';
+import { getResilienceMetadata, type ResilienceMethodMetadata } from '../metadata.js';
 import { applyResilienceDecorator } from './wrap-method.js';
 
 export interface ResilientOptions extends PatternSettings {
   /** Replaces the service's configured tier (critical, standard, non_critical, or a custom one). */
   tier?: string;
+  /** The key that keeps a caller on one arm of a rollout (default: the service's rate-limit key). */
+  rolloutKey?: (context: RateLimitKeyContext) => string | undefined;
 }
 
 /**
@@ -13,9 +17,39 @@ export interface ResilientOptions extends PatternSettings {
  * `@Resilient('payment_gateway', { tier: 'critical' })` is the guide's
  * `ResilientService('payment_gateway', tier='critical')`.
  */
-export function Resilient(name: string, options: ResilientOptions = {}): MethodDecorator {
+export function Resilient(name: string, options: ResilientOptions = {}): MethodDecorator & ClassDecorator {
   if (typeof name !== 'string' || name.length === 0) throw new TypeError('@Resilient needs a service name');
-  const { tier, ...overrides } = options;
-  return (target, propertyKey, descriptor) =>
-    applyResilienceDecorator(target, propertyKey, descriptor, { resilient: { name, tier, overrides } });
+  const { tier, rolloutKey, ...overrides } = options;
+  const patch = { resilient: { name, tier, overrides, rolloutKey } };
+  return ((target: object, propertyKey?: string | symbol, descriptor?: PropertyDescriptor) => {
+    if (propertyKey === undefined) {
+      applyToClass(target as new (...args: never[]) => unknown, patch);
+      return;
+    }
+    return applyResilienceDecorator(target, propertyKey, descriptor as PropertyDescriptor, patch);
+  }) as MethodDecorator & ClassDecorator;
+}
+
+/** Metadata keys Nest puts on handlers (HTTP routes, message and event patterns, GraphQL resolvers). */
+const HANDLER_KEYS = ['path', 'microservices:pattern', 'graphql:resolver_type', 'message'];
+
+/**
+ * On a class: every handler (for a controller, its routes; for a provider, every method)
+ * gets the stack, except methods with a @Resilient of their own.
+ */
+function applyToClass(
+  target: new (...args: never[]) => unknown,
+  patch: { resilient: ResilienceMethodMetadata['resilient'] },
+): void {
+  const prototype = target.prototype as Record<string, unknown>;
+  const names = Object.getOwnPropertyNames(prototype).filter((n) => {
+    const d = Object.getOwnPropertyDescriptor(prototype, n);
+    return n !== 'constructor' && typeof d?.value === 'function';
+  });
+  const handlers = names.filter((n) => HANDLER_KEYS.some((key) => Reflect.hasMetadata(key, prototype[n] as object)));
+  for (const name of handlers.length > 0 ? handlers : names) {
+    const descriptor = Object.getOwnPropertyDescriptor(prototype, name) as PropertyDescriptor;
+    if (getResilienceMetadata(descriptor.value)?.resilient) continue;
+    Object.defineProperty(prototype, name, applyResilienceDecorator(prototype, name, descriptor, patch));
+  }
 }

@@ -7,12 +7,15 @@ import {
   type NestInterceptor,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { Observable } from 'rxjs';
+import { from, lastValueFrom, Observable } from 'rxjs';
 import { CircuitOpenError, RateLimitExceededError } from '../../core/errors.js';
 import type { RateLimitVerdict } from '../../core/rate-limiter/types.js';
 import { type CallContextStore, callContext } from '../context/call-context.js';
+import { methodRefOf } from '../decorators/wrap-method.js';
+import { ResilienceRuntime } from '../resilience-runtime.js';
 import { ResilienceSettings } from '../resilience-settings.js';
 import { rateLimitHeaders } from './rate-limit-headers.js';
+import { RouteServices, routeOf } from './route-services.js';
 
 /** Whole seconds for a Retry-After header: rounded up, at least 1. */
 export function retryAfterHeader(seconds: number): string {
@@ -37,12 +40,29 @@ function requestOf(context: ExecutionContext): unknown {
 @Injectable()
 export class ResilienceInterceptor implements NestInterceptor {
   private readonly headerStyle;
+  private readonly routes: RouteServices;
+  private readonly routeService = new WeakMap<object, string | null>();
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     settings: ResilienceSettings,
+    private readonly runtime: ResilienceRuntime,
   ) {
     this.headerStyle = settings.config.http?.rateLimitHeaders ?? 'ietf';
+    this.routes = new RouteServices(settings.config.http?.routes);
+  }
+
+  /** The service `http.routes` maps an undecorated route to (decorated ones already run their stack). */
+  private serviceOf(context: ExecutionContext): string | undefined {
+    if (this.routes.empty) return undefined;
+    const handler = context.getHandler();
+    let service = this.routeService.get(handler);
+    if (service === undefined) {
+      const route = methodRefOf(handler) ? undefined : routeOf(context.getClass(), handler);
+      service = (route && this.routes.serviceOf(route.verb, route.path)) ?? null;
+      this.routeService.set(handler, service);
+    }
+    return service ?? undefined;
   }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
@@ -51,10 +71,23 @@ export class ResilienceInterceptor implements NestInterceptor {
       return new Observable<unknown>((subscriber) => callContext.run(store, () => next.handle().subscribe(subscriber)));
     }
     const response = context.switchToHttp().getResponse();
+    const service = this.serviceOf(context);
+    const handle = service
+      ? () =>
+          from(
+            this.runtime.invokeRoute(
+              context.getHandler(),
+              context.getClass().name,
+              service,
+              () => lastValueFrom(next.handle()),
+              context.getArgs(),
+            ),
+          )
+      : () => next.handle();
     // One subscriber does it all: the call context, the headers, the error mapping.
     return new Observable<unknown>((subscriber) =>
       callContext.run(store, () =>
-        next.handle().subscribe({
+        handle().subscribe({
           next: (value) => {
             this.writeVerdicts(response, store.verdicts);
             subscriber.next(value);

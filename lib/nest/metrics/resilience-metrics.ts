@@ -29,6 +29,7 @@ export class ResilienceMetrics {
   readonly dlqAdded: Counter<'queue'>;
   readonly dlqReplayed: Counter<'queue' | 'outcome'>;
   private readonly queueSources: Set<QueueSource>;
+  readonly rolloutCalls: Counter<'service' | 'arm'>;
   private readonly stateSources: Set<CircuitStateSource>;
 
   constructor(
@@ -71,6 +72,10 @@ export class ResilienceMetrics {
     );
     this.queueSources = this.sourcesOf(this.dlqSize) as unknown as Set<QueueSource>;
     this.dlqAdded = this.counter('dlq_added_total', 'Letters added to a dead-letter queue', ['queue']);
+    this.rolloutCalls = this.counter('rollout_calls_total', 'Calls served by each arm of a gradual rollout', [
+      'service',
+      'arm',
+    ]);
     this.dlqReplayed = this.counter('dlq_replayed_total', 'Dead letters replayed, by outcome', ['queue', 'outcome']);
   }
 
