@@ -2,6 +2,7 @@ import { benchCircuitBreaker } from './circuit-breaker.bench.js';
 import { benchDeadLetter } from './dead-letter.bench.js';
 import { benchHttp } from './http.bench.js';
 import { benchRateLimiterMemory, benchRateLimiterRedis } from './rate-limiter.bench.js';
+import { benchResilient } from './resilient.bench.js';
 import { benchRetry } from './retry.bench.js';
 
 /** `npm run bench [name...]`: prints each benchmark's table (Markdown, as in bench/RESULTS.md). */
@@ -11,6 +12,7 @@ const suites: Record<string, () => Promise<string>> = {
   'rate-limiter-memory': benchRateLimiterMemory,
   'rate-limiter-redis': benchRateLimiterRedis,
   'dead-letter': benchDeadLetter,
+  resilient: benchResilient,
   http: () => benchHttp(),
 };
 

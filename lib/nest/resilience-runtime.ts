@@ -6,7 +6,7 @@ import type { Clock } from '../core/clock.js';
 import { describeError } from '../core/dead-letter/serialize.js';
 import type { AttemptRecord } from '../core/dead-letter/types.js';
 import { CircuitOpenError } from '../core/errors.js';
-import type { RateLimiter } from '../core/rate-limiter/rate-limiter.js';
+import { exceeded, type RateLimiter } from '../core/rate-limiter/rate-limiter.js';
 import { CONFIG_SERVICE_TOKEN, type ConfigServiceLike } from './config-service-source.js';
 import { callContext } from './context/call-context.js';
 import { builtInKey, type RateLimitKeyContext } from './context/rate-limit-key.js';
@@ -243,14 +243,11 @@ export class ResilienceRuntime implements MethodInvoker {
       });
       const inner = pipeline;
       const clock = this.clock;
+      // One function for every call: the per-call trail rides in the options.
+      const onFailure = (failures: unknown[], attempt: number, error: unknown) =>
+        failures.push({ attempt, at: clock.now(), error: describeError(error) });
       pipeline = (call, args, trail) =>
-        policy.execute(({ attempt }) => {
-          if (!trail) return inner(call, args);
-          return inner(call, args).catch((error: unknown) => {
-            trail.push({ attempt, at: clock.now(), error: describeError(error) });
-            throw error;
-          });
-        });
+        policy.execute(() => inner(call, args), trail ? { onFailure, failures: trail } : undefined);
     }
     if (circuit) {
       const breaker = this.circuits.get(`${circuit.name ?? base}${suffix}`, circuit.options, tier);
@@ -311,12 +308,34 @@ export class ResilienceRuntime implements MethodInvoker {
     const limiterFor = this.limiterChooser(name, settings, tiers, tier, serviceTier);
     const keyKind = settings.key ?? this.rates.settingsOf(name, undefined, serviceTier).key;
     const rates = this.rates;
+    const simple = !keyFunc && !tiers && typeof cost !== 'function';
     return (call, args) => {
       const store = callContext.getStore();
-      const context: RateLimitKeyContext = { args, request: store?.request, type: store?.type ?? 'none' };
-      const limiter = limiterFor.choose(context);
-      const key = store?.key ?? (keyFunc ? (keyFunc(context) ?? 'global') : builtInKey(keyKind, context.request));
-      const units = typeof cost === 'function' ? cost(context) : (cost ?? 1);
+      let limiter: RateLimiter;
+      let key: string;
+      let units: number;
+      if (simple) {
+        // No function to feed: skip building a context.
+        limiter = limiterFor.choose(undefined as never);
+        key = store?.key ?? builtInKey(keyKind, store?.request);
+        units = (cost as number | undefined) ?? 1;
+      } else {
+        const context: RateLimitKeyContext = { args, request: store?.request, type: store?.type ?? 'none' };
+        limiter = limiterFor.choose(context);
+        key = store?.key ?? (keyFunc ? (keyFunc(context) ?? 'global') : builtInKey(keyKind, context.request));
+        units = typeof cost === 'function' ? cost(context) : (cost ?? 1);
+      }
+      // A memory limiter decides at once: no promise in the way of the call.
+      const verdict = limiter.tryAcquireSync(key, units);
+      if (verdict) {
+        rates.record(limiter.name, verdict.allowed);
+        if (!verdict.allowed) return Promise.reject(exceeded(verdict));
+        if (store) {
+          if (store.verdicts) store.verdicts.push(verdict);
+          else store.verdicts = [verdict];
+        }
+        return inner(call, args);
+      }
       return limiter.acquire(key, units).then(
         (verdict) => {
           rates.record(limiter.name, true);

@@ -107,6 +107,17 @@ export class RateLimiter {
     return this.consume(key, cost).then(throwIfDenied);
   }
 
+  /**
+   * The verdict right now when the store decides synchronously (memory, 'reject' mode),
+   * counting the request if admitted; undefined when the decision needs a round trip
+   * (use acquire). Lets a hot path skip a promise.
+   */
+  tryAcquireSync(key = 'global', cost = 1): RateLimitVerdict | undefined {
+    if (!this.memory || this.mode === 'wait') return undefined;
+    if (cost !== 1) this.checkCost(cost);
+    return this.memory.consumeOne(this.rule, key, cost, this.memoryTable);
+  }
+
   /** Runs `fn` once admitted. */
   async execute<T>(fn: () => T | PromiseLike<T>, key = 'global', cost = 1): Promise<T> {
     await this.acquire(key, cost);
@@ -146,7 +157,7 @@ export class RateLimiter {
   }
 }
 
-function exceeded(verdict: RateLimitVerdict): RateLimitExceededError {
+export function exceeded(verdict: RateLimitVerdict): RateLimitExceededError {
   return RateLimitExceededError.stackless(verdict);
 }
 

@@ -65,6 +65,15 @@ function opensTooLong(error: unknown, maxDelaySeconds: number): boolean {
 }
 
 const FIRST_ATTEMPT: RetryContext = Object.freeze({ attempt: 1 });
+
+/** Per-call options of RetryPolicy.execute. */
+export interface RetryExecuteOptions {
+  signal?: AbortSignal;
+  /** Told of each failed attempt, with `failures` (a per-call collection): a shared function, so a call allocates nothing for it. */
+  onFailure?: (failures: unknown[], attempt: number, error: unknown) => void;
+  failures?: unknown[];
+}
+const NO_OPTIONS: RetryExecuteOptions = Object.freeze({});
 const NO_ERROR = Symbol('no error');
 const attemptsByError = new WeakMap<object, number>();
 
@@ -160,15 +169,19 @@ export class RetryPolicy {
    * Runs `fn`, retrying as configured. `signal` cancels a wait at once (rejecting with
    * its reason) and is passed to the operation.
    */
-  execute<T>(fn: (context: RetryContext) => T | PromiseLike<T>, options: { signal?: AbortSignal } = {}): Promise<T> {
+  execute<T>(fn: (context: RetryContext) => T | PromiseLike<T>, options: RetryExecuteOptions = NO_OPTIONS): Promise<T> {
     const { signal } = options;
+    const onFailure = options.failures
+      ? (attempt: number, error: unknown) => options.onFailure?.(options.failures as unknown[], attempt, error)
+      : undefined;
     if (signal?.aborted) return Promise.reject(signal.reason);
     const startedAt = this.deadlineMs !== undefined ? this.clock.now() : 0;
     let first: T | PromiseLike<T>;
     try {
       first = fn(signal ? { attempt: 1, signal } : FIRST_ATTEMPT);
     } catch (error) {
-      return this.retry(fn, signal, startedAt, error, undefined);
+      onFailure?.(1, error);
+      return this.retry(fn, signal, startedAt, error, undefined, onFailure);
     }
     if (!(first instanceof Promise)) {
       return this.plainSuccess
@@ -203,6 +216,7 @@ export class RetryPolicy {
     startedAt: number,
     firstError: unknown,
     firstResult: T | undefined,
+    onFailure?: (attempt: number, error: unknown) => void,
   ): Promise<T> {
     let error: unknown = firstError;
     let result = firstResult;
@@ -244,6 +258,7 @@ export class RetryPolicy {
         return value;
       } catch (caught) {
         error = caught;
+        onFailure?.(attempt, caught);
       }
     }
   }
