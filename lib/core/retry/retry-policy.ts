@@ -188,13 +188,12 @@ export class RetryPolicy {
         ? Promise.resolve(first)
         : Promise.resolve(first).then((r) => this.firstResult(fn, signal, startedAt, r));
     }
-    if (this.plainSuccess) {
-      return (first as Promise<T>).catch((error: unknown) => this.retry(fn, signal, startedAt, error, undefined));
-    }
-    return (first as Promise<T>).then(
-      (result) => this.firstResult(fn, signal, startedAt, result),
-      (error: unknown) => this.retry(fn, signal, startedAt, error, undefined),
-    );
+    const failed = (error: unknown) => {
+      onFailure?.(1, error);
+      return this.retry(fn, signal, startedAt, error, undefined, onFailure);
+    };
+    if (this.plainSuccess) return (first as Promise<T>).catch(failed);
+    return (first as Promise<T>).then((result) => this.firstResult(fn, signal, startedAt, result), failed);
   }
 
   private firstResult<T>(

@@ -396,3 +396,19 @@ describe('retry options', () => {
     assert.deepEqual(waits, []);
   });
 });
+
+describe('per-call failure hook', () => {
+  it('is told of every failed attempt, first included, sync or async', async () => {
+    const { policy } = recorded({ maxAttempts: 3, jitter: false });
+    for (const op of [
+      flaky(5).fn,
+      () => {
+        throw new Error('sync');
+      },
+    ]) {
+      const failures: unknown[] = [];
+      await policy.execute(op, { failures, onFailure: (list, attempt) => list.push(attempt) }).catch(() => {});
+      assert.deepEqual(failures, [1, 2, 3]);
+    }
+  });
+});
