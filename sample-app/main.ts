@@ -1,13 +1,22 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module.js';
 
-async function bootstrap(): Promise<void> {
-  const app = await NestFactory.create(AppModule);
+/** Starts the sample app (PLATFORM=fastify for Fastify); returns it and its URL. */
+export async function startSampleApp(port = Number(process.env.PORT ?? 3000), quiet = false) {
+  const options = quiet ? { logger: ['warn', 'error'] as ('warn' | 'error')[] } : {};
+  const app =
+    process.env.PLATFORM === 'fastify'
+      ? await NestFactory.create(AppModule, new FastifyAdapter(), options)
+      : await NestFactory.create(AppModule, options);
   app.enableShutdownHooks();
-  const port = Number(process.env.PORT ?? 3000);
   await app.listen(port, '127.0.0.1');
-  console.log(`nest-resilience sample app listening on http://127.0.0.1:${port}`);
+  const address = app.getHttpServer().address() as { port: number };
+  return { app, url: `http://127.0.0.1:${address.port}` };
 }
 
-void bootstrap();
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop() ?? '')) {
+  const { url } = await startSampleApp();
+  console.log(`nest-resilience sample app listening on ${url}`);
+}

@@ -6,8 +6,24 @@ import { parse } from 'yaml';
 /** The sample's config folder, whether run from sources or from dist/. */
 const CONFIG_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'sample-app', 'config');
 
-/** Loads `<NODE_ENV>.yaml` (development when unset) for ConfigModule's `load`. */
-export function loadYamlConfig(environment = process.env.NODE_ENV || 'development'): Record<string, unknown> {
-  const file = join(CONFIG_DIR, `${environment}.yaml`);
-  return parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+/**
+ * `<SAMPLE_CONFIG or NODE_ENV>.yaml` (development by default), for ConfigModule's `load`.
+ * With REDIS_URL set, the limiters and the dead-letter queues use that Redis.
+ */
+export function loadYamlConfig(
+  name = process.env.SAMPLE_CONFIG || process.env.NODE_ENV || 'development',
+): Record<string, unknown> {
+  const config = parse(readFileSync(join(CONFIG_DIR, `${name}.yaml`), 'utf8')) as {
+    resilience: Record<string, unknown>;
+  };
+  const redisUrl = process.env.REDIS_URL;
+  if (redisUrl) {
+    config.resilience.redis = { ...(config.resilience.redis as object), url: redisUrl };
+    config.resilience.deadLetter = {
+      ...(config.resilience.deadLetter as object),
+      storageBackend: 'redis',
+      storageConfig: {},
+    };
+  }
+  return config;
 }

@@ -1,37 +1,154 @@
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { register } from 'prom-client';
+import type { ManualClock } from '../../lib/index.js';
 import { AppModule } from '../../sample-app/app.module.js';
+import { DownstreamService } from '../../sample-app/downstream/downstream.service.js';
 import { PLATFORMS, startHttpApp } from '../support/http-apps.js';
+import { fakeTime } from '../support/nest-timing.js';
+
+const run = promisify(execFile);
+process.env.SAMPLE_CONFIG = 'demo';
+process.env.DOWNSTREAM_LATENCY_MS = '0';
+const TOKEN = 'test-admin-token';
+
+function sample(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
 
 for (const platform of PLATFORMS) {
   describe(`sample app on ${platform}`, () => {
-    let close: () => Promise<void>;
     let url: string;
+    let clock: ManualClock;
+    let downstream: DownstreamService;
+    let close: () => Promise<void>;
+    const json = { 'content-type': 'application/json' };
+    const pay = () => fetch(`${url}/payments`, { method: 'POST', headers: json, body: '{"orderId":"o","amount":3}' });
+
     before(async () => {
-      const started = await startHttpApp(AppModule, platform);
+      register.clear();
+      process.env.ADMIN_TOKEN = TOKEN;
+      const started = await startHttpApp(AppModule, platform, (builder) => {
+        clock = fakeTime(builder).clock;
+      });
       url = started.url;
+      downstream = started.app.get(DownstreamService);
       close = () => started.app.close();
     });
     after(() => close());
 
-    it('serves hello and health', async () => {
-      const hello = await fetch(`${url}/`);
-      assert.equal(hello.status, 200);
+    it('serves hello, and is healthy at start', async () => {
+      assert.equal((await fetch(`${url}/`)).status, 200);
       const health = await fetch(`${url}/health`);
       assert.equal(health.status, 200);
       assert.equal(((await health.json()) as { status: string }).status, 'ok');
     });
 
-    it('boots from its YAML with each service in its tier', async () => {
-      const services = (await (await fetch(`${url}/config/services`)).json()) as Record<
-        string,
-        { tier: string; circuit: { failureThreshold: number } }
-      >;
-      assert.equal(services.payment_gateway.tier, 'critical');
-      assert.equal(services.payment_gateway.circuit.failureThreshold, 2);
-      assert.equal(services.user_api.circuit.failureThreshold, 5);
-      assert.equal(services.analytics.circuit.failureThreshold, 10);
+    it('shows every guide metric with the values a demo-like sequence implies', async () => {
+      downstream.set({ failureRate: 0 });
+      assert.equal((await pay()).status, 201);
+      assert.equal((await pay()).status, 201);
+      downstream.set({ failureRate: 1 });
+      assert.equal((await pay()).status, 500);
+      assert.equal((await pay()).status, 500);
+      assert.equal((await pay()).status, 503, 'critical: open after 2 failed calls');
+      assert.equal((await fetch(`${url}/users/1`)).status, 500);
+      const users = [];
+      for (let i = 0; i < 5; i++) users.push((await fetch(`${url}/users/${i}`)).status);
+      assert.equal(users.at(-1), 429, 'user_api: 5 per minute per IP in the demo config');
+      assert.equal(
+        (await fetch(`${url}/analytics/events`, { method: 'POST', headers: json, body: '{"name":"signup"}' })).status,
+        201,
+      );
+      clock.advance(2_000); // less than the demo config's 3 s open time
+
+      const text = await (await fetch(`${url}/metrics`)).text();
+      const m = (series: string) => sample(text, series);
+      assert.equal(m('circuit_breaker_state{service="payment_gateway"}'), 2);
+      assert.equal(m('circuit_breaker_state{service="analytics"}'), 0);
+      assert.equal(m('circuit_breaker_failures_total{service="payment_gateway"}'), 2);
+      assert.equal(m('circuit_breaker_rejections_total{service="payment_gateway"}'), 1);
+      assert.equal(
+        m('retry_attempts_count{operation="payment_gateway"}'),
+        4,
+        '2 ok + 2 failed calls reached the retry',
+      );
+      assert.equal(m('retry_attempts_sum{operation="payment_gateway"}'), 12, '1 + 1 + 5 + 5 attempts');
+      assert.equal(m('retries_total{operation="payment_gateway"}'), 8);
+      assert.equal(m('retry_attempts_sum{operation="analytics"}'), 2, 'non_critical: 2 attempts');
+      assert.equal(m('requests_total{key="payment_gateway"}'), 5);
+      assert.equal(m('requests_total{key="user_api"}'), 6);
+      assert.equal(m('rate_limit_rejections_total{key="user_api"}'), 1);
+      assert.equal(m('dlq_size{queue="payment_gateway"}'), 3, '2 failed + 1 rejected by the open breaker');
+      assert.equal(
+        m('dlq_size{queue="user_api"}'),
+        5,
+        'the 5 failed calls; the rate-limited one was refused before it ran',
+      );
+      assert.equal(m('dlq_size{queue="analytics"}'), 1, 'swallowed, but kept');
+      // 2 s, plus the retry waits of the calls made after the first dead letter (they advance the fake clock).
+      const age = m('dlq_oldest_message_age_seconds{queue="payment_gateway"}') ?? 0;
+      assert.ok(age >= 2 && age < 3, `oldest age ${age}`);
+      assert.equal(m('dlq_added_total{queue="payment_gateway"}'), 3);
+      assert.ok(m('circuit_breaker_transitions_total{service="payment_gateway",from="closed",to="open"}') === 1);
+    });
+
+    it('is 503 while the payments breaker is open, and 200 degraded while it is half-open', async () => {
+      const open = await fetch(`${url}/health`);
+      assert.equal(open.status, 503);
+      clock.advance(1_000); // 3 s since the breaker opened: the demo config's open time
+      const halfOpen = await fetch(`${url}/health`);
+      assert.equal(halfOpen.status, 200);
+      const body = (await halfOpen.json()) as { status: string; details: { resilience: { status: string } } };
+      assert.equal(body.details.resilience.status, 'degraded');
+      assert.equal(body.status, 'degraded');
+    });
+
+    it('refuses the admin API without the token, and serves it with it', async () => {
+      assert.equal((await fetch(`${url}/admin/dlq/payment_gateway`)).status, 401);
+      assert.equal(
+        (await fetch(`${url}/admin/dlq/payment_gateway`, { headers: { authorization: 'Bearer wrong-token-value' } }))
+          .status,
+        401,
+      );
+      const listed = await fetch(`${url}/admin/dlq/payment_gateway`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      assert.equal(listed.status, 200);
+      assert.equal(((await listed.json()) as { size: number }).size, 3);
+      delete process.env.ADMIN_TOKEN;
+      assert.equal(
+        (await fetch(`${url}/admin/dlq/payment_gateway`, { headers: { authorization: `Bearer ${TOKEN}` } })).status,
+        404,
+        'off without ADMIN_TOKEN',
+      );
+      process.env.ADMIN_TOKEN = TOKEN;
     });
   });
 }
+
+describe('npm run demo', () => {
+  it('exits 0 and prints each phase', async () => {
+    const demo = fileURLToPath(new URL('../../sample-app/demo.js', import.meta.url));
+    const { stdout } = await run(process.execPath, [demo], {
+      timeout: 60_000,
+      env: { ...process.env, ADMIN_TOKEN: 'demo-token' },
+    });
+    for (const phase of [
+      'phase 1: healthy downstream',
+      'phase 2: outage',
+      'breaker payment_gateway: closed -> open',
+      'rejected at once',
+      'phase 3: recovery',
+      'breaker payment_gateway: open -> half_open',
+      'breaker payment_gateway: half_open -> closed',
+      'phase 4: replay the dead letters',
+      'every phase behaved as expected',
+    ]) {
+      assert.ok(stdout.includes(phase), `missing "${phase}" in:\n${stdout}`);
+    }
+  });
+});

@@ -1,0 +1,99 @@
+// `npm run demo`: drives the sample app through an outage and a recovery, printing as it
+// happens the payments breaker opening and closing, rejections, retries, dead letters,
+// and a replay that drains the queue. Exits 0 when every phase did what it should.
+import 'reflect-metadata';
+
+process.env.SAMPLE_CONFIG ??= 'demo';
+process.env.ADMIN_TOKEN ??= 'demo-token';
+process.env.DOWNSTREAM_FAILURE_RATE = '0';
+process.env.DOWNSTREAM_LATENCY_MS = '2';
+
+const { CircuitBreakerService, RetryService } = await import('../lib/index.js');
+const { startSampleApp } = await import('./main.js');
+
+const { app, url } = await startSampleApp(0, true);
+const admin = { authorization: `Bearer ${process.env.ADMIN_TOKEN}`, 'content-type': 'application/json' };
+const started = Date.now();
+const log = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s] ${line}`);
+let failed = false;
+const expect = (ok: boolean, what: string) => {
+  if (!ok) {
+    failed = true;
+    log(`UNEXPECTED: ${what}`);
+  }
+};
+
+app.get(CircuitBreakerService).subscribe({
+  onStateChange: (from, to, name) => log(`breaker ${name}: ${from} -> ${to}`),
+});
+let retries = 0;
+app.get(RetryService).subscribe({ onRetry: () => retries++ });
+
+const pay = (i: number) =>
+  fetch(`${url}/payments`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ orderId: `o${i}`, amount: i }),
+  });
+const setDownstream = (failureRate: number) =>
+  fetch(`${url}/admin/downstream`, { method: 'PUT', headers: admin, body: JSON.stringify({ failureRate }) });
+const dlqSize = async () =>
+  ((await (await fetch(`${url}/admin/dlq/payment_gateway`, { headers: admin })).json()) as { size: number }).size;
+const metric = async (series: string) => {
+  const line = (await (await fetch(`${url}/metrics`)).text()).split('\n').find((l) => l.startsWith(`${series} `));
+  return line ? Number(line.split(' ')[1]) : 0;
+};
+
+try {
+  log('phase 1: healthy downstream');
+  const healthy = await Promise.all([1, 2, 3, 4, 5].map(pay));
+  log(`  5 payments: ${healthy.map((r) => r.status).join(' ')}`);
+  expect(
+    healthy.every((r) => r.status === 201),
+    'healthy payments succeed',
+  );
+
+  log('phase 2: outage (the downstream refuses every call)');
+  await setDownstream(1);
+  const statuses: number[] = [];
+  for (let i = 6; i <= 10; i++) {
+    const r = await pay(i);
+    statuses.push(r.status);
+    const extra = r.status === 503 ? ` (rejected at once, Retry-After ${r.headers.get('retry-after')} s)` : '';
+    log(`  payment ${i}: ${r.status}${extra}; retries so far ${retries}; dead letters ${await dlqSize()}`);
+  }
+  expect(
+    statuses.slice(0, 2).every((s) => s === 500),
+    'the first failures are retried then fail',
+  );
+  expect(
+    statuses.slice(2).every((s) => s === 503),
+    'then the open breaker rejects at once',
+  );
+  const health = await fetch(`${url}/health`);
+  log(`  /health: ${health.status} (critical breaker open)`);
+  expect(health.status === 503, '/health is down while the payments breaker is open');
+  log(
+    `  circuit_breaker_state{service="payment_gateway"} = ${await metric('circuit_breaker_state{service="payment_gateway"}')}`,
+  );
+
+  log('phase 3: recovery (the downstream is back)');
+  await setDownstream(0);
+  log('  waiting for the breaker open time (3 s in the demo config)...');
+  await new Promise((r) => setTimeout(r, 3100));
+  for (let i = 11; i <= 13; i++) log(`  payment ${i}: ${(await pay(i)).status}`);
+  expect((await metric('circuit_breaker_state{service="payment_gateway"}')) === 0, 'the breaker closed again');
+
+  log('phase 4: replay the dead letters');
+  const before = await dlqSize();
+  const report = await (
+    await fetch(`${url}/admin/dlq/payment_gateway/replay`, { method: 'POST', headers: admin, body: '{}' })
+  ).json();
+  const after = await dlqSize();
+  log(`  replayed ${JSON.stringify(report)}; queue ${before} -> ${after}`);
+  expect(before > 0 && after === 0, 'the replay drains the queue');
+  log(failed ? 'demo finished with unexpected results' : 'demo finished: every phase behaved as expected');
+} finally {
+  await app.close();
+}
+process.exit(failed ? 1 : 0);
