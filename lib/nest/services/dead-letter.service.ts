@@ -1,4 +1,12 @@
-import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit, Optional } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+  Optional,
+} from '@nestjs/common';
 import type { Cluster, Redis } from 'ioredis';
 import { formatZodIssues } from '../../config/format-issues.js';
 import { dlqSchema } from '../../config/schema.js';
@@ -31,7 +39,7 @@ const RETENTION_EVERY_MS = 60 * 60 * 1000;
  * at the threshold, and replays letters through the methods that @DeadLetterRecord registered.
  */
 @Injectable()
-export class DeadLetterService implements OnModuleInit, OnApplicationShutdown {
+export class DeadLetterService implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Resilience');
   private readonly queues = new Map<string, DeadLetterQueue>();
   private readonly handlers = new Map<string, DeadLetterHandler>();
@@ -114,6 +122,11 @@ export class DeadLetterService implements OnModuleInit, OnApplicationShutdown {
   onModuleInit(): void {
     this.retentionTimer = setInterval(() => void this.applyRetention(), RETENTION_EVERY_MS);
     this.retentionTimer.unref();
+  }
+
+  /** Once at start-up, when the decorated methods have created their queues. */
+  onApplicationBootstrap(): void {
+    void this.applyRetention();
   }
 
   /** Removes letters past retention in every queue. */
