@@ -14,13 +14,13 @@ import type { RateLimitOptions } from './decorators/rate-limit.decorator.js';
 import type { MethodInvoker, MethodRef } from './decorators/wrap-method.js';
 import { RESILIENCE_METRICS } from './metrics/metrics-binder.js';
 import type { ResilienceMetrics } from './metrics/resilience-metrics.js';
-import { RESILIENCE_CONFIG_KEY, RESILIENCE_ROLLOUT } from './resilience.module-definition.js';
 import { ResilienceSettings } from './resilience-settings.js';
 import { CircuitBreakerService } from './services/circuit-breaker.service.js';
 import { DeadLetterService } from './services/dead-letter.service.js';
 import { RateLimiterService } from './services/rate-limiter.service.js';
 import { RetryService } from './services/retry.service.js';
 import { RESILIENCE_CLOCK } from './timing.js';
+import { RESILIENCE_CONFIG_KEY, RESILIENCE_ROLLOUT } from './tokens.js';
 
 type Call = () => unknown;
 /** `trail` collects each failed attempt of a call that a dead-letter stage watches. */

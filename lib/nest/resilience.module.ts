@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
+import { DiscoveryModule } from '@nestjs/core';
 import type { ResilienceConfig } from '../config/types.js';
 import { CONFIG_SERVICE_TOKEN, type ConfigServiceLike } from './config-service-source.js';
 import { ResilienceHealthIndicator } from './health/resilience-health.indicator.js';
@@ -64,9 +64,18 @@ const SERVICES = [
     ResilienceExplorer,
     metricsProvider,
     MetricsBinder,
-    { provide: APP_INTERCEPTOR, useClass: ResilienceInterceptor },
+    ResilienceInterceptor,
   ],
-  exports: [ResilienceSettings, RESILIENCE_METRICS, RESILIENCE_CLOCK, RESILIENCE_SLEEP, RESILIENCE_REDIS, ...SERVICES],
+  exports: [
+    ResilienceSettings,
+    ResilienceInterceptor,
+    ResilienceRuntime,
+    RESILIENCE_METRICS,
+    RESILIENCE_CLOCK,
+    RESILIENCE_SLEEP,
+    RESILIENCE_REDIS,
+    ...SERVICES,
+  ],
 })
 export class ResilienceModule extends ConfigurableModuleClass {
   static override forRoot(options: typeof OPTIONS_TYPE = {}) {

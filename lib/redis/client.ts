@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import type { Redis, RedisOptions } from 'ioredis';
 import type { RedisSettings } from '../config/types.js';
 import { toMilliseconds } from '../core/duration.js';
@@ -56,4 +57,22 @@ function whenReady(client: Redis, timeoutMs: number): Promise<void> {
     timer.unref();
     client.once('ready', done);
   });
+}
+
+/**
+ * An ioredis client made synchronously (it connects in the background); for code that
+ * cannot wait, such as a dead-letter queue created on first use. Same options as
+ * createRedisClient, with `overrides` on top.
+ */
+export function createRedisClientSync(settings: RedisSettings, overrides: Partial<RedisOptions> = {}): Redis {
+  let RedisClass: typeof import('ioredis').Redis;
+  try {
+    ({ Redis: RedisClass } = createRequire(import.meta.url)('ioredis') as typeof import('ioredis'));
+  } catch (error) {
+    throw new Error('Redis is configured but the optional peer dependency "ioredis" is not installed: npm i ioredis', {
+      cause: error,
+    });
+  }
+  const options = { ...redisOptions(settings), ...overrides };
+  return settings.url ? new RedisClass(settings.url, options) : new RedisClass(options);
 }

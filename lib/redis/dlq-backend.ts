@@ -15,6 +15,8 @@ export interface RedisDeadLetterBackendOptions {
   /** Isolates apps and tenants (the guide's key_prefix). Default 'dlq'. */
   keyPrefix?: string;
   codec?: LetterCodec;
+  /** Disconnect the client on close (when the backend made it for its own URL). */
+  ownsClient?: boolean;
 }
 
 /** KEYS: letters hash, ids sorted set. ARGV: id, body, mode ('add' | 'update'). Returns the size. */
@@ -71,6 +73,7 @@ export class RedisDeadLetterBackend implements DeadLetterBackend {
   private readonly hash: string;
   private readonly index: string;
   private readonly codec: LetterCodec;
+  private readonly ownsClient: boolean;
   private pending: { id: string; body: string; resolve: (size: number) => void; reject: (error: unknown) => void }[] =
     [];
 
@@ -80,6 +83,7 @@ export class RedisDeadLetterBackend implements DeadLetterBackend {
     this.hash = `${tag}:letters`;
     this.index = `${tag}:ids`;
     this.codec = options.codec ?? new LetterCodec();
+    this.ownsClient = options.ownsClient ?? false;
     if (!('nrDlqPut' in this.client)) {
       this.client.defineCommand('nrDlqPut', { lua: PUT, numberOfKeys: 2 });
       this.client.defineCommand('nrDlqAddMany', { lua: ADD_MANY, numberOfKeys: 2 });
@@ -187,6 +191,8 @@ export class RedisDeadLetterBackend implements DeadLetterBackend {
     return count;
   }
 
-  /** The client belongs to whoever made it; nothing to close here. */
-  async close(): Promise<void> {}
+  /** Disconnects the client only if it was made for this backend. */
+  async close(): Promise<void> {
+    if (this.ownsClient) this.client.disconnect();
+  }
 }

@@ -1,3 +1,3 @@
-export { createRedisClient, REDIS_DEFAULTS, redisOptions } from './client.js';
+export { createRedisClient, createRedisClientSync, REDIS_DEFAULTS, redisOptions } from './client.js';
 export { RedisDeadLetterBackend, type RedisDeadLetterBackendOptions } from './dlq-backend.js';
 export { type RedisFailureMode, RedisRateLimitStore, type RedisRateLimitStoreOptions } from './rate-limit-store.js';

@@ -211,3 +211,34 @@ describe('dead-letter configuration errors', () => {
     await assert.rejects(withoutRedis.init(), /storageBackend: is 'redis' but no Redis is configured/);
   });
 });
+
+describe("a queue's own Redis URL (the guide's storage_config.redis_url)", () => {
+  it('stores letters in that Redis, under its key prefix, and closes its client on shutdown', async () => {
+    const { testRedisUrl } = await import('../support/redis.js');
+    const { createRedisClient } = await import('../../lib/index.js');
+    @Injectable()
+    class Jobs {
+      @DeadLetter('jobs', {
+        storageBackend: 'redis',
+        storageConfig: { redisUrl: testRedisUrl(), keyPrefix: 'own_url' },
+      })
+      run(job: string) {
+        throw new Error(`job ${job} failed`);
+      }
+    }
+    const moduleRef = await Test.createTestingModule({
+      imports: [ResilienceModule.forRoot({ metrics: { enabled: false } })],
+      providers: [Jobs],
+    }).compile();
+    await moduleRef.init();
+    const inspector = await createRedisClient({ url: testRedisUrl() });
+    try {
+      await inspector.del('{own_url:jobs}:letters', '{own_url:jobs}:ids');
+      await assert.rejects(Promise.resolve(moduleRef.get(Jobs).run('nightly')), /job nightly failed/);
+      assert.equal(await inspector.zcard('{own_url:jobs}:ids'), 1);
+    } finally {
+      inspector.disconnect();
+      await moduleRef.close();
+    }
+  });
+});

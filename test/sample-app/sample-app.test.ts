@@ -152,3 +152,31 @@ describe('npm run demo', () => {
     }
   });
 });
+
+describe('sample app with REDIS_URL', () => {
+  it('keeps rate limits and dead letters in that Redis', async () => {
+    const { testRedisUrl } = await import('../support/redis.js');
+    const { createRedisClient } = await import('../../lib/index.js');
+    process.env.REDIS_URL = testRedisUrl();
+    register.clear();
+    const inspector = await createRedisClient({ url: testRedisUrl() });
+    const started = await startHttpApp(AppModule, 'express', (builder) => fakeTime(builder));
+    try {
+      await inspector.del('{dlq:payment_gateway}:letters', '{dlq:payment_gateway}:ids');
+      started.app.get(DownstreamService).set({ failureRate: 1 });
+      const response = await fetch(`${started.url}/payments`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
+      assert.equal(response.status, 500);
+      assert.equal(await inspector.zcard('{dlq:payment_gateway}:ids'), 1, 'the dead letter is in Redis');
+      const limiterKeys = await inspector.keys('{nest-resilience:global}:payment_gateway');
+      assert.equal(limiterKeys.length, 1, 'the limiter state is in Redis');
+    } finally {
+      delete process.env.REDIS_URL;
+      inspector.disconnect();
+      await started.app.close();
+    }
+  });
+});

@@ -6,6 +6,7 @@ import { FileDeadLetterBackend } from '../../core/dead-letter/file-backend.js';
 import { MemoryDeadLetterBackend } from '../../core/dead-letter/memory-backend.js';
 import type { DeadLetterBackend } from '../../core/dead-letter/types.js';
 import { ResilienceConfigError } from '../../core/errors.js';
+import { createRedisClientSync } from '../../redis/client.js';
 import { RedisDeadLetterBackend } from '../../redis/dlq-backend.js';
 import { SqsDeadLetterBackend } from '../../sqs/dlq-backend.js';
 
@@ -71,11 +72,22 @@ export function backendFor(
         onWarning: context.warn,
       });
     case 'redis': {
+      // The queue's own URL (the guide's storage_config.redis_url) wins over the module's Redis.
+      if (config.redisUrl) {
+        return new RedisDeadLetterBackend({
+          // Letters may wait for the connection (bounded by the command timeout) rather than fail.
+          client: createRedisClientSync({ url: config.redisUrl, commandTimeout: 2 }, { enableOfflineQueue: true }),
+          ownsClient: true,
+          queue,
+          keyPrefix: config.keyPrefix ?? 'dlq',
+          codec,
+        });
+      }
       if (!context.redis) {
         throw new ResilienceConfigError([
           {
             path: `${path}.storageBackend`,
-            message: "is 'redis' but no Redis is configured: set resilience.redis.url",
+            message: "is 'redis' but no Redis is configured: set resilience.redis.url or storageConfig.redisUrl",
           },
         ]);
       }

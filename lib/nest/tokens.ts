@@ -1,0 +1,5 @@
+/** Token of the ConfigService key read when forRoot() gets no configuration. */
+export const RESILIENCE_CONFIG_KEY = Symbol('RESILIENCE_CONFIG_KEY');
+
+/** Provides the RolloutFlag the runtime reads (the `rolloutFlag` option of forRoot). */
+export const RESILIENCE_ROLLOUT = Symbol('RESILIENCE_ROLLOUT');
