@@ -11,6 +11,7 @@ import { from, lastValueFrom, Observable } from 'rxjs';
 import { CircuitOpenError, RateLimitExceededError } from '../../core/errors.js';
 import type { RateLimitVerdict } from '../../core/rate-limiter/types.js';
 import { type CallContextStore, callContext } from '../context/call-context.js';
+import { forTransport } from '../context/transport-errors.js';
 import { methodRefOf } from '../decorators/wrap-method.js';
 import { ResilienceRuntime } from '../resilience-runtime.js';
 import { ResilienceSettings } from '../resilience-settings.js';
@@ -68,7 +69,15 @@ export class ResilienceInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const store: CallContextStore = { type: context.getType<string>(), request: requestOf(context) };
     if (store.type !== 'http') {
-      return new Observable<unknown>((subscriber) => callContext.run(store, () => next.handle().subscribe(subscriber)));
+      return new Observable<unknown>((subscriber) =>
+        callContext.run(store, () =>
+          next.handle().subscribe({
+            next: (value) => subscriber.next(value),
+            error: (error: unknown) => subscriber.error(forTransport(store.type, error)),
+            complete: () => subscriber.complete(),
+          }),
+        ),
+      );
     }
     const response = context.switchToHttp().getResponse();
     const service = this.serviceOf(context);
