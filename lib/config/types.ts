@@ -1,47 +1,15 @@
-import type { StateChangeListener } from '../core/circuit-breaker/types.js';
+import type { CircuitBreakerOptions } from '../core/circuit-breaker/types.js';
 import type { Duration } from '../core/duration.js';
 import type { ErrorMatcher } from '../core/error-matchers.js';
 
-/** Circuit breaker settings; the first five are the guide's, in camelCase. */
-export interface CircuitSettings {
+/**
+ * Circuit breaker settings: the core breaker's options (the guide's five first:
+ * failureThreshold, successThreshold, timeout, expectedExceptions, onStateChange), plus a
+ * preset to start from. Injected by the module: the clock.
+ */
+export interface CircuitSettings extends Omit<CircuitBreakerOptions, 'clock'> {
   /** Start from a named preset (see `presets.circuit`); the other fields here refine it. */
   preset?: string;
-  /** Consecutive failures that open the breaker. */
-  failureThreshold?: number;
-  /** Consecutive successes in HALF_OPEN that close it. */
-  successThreshold?: number;
-  /** Time OPEN before a trial call. Seconds, or a string with a unit. */
-  timeout?: Duration;
-  /** Errors that count as failures: classes, names (see ERROR_FAMILIES) or predicates. Others pass uncounted. */
-  expectedExceptions?: ErrorMatcher[];
-  onStateChange?: StateChangeListener;
-  /** Decides which errors count; replaces `expectedExceptions`. */
-  isFailure?: (error: unknown) => boolean;
-  /** Counts a returned value as a failure (the value is still returned). */
-  isResultFailure?: (result: unknown) => boolean;
-  /** Called with the error instead of failing (on rejection, timeout or failure). */
-  fallback?: (error: unknown) => unknown;
-  /** Failure-rate mode: open when this percentage of calls in the window failed. */
-  failureRateThreshold?: number;
-  /** 'count': the last N calls; 'time': the last N seconds. */
-  slidingWindowType?: 'count' | 'time';
-  slidingWindowSize?: number;
-  /** Calls the window must hold before a rate is judged. */
-  minimumCalls?: number;
-  /** A call slower than this counts as slow. */
-  slowCallDuration?: Duration;
-  /** Open when this percentage of calls in the window was slow. */
-  slowCallRateThreshold?: number;
-  /** Trial calls admitted at once in HALF_OPEN; others are rejected immediately. */
-  halfOpenMaxCalls?: number;
-  /** Each re-open multiplies the open time by this factor (flapping fix); 1 disables. */
-  timeoutMultiplier?: number;
-  /** Cap of the growing open time. */
-  maxTimeout?: Duration;
-  /** Per-call timeout; the operation receives an AbortSignal. */
-  callTimeout?: Duration;
-  /** false turns the breaker into a pass-through. */
-  enabled?: boolean;
 }
 
 export type JitterKind = boolean | 'full' | 'equal' | 'decorrelated' | number;
