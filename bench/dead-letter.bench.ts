@@ -16,25 +16,11 @@ import {
   MemoryDeadLetterBackend,
   RedisDeadLetterBackend,
 } from '../lib/index.js';
+import { throughput } from './harness.js';
 import { startBenchRedis } from './redis-server.js';
 
 const run = promisify(execFile);
 const gc = () => (globalThis as { gc?: () => void }).gc?.();
-
-/** Adds per second of `producers` concurrent producers for `ms`. */
-async function addsPerSecond(add: () => Promise<unknown>, producers: number, ms: number): Promise<number> {
-  let count = 0;
-  const end = Date.now() + ms;
-  await Promise.all(
-    Array.from({ length: producers }, async () => {
-      while (Date.now() < end) {
-        await add();
-        count++;
-      }
-    }),
-  );
-  return count / (ms / 1000);
-}
 
 const input = (i: number) => ({ args: [{ order: i, note: 'x'.repeat(200) }], error: new Error('gateway down') });
 
@@ -113,7 +99,7 @@ export async function benchDeadLetter(): Promise<string> {
       backend: new FileDeadLetterBackend({ filePath: join(dir, 'group') }),
     });
     let i = 0;
-    const grouped = await addsPerSecond(() => fileQueue.add(input(i++)), 64, 3000);
+    const grouped = await throughput(() => fileQueue.add(input(i++)), 64, 3000);
     const syncs = (fileQueue.backend as FileDeadLetterBackend).stats().syncs;
     await fileQueue.close();
     // The baseline: the same log without grouping. Adds are written and synced one at a
@@ -121,7 +107,7 @@ export async function benchDeadLetter(): Promise<string> {
     const handle = await open(join(dir, 'baseline.log'), 'a');
     const codec = new LetterCodec();
     let tail: Promise<unknown> = Promise.resolve();
-    const baseline = await addsPerSecond(
+    const baseline = await throughput(
       () => {
         const record = `${codec.encode(letter(i++, Date.now()))}\n`;
         tail = tail.then(async () => {
@@ -138,7 +124,7 @@ export async function benchDeadLetter(): Promise<string> {
     // Redis: adds through the backend versus redis-benchmark running the same script.
     client = await createRedisClient({ url: server.url, commandTimeout: '10s' });
     const redisQueue = new DeadLetterQueue({ name: 'r', backend: new RedisDeadLetterBackend({ client, queue: 'r' }) });
-    const redisAdds = await addsPerSecond(() => redisQueue.add(input(i++)), 64, 3000);
+    const redisAdds = await throughput(() => redisQueue.add(input(i++)), 64, 3000);
     const body = codec.encode(letter(0, Date.now()));
     const sha = (await client.script(
       'LOAD',

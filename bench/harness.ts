@@ -57,3 +57,18 @@ export function formatTable(title: string, results: Record<string, Measured>, ch
     lines.push(`| ${c.target} | ${c.ratio.toFixed(3)} | ${c.limit} | ${c.ratio <= c.limit ? 'yes' : 'NO'} |`);
   return lines.join('\n');
 }
+
+/** Operations per second of `concurrency` callers, each running `op` in a loop for `ms`. */
+export async function throughput(op: () => Promise<unknown>, concurrency: number, ms: number): Promise<number> {
+  let count = 0;
+  const end = Date.now() + ms;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (Date.now() < end) {
+        await op();
+        count++;
+      }
+    }),
+  );
+  return count / (ms / 1000);
+}

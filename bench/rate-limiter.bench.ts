@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import { createRedisClient, MemoryRateLimitStore, RateLimiter, RedisRateLimitStore } from '../lib/index.js';
 import { RATE_LIMIT_LUA } from '../lib/redis/rate-limit.lua.js';
-import { check, formatTable, type Measured, measure } from './harness.js';
+import { check, formatTable, type Measured, measure, throughput } from './harness.js';
 import { startBenchRedis } from './redis-server.js';
 
 const run = promisify(execFile);
@@ -119,21 +119,6 @@ async function heapPerKey(): Promise<{
     rlfTimers: rlf.timers,
     rows: {},
   };
-}
-
-/** Decisions per second of `concurrency` callers in a loop for `ms`. */
-async function throughput(decide: () => Promise<unknown>, concurrency: number, ms: number): Promise<number> {
-  let count = 0;
-  const end = Date.now() + ms;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (Date.now() < end) {
-        await decide();
-        count++;
-      }
-    }),
-  );
-  return count / (ms / 1000);
 }
 
 function row(target: string, ratio: number, atLeast: number): string {
