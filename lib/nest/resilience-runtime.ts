@@ -136,7 +136,12 @@ export class ResilienceRuntime implements MethodInvoker {
   }
 
   invoke(target: object, ref: MethodRef, args: unknown[]): unknown {
-    const { pipeline } = this.pipelineFor(ref);
+    let cached = ref.cached;
+    if (cached?.runtime !== this) {
+      cached = { runtime: this, pipeline: this.pipelineFor(ref).pipeline, observable: this.returnsObservable.has(ref) };
+      ref.cached = cached;
+    }
+    const pipeline = cached.pipeline as Pipeline;
     let sawObservable = false;
     const call = () => {
       const result = ref.original.apply(target, args);
@@ -144,13 +149,14 @@ export class ResilienceRuntime implements MethodInvoker {
       sawObservable = true;
       return lastValueFrom(result);
     };
-    if (this.returnsObservable.has(ref)) {
+    if (cached.observable) {
       // Lazy, like the Observable it replaces: each subscription runs the pipeline again.
       return defer(() => from(pipeline(call, args)));
     }
     const promise = pipeline(call, args);
     if (!sawObservable) return promise;
     this.returnsObservable.add(ref);
+    cached.observable = true;
     return from(promise);
   }
 

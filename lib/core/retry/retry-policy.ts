@@ -171,16 +171,14 @@ export class RetryPolicy {
    */
   execute<T>(fn: (context: RetryContext) => T | PromiseLike<T>, options: RetryExecuteOptions = NO_OPTIONS): Promise<T> {
     const { signal } = options;
-    const onFailure = options.failures
-      ? (attempt: number, error: unknown) => options.onFailure?.(options.failures as unknown[], attempt, error)
-      : undefined;
+    const onFailure = options.failures ? options : undefined;
     if (signal?.aborted) return Promise.reject(signal.reason);
     const startedAt = this.deadlineMs !== undefined ? this.clock.now() : 0;
     let first: T | PromiseLike<T>;
     try {
       first = fn(signal ? { attempt: 1, signal } : FIRST_ATTEMPT);
     } catch (error) {
-      onFailure?.(1, error);
+      onFailure?.onFailure?.(onFailure.failures as unknown[], 1, error);
       return this.retry(fn, signal, startedAt, error, undefined, onFailure);
     }
     if (!(first instanceof Promise)) {
@@ -189,7 +187,7 @@ export class RetryPolicy {
         : Promise.resolve(first).then((r) => this.firstResult(fn, signal, startedAt, r));
     }
     const failed = (error: unknown) => {
-      onFailure?.(1, error);
+      onFailure?.onFailure?.(onFailure.failures as unknown[], 1, error);
       return this.retry(fn, signal, startedAt, error, undefined, onFailure);
     };
     if (this.plainSuccess) return (first as Promise<T>).catch(failed);
@@ -215,7 +213,7 @@ export class RetryPolicy {
     startedAt: number,
     firstError: unknown,
     firstResult: T | undefined,
-    onFailure?: (attempt: number, error: unknown) => void,
+    onFailure?: RetryExecuteOptions,
   ): Promise<T> {
     let error: unknown = firstError;
     let result = firstResult;
@@ -257,7 +255,7 @@ export class RetryPolicy {
         return value;
       } catch (caught) {
         error = caught;
-        onFailure?.(attempt, caught);
+        onFailure?.onFailure?.(onFailure.failures as unknown[], attempt, caught);
       }
     }
   }
