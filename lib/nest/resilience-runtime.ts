@@ -1,12 +1,13 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { defer, from, isObservable, lastValueFrom, Observable } from 'rxjs';
 import { ROLLOUT_SUFFIX } from '../config/resolve.js';
-import type { RateSettings } from '../config/types.js';
+import type { DlqSettings, RateSettings } from '../config/types.js';
 import type { Clock } from '../core/clock.js';
 import { describeError } from '../core/dead-letter/serialize.js';
 import type { AttemptRecord } from '../core/dead-letter/types.js';
 import { CircuitOpenError } from '../core/errors.js';
 import { exceeded, type RateLimiter } from '../core/rate-limiter/rate-limiter.js';
+import type { RetryExecuteOptions } from '../core/retry/retry-policy.js';
 import { CONFIG_SERVICE_TOKEN, type ConfigServiceLike } from './config-service-source.js';
 import { callContext } from './context/call-context.js';
 import { builtInKey, type RateLimitKeyContext } from './context/rate-limit-key.js';
@@ -239,6 +240,13 @@ export class ResilienceRuntime implements MethodInvoker {
     const retry = ref.metadata.retry ?? (resilient ? { options: { ...overrides.retry, operation: base } } : undefined);
     const rate = ref.metadata.rate ?? (resilient ? { options: { ...overrides.rate, name: base } } : undefined);
     let pipeline: Pipeline = runCall;
+    const queue = this.dlqQueueOf(ref);
+    const dlqOptions = ref.metadata.dlq?.options ?? resilient?.overrides?.dlq;
+    const rethrow = queue ? (dlqOptions?.rethrow ?? this.settings.resolve(service, { tier }).dlq.rethrow) : true;
+    // Fused: with retries and rethrown errors, a letter is kept in the retry's give-up path
+    // and in the breaker's reject path (each awaited before the error goes on), so a call
+    // pays no extra stage on its way out. Otherwise a stage of its own catches the failure.
+    const keep = queue && retry && rethrow ? this.letterKeeper(ref, queue, service, tier, dlqOptions) : undefined;
     if (retry) {
       const options = typeof retry.options === 'string' ? { preset: retry.options } : (retry.options ?? {});
       const operation = `${options.operation ?? `${ref.className}.${ref.methodName}`}${suffix}`;
@@ -249,23 +257,70 @@ export class ResilienceRuntime implements MethodInvoker {
       });
       const inner = pipeline;
       const clock = this.clock;
-      // One function for every call: the per-call trail rides in the options.
-      const onFailure = (failures: unknown[], attempt: number, error: unknown) =>
-        failures.push({ attempt, at: clock.now(), error: describeError(error) });
-      pipeline = (call, args, trail) =>
-        policy.execute(() => inner(call, args), trail ? { onFailure, failures: trail } : undefined);
+      // Functions shared by every call: the call's own data ride in its options object.
+      const onFailure = (o: RetryExecuteOptions, attempt: number, error: unknown) => {
+        if (!o.failures) o.failures = [];
+        o.failures.push({ attempt, at: clock.now(), error: describeError(error) });
+      };
+      const onGiveUp = keep
+        ? (error: unknown, _attempts: number, o: RetryExecuteOptions) =>
+            keep(o.args ?? [], error, (o.failures ?? []) as AttemptRecord[], 'failed')
+        : undefined;
+      pipeline = keep
+        ? (call, args) => policy.execute(() => inner(call, args), { onFailure, onGiveUp, args })
+        : (call, args, trail) =>
+            policy.execute(() => inner(call, args), trail ? { onFailure, failures: trail } : undefined);
     }
     if (circuit) {
       const breaker = this.circuits.get(`${circuit.name ?? base}${suffix}`, circuit.options, tier);
       const inner = pipeline;
-      pipeline = (call, args, trail) => breaker.execute(() => inner(call, args, trail));
+      if (keep) {
+        const onRejected = (error: CircuitOpenError, args: unknown) =>
+          keep(args as unknown[], error, [], 'circuit_open').then(() => Promise.reject(error));
+        pipeline = (call, args) => breaker.execute(() => inner(call, args), onRejected, args);
+      } else {
+        pipeline = (call, args, trail) => breaker.execute(() => inner(call, args, trail));
+      }
     }
     const rateOptions = rate ? { ...rate.options, name: `${rate.options?.name ?? base}${suffix}` } : undefined;
     const replay = rateOptions ? this.rateStage(pipeline, rateOptions, service, tier) : pipeline;
-    const queue = this.dlqQueueOf(ref);
-    if (queue) pipeline = this.deadLetterStage(pipeline, ref, queue, service, tier);
+    if (queue && !keep) pipeline = this.deadLetterStage(pipeline, ref, queue, service, tier);
     if (rateOptions) pipeline = this.rateStage(pipeline, rateOptions, service, tier);
     return { pipeline, replay };
+  }
+
+  /**
+   * Keeps a failed call's letter; resolves once it is stored. If it cannot be stored, it
+   * says so in the log and resolves all the same: the caller still gets the call's error.
+   */
+  private letterKeeper(
+    ref: MethodRef,
+    queueName: string,
+    service: string,
+    tier: string | undefined,
+    options: DlqSettings | undefined,
+  ): (args: unknown[], error: unknown, history: AttemptRecord[], reason: string) => Promise<void> {
+    const queue = this.deadLetters.queue(queueName, options, tier);
+    const source = { service: service.replace(ROLLOUT_SUFFIX, ''), className: ref.className, method: ref.methodName };
+    const logger = this.logger;
+    return (args, error, history, reason) =>
+      queue
+        .add({
+          args,
+          error,
+          source,
+          attempts: history.length,
+          history,
+          reason,
+          traceId: traceIdOf(callContext.getStore()?.request),
+        })
+        .then(
+          () => undefined,
+          (addError: unknown) =>
+            logger.error(
+              `could not dead-letter a failed call of ${source.className}.${source.method} to "${queueName}": ${(addError as Error).message}`,
+            ),
+        );
   }
 
   private deadLetterStage(
@@ -331,12 +386,14 @@ export class ResilienceRuntime implements MethodInvoker {
         key = store?.key ?? (keyFunc ? (keyFunc(context) ?? 'global') : builtInKey(keyKind, context.request));
         units = typeof cost === 'function' ? cost(context) : (cost ?? 1);
       }
-      // A memory limiter decides at once: no promise in the way of the call.
-      const verdict = limiter.tryAcquireSync(key, units);
-      if (verdict) {
-        rates.record(limiter.name, verdict.allowed);
-        if (!verdict.allowed) return Promise.reject(exceeded(verdict));
+      // A memory limiter decides at once: no promise in the way of the call, and a verdict
+      // object only for a denial or for the response headers.
+      const decision = limiter.tryDecideSync(key, units);
+      if (decision) {
+        rates.record(limiter.name, decision.allowed);
+        if (!decision.allowed) return Promise.reject(exceeded(limiter.verdictOf(decision)));
         if (store) {
+          const verdict = limiter.verdictOf(decision);
           if (store.verdicts) store.verdicts.push(verdict);
           else store.verdicts = [verdict];
         }

@@ -1,4 +1,4 @@
-import { type Clock, systemClock } from '../clock.js';
+import { type Clock, coarseClock } from '../clock.js';
 import { type Decision, decide, isIdle, newDecision, type RateState } from './algorithms.js';
 import { capacity, type RateLimitRule, type RateLimitStore, type RateLimitVerdict } from './types.js';
 
@@ -139,7 +139,8 @@ export class MemoryRateLimitStore implements RateLimitStore {
     this.maxKeys = options.maxKeys ?? 1_000_000;
     if (!(Number.isInteger(this.maxKeys) && this.maxKeys >= 1))
       throw new RangeError(`maxKeys must be an integer >= 1, got ${this.maxKeys}`);
-    this.clock = options.clock ?? systemClock;
+    // The default clock is coarse: a decision needs milliseconds, not a fresh Date.now() each time.
+    this.clock = options.clock ?? coarseClock;
   }
 
   /** Keys held for a limiter. */
@@ -154,11 +155,23 @@ export class MemoryRateLimitStore implements RateLimitStore {
 
   /** One rule: the common case, without the arrays of the multi-rule path. */
   consumeOne(rule: RateLimitRule, key: string, cost: number, table = this.table(rule)): RateLimitVerdict {
+    return verdict(rule, this.decideOne(rule, key, cost, table));
+  }
+
+  /**
+   * The decision alone, counted if admitted, in an object reused by the next call (read it
+   * at once); `toVerdict` makes a verdict of it when one is needed.
+   */
+  decideOne(rule: RateLimitRule, key: string, cost: number, table = this.table(rule)): Decision {
     const now = this.clock.now();
     const slot = table.read(key, this.scratch);
     const d = decide(rule, this.scratch, now, cost, this.decision);
     if (d.allowed) table.write(key, slot, d.next, now);
-    return verdict(rule, d);
+    return d;
+  }
+
+  toVerdict(rule: RateLimitRule, decision: Decision): RateLimitVerdict {
+    return verdict(rule, decision);
   }
 
   peek(rules: readonly RateLimitRule[], key: string, cost: number): RateLimitVerdict[] {

@@ -2,6 +2,7 @@ import { type Clock, systemClock } from '../clock.js';
 import { type Duration, toMilliseconds } from '../duration.js';
 import { RateLimitExceededError } from '../errors.js';
 import { realSleep, type Sleep } from '../retry/sleep.js';
+import type { Decision } from './algorithms.js';
 import { type KeyTable, MemoryRateLimitStore } from './memory-store.js';
 import {
   capacity,
@@ -63,7 +64,7 @@ export class RateLimiter {
     });
     this.rules = [this.rule];
     this.clock = options.clock ?? systemClock;
-    this.store = options.store ?? new MemoryRateLimitStore({ clock: this.clock });
+    this.store = options.store ?? new MemoryRateLimitStore({ clock: options.clock });
     if (this.store instanceof MemoryRateLimitStore) {
       this.memory = this.store;
       this.memoryTable = this.store.table(this.rule);
@@ -116,6 +117,21 @@ export class RateLimiter {
     if (!this.memory || this.mode === 'wait') return undefined;
     if (cost !== 1) this.checkCost(cost);
     return this.memory.consumeOne(this.rule, key, cost, this.memoryTable);
+  }
+
+  /**
+   * Like tryAcquireSync, without building a verdict: the decision (reused by the next
+   * call; read it at once), or undefined when the store is not synchronous.
+   */
+  tryDecideSync(key = 'global', cost = 1): Decision | undefined {
+    if (!this.memory || this.mode === 'wait') return undefined;
+    if (cost !== 1) this.checkCost(cost);
+    return this.memory.decideOne(this.rule, key, cost, this.memoryTable);
+  }
+
+  /** The verdict of a decision from tryDecideSync. */
+  verdictOf(decision: Decision): RateLimitVerdict {
+    return (this.memory as MemoryRateLimitStore).toVerdict(this.rule, decision);
   }
 
   /** Runs `fn` once admitted. */

@@ -66,12 +66,20 @@ function opensTooLong(error: unknown, maxDelaySeconds: number): boolean {
 
 const FIRST_ATTEMPT: RetryContext = Object.freeze({ attempt: 1 });
 
-/** Per-call options of RetryPolicy.execute. */
+/**
+ * Per-call options of RetryPolicy.execute. The hooks receive this object back, so they can
+ * be functions shared by every call, with the call's own data in `failures` and `args`.
+ */
 export interface RetryExecuteOptions {
   signal?: AbortSignal;
-  /** Told of each failed attempt, with `failures` (a per-call collection): a shared function, so a call allocates nothing for it. */
-  onFailure?: (failures: unknown[], attempt: number, error: unknown) => void;
+  /** Told of each failed attempt. */
+  onFailure?: (options: RetryExecuteOptions, attempt: number, error: unknown) => void;
+  /** Awaited when the call gives up, before the error is rethrown (e.g. to keep a dead letter first). */
+  onGiveUp?: (error: unknown, attempts: number, options: RetryExecuteOptions) => Promise<void>;
+  /** The call's collection of failures, for the hooks. */
   failures?: unknown[];
+  /** The call's arguments, for the hooks. */
+  args?: unknown[];
 }
 const NO_OPTIONS: RetryExecuteOptions = Object.freeze({});
 const NO_ERROR = Symbol('no error');
@@ -171,14 +179,14 @@ export class RetryPolicy {
    */
   execute<T>(fn: (context: RetryContext) => T | PromiseLike<T>, options: RetryExecuteOptions = NO_OPTIONS): Promise<T> {
     const { signal } = options;
-    const onFailure = options.failures ? options : undefined;
+    const onFailure = options.onFailure || options.onGiveUp ? options : undefined;
     if (signal?.aborted) return Promise.reject(signal.reason);
     const startedAt = this.deadlineMs !== undefined ? this.clock.now() : 0;
     let first: T | PromiseLike<T>;
     try {
       first = fn(signal ? { attempt: 1, signal } : FIRST_ATTEMPT);
     } catch (error) {
-      onFailure?.onFailure?.(onFailure.failures as unknown[], 1, error);
+      onFailure?.onFailure?.(onFailure, 1, error);
       return this.retry(fn, signal, startedAt, error, undefined, onFailure);
     }
     if (!(first instanceof Promise)) {
@@ -187,7 +195,7 @@ export class RetryPolicy {
         : Promise.resolve(first).then((r) => this.firstResult(fn, signal, startedAt, r));
     }
     const failed = (error: unknown) => {
-      onFailure?.onFailure?.(onFailure.failures as unknown[], 1, error);
+      onFailure?.onFailure?.(onFailure, 1, error);
       return this.retry(fn, signal, startedAt, error, undefined, onFailure);
     };
     if (this.plainSuccess) return (first as Promise<T>).catch(failed);
@@ -234,6 +242,7 @@ export class RetryPolicy {
         this.onComplete?.(attempt, false);
         if (error === NO_ERROR) return result as T;
         annotate(error, attempt);
+        if (onFailure?.onGiveUp) await onFailure.onGiveUp(error, attempt, onFailure);
         throw error;
       }
       attempt++;
@@ -255,7 +264,7 @@ export class RetryPolicy {
         return value;
       } catch (caught) {
         error = caught;
-        onFailure?.onFailure?.(onFailure.failures as unknown[], attempt, caught);
+        onFailure?.onFailure?.(onFailure, attempt, caught);
       }
     }
   }

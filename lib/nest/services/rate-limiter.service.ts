@@ -3,7 +3,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { formatZodIssues } from '../../config/format-issues.js';
 import { rateSchema } from '../../config/schema.js';
 import type { RateSettings } from '../../config/types.js';
-import type { Clock } from '../../core/clock.js';
+import { type Clock, coarseClock, systemClock } from '../../core/clock.js';
 import { ResilienceConfigError } from '../../core/errors.js';
 import { MemoryRateLimitStore } from '../../core/rate-limiter/memory-store.js';
 import { RateLimiter } from '../../core/rate-limiter/rate-limiter.js';
@@ -35,7 +35,8 @@ export class RateLimiterService {
     @Inject(RESILIENCE_SLEEP) private readonly sleep: Sleep,
     @Optional() @Inject(RESILIENCE_REDIS) redis?: Redis | Cluster | null,
   ) {
-    const memory = new MemoryRateLimitStore({ clock });
+    // The real clock by default becomes the coarse one for decisions (an injected test clock stays as is).
+    const memory = new MemoryRateLimitStore({ clock: clock === systemClock ? coarseClock : clock });
     const { keyPrefix, failureMode } = settings.config.redis ?? {};
     this.store = redis ? new RedisRateLimitStore({ client: redis, keyPrefix, failureMode, local: memory }) : memory;
   }

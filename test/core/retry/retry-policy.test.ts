@@ -407,7 +407,9 @@ describe('per-call failure hook', () => {
       },
     ]) {
       const failures: unknown[] = [];
-      await policy.execute(op, { failures, onFailure: (list, attempt) => list.push(attempt) }).catch(() => {});
+      await policy
+        .execute(op, { failures, onFailure: (o, attempt) => (o.failures as number[]).push(attempt) })
+        .catch(() => {});
       assert.deepEqual(failures, [1, 2, 3]);
     }
   });
