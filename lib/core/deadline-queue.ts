@@ -18,11 +18,6 @@ export class DeadlineQueue {
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  /** Calls `expire` at `at` (epoch ms) unless the returned deadline is settled first. */
-  add(at: number, expire: () => void): Deadline {
-    return this.push({ at, settled: false, expire });
-  }
-
   /** Queues a deadline object of the caller's own (its `expire()` is called at `at` unless settled). */
   push<D extends Deadline>(deadline: D): D {
     this.items.push(deadline);
@@ -35,12 +30,6 @@ export class DeadlineQueue {
     deadline.settled = true;
     while (this.head < this.items.length && this.items[this.head].settled) this.head++;
     this.compact();
-  }
-
-  get pending(): number {
-    let count = 0;
-    for (let i = this.head; i < this.items.length; i++) if (!this.items[i].settled) count++;
-    return count;
   }
 
   private arm(at: number): void {

@@ -124,11 +124,6 @@ export class CallTimeoutError extends ResilienceError {
 }
 
 /**
- * An instance of an error class made without running Error's constructor, so no stack
- * trace is captured: for rejections on a hot path (an open breaker, a full rate limit),
- * which are expected outcomes whose trace would be most of their cost.
- */
-/**
  * Gives a prototype `message` and `stack` getters (and its `name`), used by instances made
  * with Object.create: they format their message only if someone reads it.
  */
@@ -143,14 +138,4 @@ function lazyMessage(prototype: Error, name: string, message: (this: never) => s
       configurable: true,
     },
   });
-}
-
-export function stackless<E extends Error>(prototype: E, message: string, fields: Partial<E>): E {
-  const error = Object.create(prototype) as E & Record<string, unknown>;
-  const name = prototype.constructor.name;
-  error.message = message;
-  error.name = name;
-  error.stack = `${name}: ${message}`;
-  for (const key in fields) error[key] = fields[key] as never;
-  return error;
 }

@@ -299,7 +299,7 @@ export class ResilienceRuntime implements MethodInvoker {
     service: string,
     tier: string | undefined,
     options: DlqSettings | undefined,
-  ): (args: unknown[], error: unknown, history: AttemptRecord[], reason: string) => Promise<void> {
+  ): (args: unknown[], error: unknown, history: AttemptRecord[], reason: string) => Promise<boolean> {
     const queue = this.deadLetters.queue(queueName, options, tier);
     const source = { service: service.replace(ROLLOUT_SUFFIX, ''), className: ref.className, method: ref.methodName };
     const logger = this.logger;
@@ -315,11 +315,13 @@ export class ResilienceRuntime implements MethodInvoker {
           traceId: traceIdOf(callContext.getStore()?.request),
         })
         .then(
-          () => undefined,
-          (addError: unknown) =>
+          () => true,
+          (addError: unknown) => {
             logger.error(
               `could not dead-letter a failed call of ${source.className}.${source.method} to "${queueName}": ${(addError as Error).message}`,
-            ),
+            );
+            return false;
+          },
         );
   }
 
@@ -331,34 +333,17 @@ export class ResilienceRuntime implements MethodInvoker {
     tier?: string,
   ): Pipeline {
     const options = ref.metadata.dlq?.options ?? ref.metadata.resilient?.overrides?.dlq;
-    const queue = this.deadLetters.queue(queueName, options, tier);
+    const keep = this.letterKeeper(ref, queueName, service, tier, options);
     const rethrow = options?.rethrow ?? this.settings.resolve(service, { tier }).dlq.rethrow;
-    const source = { service: service.replace(ROLLOUT_SUFFIX, ''), className: ref.className, method: ref.methodName };
     const clock = this.clock;
-    const logger = this.logger;
     return (call, args) => {
       const trail: AttemptRecord[] = [];
       return inner(call, args, trail).catch(async (error: unknown) => {
         const rejected = error instanceof CircuitOpenError && trail.length === 0;
         if (!rejected && trail.length === 0) trail.push({ attempt: 1, at: clock.now(), error: describeError(error) });
-        try {
-          await queue.add({
-            args,
-            error,
-            source,
-            attempts: trail.length,
-            history: trail,
-            reason: rejected ? 'circuit_open' : 'failed',
-            traceId: traceIdOf(callContext.getStore()?.request),
-          });
-        } catch (addError) {
-          // Never lose a call silently: the caller gets the failure whatever rethrow says.
-          logger.error(
-            `could not dead-letter a failed call of ${source.className}.${source.method} to "${queueName}": ${(addError as Error).message}`,
-          );
-          throw error;
-        }
-        if (rethrow) throw error;
+        const stored = await keep(args, error, trail, rejected ? 'circuit_open' : 'failed');
+        // Never lose a call silently: if its letter could not be kept, the caller gets the failure.
+        if (rethrow || !stored) throw error;
         return undefined;
       });
     };

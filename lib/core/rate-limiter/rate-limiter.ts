@@ -99,29 +99,19 @@ export class RateLimiter {
   /** Admits the call or throws RateLimitExceededError ('reject'); waits for its turn ('wait'). */
   acquire(key = 'global', cost = 1): Promise<RateLimitVerdict> {
     if (this.mode === 'wait') return this.enqueue(key, cost);
-    if (this.memory) {
+    const decision = this.tryDecideSync(key, cost);
+    if (decision) {
       // Decided synchronously: settle in one step.
-      if (cost !== 1) this.checkCost(cost);
-      const verdict = this.memory.consumeOne(this.rule, key, cost, this.memoryTable);
-      return verdict.allowed ? Promise.resolve(verdict) : Promise.reject(exceeded(verdict));
+      const verdict = this.verdictOf(decision);
+      return decision.allowed ? Promise.resolve(verdict) : Promise.reject(exceeded(verdict));
     }
     return this.consume(key, cost).then(throwIfDenied);
   }
 
   /**
-   * The verdict right now when the store decides synchronously (memory, 'reject' mode),
-   * counting the request if admitted; undefined when the decision needs a round trip
-   * (use acquire). Lets a hot path skip a promise.
-   */
-  tryAcquireSync(key = 'global', cost = 1): RateLimitVerdict | undefined {
-    if (!this.memory || this.mode === 'wait') return undefined;
-    if (cost !== 1) this.checkCost(cost);
-    return this.memory.consumeOne(this.rule, key, cost, this.memoryTable);
-  }
-
-  /**
-   * Like tryAcquireSync, without building a verdict: the decision (reused by the next
-   * call; read it at once), or undefined when the store is not synchronous.
+   * The decision right now when the store decides synchronously (memory, 'reject' mode),
+   * counted if admitted, without building a verdict: in an object reused by the next call
+   * (read it at once); undefined when the decision needs a round trip (use acquire).
    */
   tryDecideSync(key = 'global', cost = 1): Decision | undefined {
     if (!this.memory || this.mode === 'wait') return undefined;

@@ -75,7 +75,7 @@ export interface RetryExecuteOptions {
   /** Told of each failed attempt. */
   onFailure?: (options: RetryExecuteOptions, attempt: number, error: unknown) => void;
   /** Awaited when the call gives up, before the error is rethrown (e.g. to keep a dead letter first). */
-  onGiveUp?: (error: unknown, attempts: number, options: RetryExecuteOptions) => Promise<void>;
+  onGiveUp?: (error: unknown, attempts: number, options: RetryExecuteOptions) => Promise<unknown>;
   /** The call's collection of failures, for the hooks. */
   failures?: unknown[];
   /** The call's arguments, for the hooks. */
