@@ -71,6 +71,7 @@ export const circuitSchema = strict({
   slowCallDuration: duration({ positive: true }),
   slowCallRateThreshold: percent,
   halfOpenMaxCalls: positiveInt,
+  halfOpenTrialTimeout: duration({ positive: true }),
   timeoutMultiplier: z.number().min(1),
   maxTimeout: duration({ positive: true }),
   callTimeout: duration({ positive: true }),
@@ -119,6 +120,8 @@ const storageConfigSchema = strict({
   redisUrl: z.string().regex(/^rediss?:\/\//, { message: 'must be a redis:// or rediss:// URL' }),
   keyPrefix: z.string().min(1),
   maxMessageSize: positiveInt,
+  truncate: z.boolean(),
+  spool: strict({ enabled: z.boolean(), path: z.string().min(1), maxLetters: positiveInt }).partial(),
   compression: z.union([z.boolean(), z.enum(['gzip', 'brotli'])]),
   encryption: z.union([
     z.boolean(),
@@ -187,7 +190,11 @@ export const configSchema = strict({
   services: z.record(z.string().min(1), serviceSchema),
   rateLimiters: z.record(z.string().min(1), rateSchema),
   redis: redisSchema,
-  deadLetter: strict({ ...dlqShape, queues: z.record(z.string().min(1), dlqSchema) }).partial(),
+  deadLetter: strict({
+    ...dlqShape,
+    queues: z.record(z.string().min(1), dlqSchema),
+    allowDynamicQueues: z.boolean(),
+  }).partial(),
   http: httpSchema,
   metrics: strict({
     enabled: z.boolean(),

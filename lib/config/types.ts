@@ -70,7 +70,12 @@ export interface DlqStorageConfig {
   backupInterval?: Duration;
   redisUrl?: string;
   keyPrefix?: string;
+  /** Bytes of a stored letter at most. Default: 256 KiB on SQS, 1 MiB elsewhere. */
   maxMessageSize?: number;
+  /** Over maxMessageSize: keep the letter without its arguments, marked `truncated` (opt-in). */
+  truncate?: boolean;
+  /** Redis backend: where letters wait while Redis is down (a local file log). On by default. */
+  spool?: { enabled?: boolean; path?: string; maxLetters?: number };
   compression?: boolean | 'gzip' | 'brotli';
   encryption?: boolean | { keys: Record<string, string>; activeKeyId: string };
   queueUrl?: string;
@@ -160,7 +165,11 @@ export interface ResilienceConfig {
   /** Named rate limiters (e.g. the guide's user tiers free / basic / premium / enterprise). */
   rateLimiters?: Record<string, RateSettings>;
   redis?: RedisSettings;
-  deadLetter?: DlqSettings & { queues?: Record<string, DlqSettings> };
+  deadLetter?: DlqSettings & {
+    queues?: Record<string, DlqSettings>;
+    /** Lets DeadLetterService.queue() create queues of any (valid) name after bootstrap. Default false. */
+    allowDynamicQueues?: boolean;
+  };
   metrics?: MetricsSettings;
   http?: HttpSettings;
 }

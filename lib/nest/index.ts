@@ -24,7 +24,12 @@ export {
 export type { RolloutFlag } from './resilience-runtime.js';
 export { ResilienceSettings } from './resilience-settings.js';
 export { CircuitBreakerService } from './services/circuit-breaker.service.js';
-export { type DeadLetterHandler, type DeadLetterListener, DeadLetterService } from './services/dead-letter.service.js';
+export {
+  type DeadLetterHandler,
+  type DeadLetterListener,
+  DeadLetterService,
+  UnknownDeadLetterQueueError,
+} from './services/dead-letter.service.js';
 export { DLQ_KEY_ENV } from './services/dead-letter-backends.js';
 export { RateLimiterService, type RateLimitListener } from './services/rate-limiter.service.js';
 export { ResilienceService, type ResilientCallOptions } from './services/resilience.service.js';

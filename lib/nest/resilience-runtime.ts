@@ -300,7 +300,7 @@ export class ResilienceRuntime implements MethodInvoker {
     tier: string | undefined,
     options: DlqSettings | undefined,
   ): (args: unknown[], error: unknown, history: AttemptRecord[], reason: string) => Promise<boolean> {
-    const queue = this.deadLetters.queue(queueName, options, tier);
+    const queue = this.deadLetters.declare(queueName, options, tier);
     const source = { service: service.replace(ROLLOUT_SUFFIX, ''), className: ref.className, method: ref.methodName };
     const logger = this.logger;
     return (args, error, history, reason) =>

@@ -41,8 +41,31 @@ export async function createRedisClient(settings: RedisSettings): Promise<Redis>
   }
   const options = redisOptions(settings);
   const client = settings.url ? new RedisClass(settings.url, options) : new RedisClass(options);
+  // A listener from the first moment: without one ioredis prints "Unhandled error event".
+  const early = () => undefined;
+  client.on('error', early);
   await whenReady(client, options.connectTimeout ?? 2000);
+  client.off('error', early);
   return client;
+}
+
+/**
+ * One log line per outage (not one per reconnect attempt) and one when Redis is back; also
+ * keeps ioredis from printing "Unhandled error event" for a client nobody else listens to.
+ */
+export function reportRedisErrorsOnce(
+  client: { on(event: string, listener: (...args: never[]) => void): unknown },
+  log: (message: string) => void,
+): void {
+  let reported = false;
+  client.on('error', (error: Error) => {
+    if (!reported) log(`Redis unavailable (${error.message})`);
+    reported = true;
+  });
+  client.on('ready', () => {
+    if (reported) log('Redis is back');
+    reported = false;
+  });
 }
 
 function whenReady(client: Redis, timeoutMs: number): Promise<void> {

@@ -2,6 +2,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { LetterCodec } from '../core/dead-letter/codec.js';
 import { letterId } from '../core/dead-letter/id.js';
 import {
+  type DamagedLetter,
   type DeadLetterBackend,
   type DeadLetterRecord,
   type ListOptions,
@@ -69,6 +70,8 @@ interface Scripts {
  */
 export class RedisDeadLetterBackend implements DeadLetterBackend {
   readonly kind = 'redis';
+  onDamaged?: (damage: DamagedLetter) => void;
+  private readonly queue: string;
   private readonly client: Redis | Cluster;
   private readonly hash: string;
   private readonly index: string;
@@ -79,6 +82,7 @@ export class RedisDeadLetterBackend implements DeadLetterBackend {
 
   constructor(options: RedisDeadLetterBackendOptions) {
     this.client = options.client;
+    this.queue = options.queue;
     const tag = `{${options.keyPrefix ?? 'dlq'}:${options.queue}}`;
     this.hash = `${tag}:letters`;
     this.index = `${tag}:ids`;
@@ -135,7 +139,17 @@ export class RedisDeadLetterBackend implements DeadLetterBackend {
 
   async get(id: string): Promise<DeadLetterRecord | undefined> {
     const body = await this.client.hget(this.hash, id);
-    return body === null ? undefined : this.codec.decode(body);
+    return body === null ? undefined : this.decode(id, body);
+  }
+
+  /** A stored letter, or undefined (reported) if it is damaged, forged or moved. */
+  private decode(id: string, body: string): DeadLetterRecord | undefined {
+    try {
+      return this.codec.decode(body, { id, queue: this.queue });
+    } catch (error) {
+      this.onDamaged?.({ id, reason: (error as Error).message });
+      return undefined;
+    }
   }
 
   async delete(id: string): Promise<boolean> {
@@ -151,13 +165,13 @@ export class RedisDeadLetterBackend implements DeadLetterBackend {
       if (ids.length === 0) return { items };
       const page = ids.slice(0, limit);
       const bodies = await this.client.hmget(this.hash, ...page);
-      for (const body of bodies) {
+      for (const [i, body] of bodies.entries()) {
         if (body === null) continue;
-        const letter = this.codec.decode(body);
-        if (matchesFilter(letter, filter, now)) items.push(letter);
+        const letter = this.decode(page[i], body);
+        if (letter && matchesFilter(letter, filter, now)) items.push(letter);
         if (items.length === limit) {
-          const more = ids.length > limit || letter.id !== page[page.length - 1];
-          return more ? { items, next: letter.id } : { items };
+          const more = ids.length > limit || page[i] !== page[page.length - 1];
+          return more ? { items, next: page[i] } : { items };
         }
       }
       if (ids.length <= limit) return { items };
@@ -170,8 +184,16 @@ export class RedisDeadLetterBackend implements DeadLetterBackend {
   }
 
   async oldest(): Promise<DeadLetterRecord | undefined> {
-    const [id] = await this.client.zrange(this.index, '0', '0');
-    return id === undefined ? undefined : this.get(id);
+    // The oldest readable letter: a damaged one is reported and passed over.
+    for (let from = 0; ; from += 20) {
+      const ids = await this.client.zrange(this.index, String(from), String(from + 19));
+      if (ids.length === 0) return undefined;
+      const bodies = await this.client.hmget(this.hash, ...ids);
+      for (const [i, body] of bodies.entries()) {
+        const letter = body === null ? undefined : this.decode(ids[i], body);
+        if (letter) return letter;
+      }
+    }
   }
 
   async deleteOlderThan(epochMs: number): Promise<number> {

@@ -1,6 +1,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { LetterCodec } from '../core/dead-letter/codec.js';
 import {
+  type DamagedLetter,
   type DeadLetterBackend,
   type DeadLetterRecord,
   type ListOptions,
@@ -33,6 +34,9 @@ export interface SqsDeadLetterBackendOptions {
  */
 export class SqsDeadLetterBackend implements DeadLetterBackend {
   readonly kind = 'sqs';
+  /** SQS's own limit on a message body. */
+  readonly maxMessageSize = 256 * 1024;
+  onDamaged?: (damage: DamagedLetter) => void;
   private readonly options: SqsDeadLetterBackendOptions;
   private readonly codec: LetterCodec;
   private loaded?: Promise<{ sdk: SqsModule; client: SQSClient }>;
@@ -169,6 +173,8 @@ export class SqsDeadLetterBackend implements DeadLetterBackend {
     const letters = new Map<string, DeadLetterRecord>();
     const bodies = new Map<string, string>();
     const handles: string[] = [];
+    // Messages that cannot be read are reported and sent back unchanged: never dropped.
+    const unreadable: string[] = [];
     for (;;) {
       const { Messages } = await client.send(
         new sdk.ReceiveMessageCommand({
@@ -182,7 +188,14 @@ export class SqsDeadLetterBackend implements DeadLetterBackend {
       for (const m of Messages) {
         if (m.ReceiptHandle) handles.push(m.ReceiptHandle);
         if (!m.Body) continue;
-        const letter = this.codec.decode(m.Body);
+        let letter: DeadLetterRecord;
+        try {
+          letter = this.codec.decode(m.Body);
+        } catch (error) {
+          unreadable.push(m.Body);
+          this.onDamaged?.({ id: m.MessageId, reason: (error as Error).message });
+          continue;
+        }
         letters.set(letter.id, letter);
         bodies.set(letter.id, m.Body);
       }
@@ -190,11 +203,18 @@ export class SqsDeadLetterBackend implements DeadLetterBackend {
     if (handles.length === 0) return transform([]);
     const before = [...letters.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
     const kept = transform(before);
-    for (let i = 0; i < kept.length; i += 10) {
-      const entries = kept.slice(i, i + 10).map((letter, j) => ({
+    const outgoing = [
+      ...kept.map((letter) => ({
+        body: letters.get(letter.id) === letter ? (bodies.get(letter.id) as string) : this.codec.encode(letter),
+        id: letter.id,
+      })),
+      ...unreadable.map((body) => ({ body, id: 'unreadable' })),
+    ];
+    for (let i = 0; i < outgoing.length; i += 10) {
+      const entries = outgoing.slice(i, i + 10).map((m, j) => ({
         Id: String(j),
-        MessageBody: letters.get(letter.id) === letter ? (bodies.get(letter.id) as string) : this.codec.encode(letter),
-        MessageAttributes: { letterId: { DataType: 'String', StringValue: letter.id } },
+        MessageBody: m.body,
+        MessageAttributes: { letterId: { DataType: 'String', StringValue: m.id } },
       }));
       const { Failed } = await client.send(
         new sdk.SendMessageBatchCommand({ QueueUrl: this.options.queueUrl, Entries: entries }),

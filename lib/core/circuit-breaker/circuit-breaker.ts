@@ -47,6 +47,9 @@ export class CircuitBreakerPolicy {
   private readonly maxOpenMs: number;
   private readonly timeoutMultiplier: number;
   private readonly halfOpenMaxCalls: number;
+  private readonly trialLeaseMs: number;
+  /** When the oldest trial holding a slot was admitted. */
+  private trialsSince = 0;
   private readonly minimumCalls: number;
   private readonly failureRate?: number;
   private readonly slowRate?: number;
@@ -83,6 +86,11 @@ export class CircuitBreakerPolicy {
     this.maxOpenMs =
       options.maxTimeout !== undefined ? toMilliseconds(options.maxTimeout, 'maxTimeout') : this.openMs * 10;
     this.halfOpenMaxCalls = positiveInt(options.halfOpenMaxCalls, 1, 'halfOpenMaxCalls');
+    this.trialLeaseMs =
+      options.halfOpenTrialTimeout !== undefined
+        ? toMilliseconds(options.halfOpenTrialTimeout, 'halfOpenTrialTimeout')
+        : this.openMs;
+    if (!(this.trialLeaseMs > 0)) throw new RangeError(`halfOpenTrialTimeout must be > 0, got ${this.trialLeaseMs}ms`);
     this.minimumCalls = positiveInt(options.minimumCalls, 10, 'minimumCalls');
     this.failureRate = percentage(options.failureRateThreshold, 'failureRateThreshold');
     this.slowRate = percentage(options.slowCallRateThreshold, 'slowCallRateThreshold');
@@ -211,7 +219,13 @@ export class CircuitBreakerPolicy {
       case 'half_open':
         break;
     }
-    if (this.trialsInFlight >= this.halfOpenMaxCalls) return undefined;
+    if (this.trialsInFlight >= this.halfOpenMaxCalls) {
+      if (this.clock.now() - this.trialsSince < this.trialLeaseMs) return undefined;
+      // The trials' leases ran out: a new round of trials; the old ones' results count for nothing.
+      this.generation++;
+      this.trialsInFlight = 0;
+    }
+    if (this.trialsInFlight === 0) this.trialsSince = this.clock.now();
     this.trialsInFlight++;
     return this.generation;
   }

@@ -42,6 +42,12 @@ export interface CircuitBreakerOptions {
   slowCallRateThreshold?: number;
   /** Trial calls admitted at once in HALF_OPEN; every other call is rejected at once. Default 1. */
   halfOpenMaxCalls?: number;
+  /**
+   * How long a half-open trial holds its slot at most. A trial that never settles (a hung
+   * call with no callTimeout) would otherwise wedge the breaker half-open for ever; after
+   * this lease its slot is free and its late result is ignored. Default: `timeout`.
+   */
+  halfOpenTrialTimeout?: Duration;
   /** Each re-open from HALF_OPEN multiplies the open time by this (flapping fix). Default 1. */
   timeoutMultiplier?: number;
   /** Cap of the growing open time. Default 10 x timeout. */

@@ -49,6 +49,11 @@ export class LetterCodec {
     }
   }
 
+  /** True when letters are sealed: then only sealed letters are accepted. */
+  get encrypts(): boolean {
+    return this.activeKeyId !== undefined;
+  }
+
   encode(letter: DeadLetterRecord): string {
     let text = JSON.stringify(letter);
     if (this.compression && Buffer.byteLength(text) > this.compressAbove) {
@@ -56,39 +61,102 @@ export class LetterCodec {
       const packed = this.compression === 'brotli' ? brotliCompressSync(raw) : gzipSync(raw);
       text = `${this.compression === 'brotli' ? 'br' : 'gz'}:${packed.toString('base64')}`;
     }
-    if (this.activeKeyId) text = this.seal(text, this.activeKeyId);
+    if (this.activeKeyId) text = this.seal(text, this.activeKeyId, letter);
     return text;
   }
 
-  decode(stored: string): DeadLetterRecord {
+  /**
+   * Reads a stored letter. `where` is where it was found (its id and queue): a sealed
+   * letter binds both, so a body copied under another id or into another queue fails,
+   * and with encryption on an unsealed letter is refused (it was not written by us).
+   */
+  decode(stored: string, where?: { id: string; queue?: string }): DeadLetterRecord {
     let text = stored;
-    if (text.startsWith('enc1:')) text = this.open(text);
+    if (text.startsWith('enc2:') || text.startsWith('enc1:')) text = this.open(text, where);
+    else if (this.encrypts) throw new DeadLetterIntegrityError('letter is not sealed, but this queue encrypts letters');
     if (text.startsWith('gz:')) text = gunzipSync(Buffer.from(text.slice(3), 'base64')).toString();
     else if (text.startsWith('br:')) text = brotliDecompressSync(Buffer.from(text.slice(3), 'base64')).toString();
-    return JSON.parse(text) as DeadLetterRecord;
+    const letter = checkShape(JSON.parse(text));
+    if (where && (letter.id !== where.id || (where.queue !== undefined && letter.queue !== where.queue))) {
+      if (this.encrypts || stored.startsWith('enc')) {
+        throw new DeadLetterIntegrityError(`letter ${letter.id} of queue "${letter.queue}" was found as ${where.id}`);
+      }
+    }
+    return letter;
   }
 
-  private seal(text: string, keyId: string): string {
+  /** Authenticated data: the key id, the queue and the letter id, so a sealed body cannot move. */
+  private static aad(keyId: string, queue: string, id: string): Buffer {
+    return Buffer.from(JSON.stringify(['nest-resilience/dlq/2', keyId, queue, id]));
+  }
+
+  private seal(text: string, keyId: string, letter: DeadLetterRecord): string {
     const iv = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', this.keys.get(keyId) as Buffer, iv);
-    cipher.setAAD(Buffer.from(keyId));
+    cipher.setAAD(LetterCodec.aad(keyId, letter.queue, letter.id));
     const body = Buffer.concat([cipher.update(text, 'utf8'), cipher.final()]);
-    return `enc1:${keyId}:${iv.toString('base64')}:${cipher.getAuthTag().toString('base64')}:${body.toString('base64')}`;
+    const bound = Buffer.from(JSON.stringify([letter.queue, letter.id])).toString('base64');
+    return `enc2:${keyId}:${bound}:${iv.toString('base64')}:${cipher.getAuthTag().toString('base64')}:${body.toString('base64')}`;
   }
 
-  private open(sealed: string): string {
-    const [, keyId, iv, tag, body] = sealed.split(':');
+  private open(sealed: string, where?: { id: string; queue?: string }): string {
+    const parts = sealed.split(':');
+    const keyId = parts[1] ?? '';
+    let aad: Buffer;
+    let rest: string[];
+    if (parts[0] === 'enc2') {
+      let queue: unknown;
+      let id: unknown;
+      try {
+        [queue, id] = JSON.parse(Buffer.from(parts[2] ?? '', 'base64').toString()) as unknown[];
+      } catch {
+        throw new DeadLetterIntegrityError('sealed letter has an unreadable header');
+      }
+      if (typeof queue !== 'string' || typeof id !== 'string') {
+        throw new DeadLetterIntegrityError('sealed letter has an unreadable header');
+      }
+      if (where && (id !== where.id || (where.queue !== undefined && queue !== where.queue))) {
+        throw new DeadLetterIntegrityError(`letter sealed as ${id} of queue "${queue}" was found as ${where.id}`);
+      }
+      aad = LetterCodec.aad(keyId, queue, id);
+      rest = parts.slice(3);
+    } else {
+      // Sealed by 0.1.0 without the id in the authenticated data: decode checks the id inside.
+      aad = Buffer.from(keyId);
+      rest = parts.slice(2);
+    }
+    const [iv, tag, body] = rest;
     const key = this.keys.get(keyId);
     if (!key) throw new DeadLetterIntegrityError(`letter sealed with unknown key "${keyId}"`);
     try {
-      const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64'));
-      decipher.setAAD(Buffer.from(keyId));
-      decipher.setAuthTag(Buffer.from(tag, 'base64'));
-      return Buffer.concat([decipher.update(Buffer.from(body, 'base64')), decipher.final()]).toString('utf8');
+      const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv ?? '', 'base64'));
+      decipher.setAAD(aad);
+      decipher.setAuthTag(Buffer.from(tag ?? '', 'base64'));
+      return Buffer.concat([decipher.update(Buffer.from(body ?? '', 'base64')), decipher.final()]).toString('utf8');
     } catch (error) {
       throw new DeadLetterIntegrityError('letter failed its integrity check (tampered with, or the wrong key)', {
         cause: error,
       });
     }
   }
+}
+
+/** The fields every reader relies on; anything else in a stored letter is data. */
+function checkShape(value: unknown): DeadLetterRecord {
+  const l = value as Partial<DeadLetterRecord> | null;
+  const ok =
+    typeof l === 'object' &&
+    l !== null &&
+    typeof l.id === 'string' &&
+    typeof l.queue === 'string' &&
+    typeof l.source === 'object' &&
+    l.source !== null &&
+    typeof l.error === 'object' &&
+    l.error !== null &&
+    Array.isArray(l.history) &&
+    typeof l.createdAt === 'number' &&
+    typeof l.replays === 'number' &&
+    (l.status === 'pending' || l.status === 'exhausted');
+  if (!ok) throw new DeadLetterIntegrityError('stored letter does not have the shape of a dead letter');
+  return l as DeadLetterRecord;
 }

@@ -1,12 +1,13 @@
 import { EventEmitter } from 'node:events';
 import { type Clock, systemClock } from '../clock.js';
-import { ResilienceError } from '../errors.js';
+import { CircuitOpenError, RateLimitExceededError, ResilienceError } from '../errors.js';
 import { LetterCodec } from './codec.js';
 import { letterId } from './id.js';
 import { MemoryDeadLetterBackend } from './memory-backend.js';
-import { describeError, serializeValue } from './serialize.js';
+import { describeError, serializeValue, ValueTooLargeError } from './serialize.js';
 import type {
   AttemptRecord,
+  DamagedLetter,
   DeadLetterBackend,
   DeadLetterFilter,
   DeadLetterRecord,
@@ -16,14 +17,23 @@ import type {
 
 /** A letter larger than `maxMessageSize`: never silently dropped, so the caller hears of it. */
 export class DeadLetterTooLargeError extends ResilienceError {
+  /** `size` is undefined when the arguments were refused before being copied whole. */
   constructor(
-    readonly size: number,
+    readonly size: number | undefined,
     readonly limit: number,
     readonly queue: string,
   ) {
-    super(`Dead letter for queue "${queue}" is ${size} bytes, over maxMessageSize ${limit} bytes`);
+    super(
+      `Dead letter for queue "${queue}" is ${size === undefined ? 'more than' : size} bytes, over maxMessageSize ${limit} bytes (set storageConfig.maxMessageSize, or truncate: true to keep it without its arguments)`,
+    );
   }
 }
+
+/** Bytes of a stored letter at most, unless the backend or the queue says otherwise. */
+export const DEFAULT_MAX_MESSAGE_SIZE = 1024 * 1024;
+
+/** Damaged letters remembered per queue for the report (the oldest are forgotten first). */
+const DAMAGE_REPORT_SIZE = 1000;
 
 export interface DeadLetterQueueOptions {
   /** The queue's name (metrics label, key namespace). */
@@ -35,7 +45,10 @@ export interface DeadLetterQueueOptions {
   retentionDays?: number;
   /** Size at which the queue alerts (log, event, health). Default 100. */
   alertThreshold?: number;
-  /** Bytes of a stored letter at most (after compression and encryption). */
+  /**
+   * Bytes of a stored letter at most (after compression and encryption). Default: the
+   * backend's own limit (SQS: 256 KiB), else DEFAULT_MAX_MESSAGE_SIZE (1 MiB).
+   */
   maxMessageSize?: number;
   /** Over maxMessageSize: store without the arguments, marked `truncated`, instead of throwing. */
   truncateOversized?: boolean;
@@ -63,7 +76,7 @@ export interface ReplayOptions {
   filter?: DeadLetterFilter;
   /** Letters replayed at most. Default: all that match. */
   limit?: number;
-  /** Replays per second at most. Default 10. */
+  /** Replays per second at most (> 0). Default 10. */
   ratePerSecond?: number;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -73,6 +86,34 @@ export interface ReplayReport {
   succeeded: number;
   failed: number;
   exhausted: number;
+  /**
+   * Set when the replay stopped early because the dependency is still refusing calls (an
+   * open breaker or a rate limit): that letter is not counted as an attempt and stays
+   * pending, with the ones after it. `retryAfter` says when to try again (seconds).
+   */
+  stopped?: { reason: 'circuit_open' | 'rate_limited'; retryAfter: number };
+}
+
+/** A call refused by a breaker or a limiter never reached the dependency: not a replay attempt. */
+function refusal(error: unknown): ReplayReport['stopped'] {
+  if (error instanceof CircuitOpenError) return { reason: 'circuit_open', retryAfter: error.retryAfter };
+  if (error instanceof RateLimitExceededError) return { reason: 'rate_limited', retryAfter: error.retryAfter };
+  return undefined;
+}
+
+function checkReplayOptions(queue: string, options: ReplayOptions): void {
+  const { ratePerSecond, limit } = options;
+  if (
+    ratePerSecond !== undefined &&
+    !(typeof ratePerSecond === 'number' && Number.isFinite(ratePerSecond) && ratePerSecond > 0)
+  ) {
+    throw new RangeError(
+      `replay of queue "${queue}": ratePerSecond must be a finite number > 0, got ${String(ratePerSecond)}`,
+    );
+  }
+  if (limit !== undefined && !(Number.isInteger(limit) && limit >= 0)) {
+    throw new RangeError(`replay of queue "${queue}": limit must be an integer >= 0, got ${String(limit)}`);
+  }
 }
 
 export interface DeadLetterQueueEvents {
@@ -80,6 +121,7 @@ export interface DeadLetterQueueEvents {
   alert: [{ queue: string; size: number; threshold: number }];
   recovered: [{ queue: string; size: number; threshold: number }];
   replayed: [{ letter: DeadLetterRecord; succeeded: boolean }];
+  damaged: [DamagedLetter & { queue: string }];
 }
 
 /**
@@ -92,7 +134,9 @@ export class DeadLetterQueue extends EventEmitter<DeadLetterQueueEvents> {
   readonly maxRetryAttempts: number;
   readonly retentionDays: number;
   readonly alertThreshold: number;
-  private readonly maxMessageSize?: number;
+  readonly maxMessageSize: number;
+  private readonly damage = new Map<string, DamagedLetter & { at: number }>();
+  private damagedTotal = 0;
   private readonly truncateOversized: boolean;
   private readonly codec?: LetterCodec;
   private readonly clock: Clock;
@@ -105,7 +149,13 @@ export class DeadLetterQueue extends EventEmitter<DeadLetterQueueEvents> {
     this.maxRetryAttempts = options.maxRetryAttempts ?? 3;
     this.retentionDays = options.retentionDays ?? 7;
     this.alertThreshold = options.alertThreshold ?? 100;
-    this.maxMessageSize = options.maxMessageSize;
+    this.maxMessageSize = options.maxMessageSize ?? this.backend.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
+    if (!(Number.isInteger(this.maxMessageSize) && this.maxMessageSize > 0)) {
+      throw new RangeError(
+        `dead-letter queue "${this.name}": maxMessageSize must be an integer > 0, got ${this.maxMessageSize}`,
+      );
+    }
+    this.backend.onDamaged = (damage) => this.reportDamage(damage);
     this.truncateOversized = options.truncateOversized ?? false;
     this.codec = options.codec;
     this.clock = options.clock ?? systemClock;
@@ -116,16 +166,45 @@ export class DeadLetterQueue extends EventEmitter<DeadLetterQueueEvents> {
     return this.alerting;
   }
 
+  /**
+   * Letters found unreadable (damaged, tampered with, not sealed): skipped by list and
+   * replay, left where they are, and reported here, in the 'damaged' event and the log.
+   */
+  damaged(): { total: number; recent: (DamagedLetter & { at: number })[] } {
+    return { total: this.damagedTotal, recent: [...this.damage.values()] };
+  }
+
+  private reportDamage(damage: DamagedLetter): void {
+    this.damagedTotal++;
+    const key = damage.id ?? `#${this.damagedTotal}`;
+    this.damage.delete(key);
+    this.damage.set(key, { ...damage, at: this.clock.now() });
+    if (this.damage.size > DAMAGE_REPORT_SIZE) this.damage.delete(this.damage.keys().next().value as string);
+    this.emit('damaged', { ...damage, queue: this.name });
+  }
+
   /** Stores a failed call; resolves once the backend holds it (durably, for the file backend). */
   async add(input: DeadLetterInput): Promise<DeadLetterRecord> {
     const now = this.clock.now();
     const error = describeError(input.error);
     const history = input.history ?? [];
+    let args: unknown;
+    // Far over the limit (a 64 MiB Buffer): refused before the copy is made; near it, measured exactly.
+    const budget = 2 * this.maxMessageSize + 65_536;
+    let tooLarge = false;
+    try {
+      args = serializeValue(input.args ?? [], budget);
+    } catch (e) {
+      if (!(e instanceof ValueTooLargeError)) throw e;
+      if (!this.truncateOversized) throw new DeadLetterTooLargeError(undefined, this.maxMessageSize, this.name);
+      tooLarge = true;
+      args = null;
+    }
     const letter: DeadLetterRecord = {
       id: letterId(now),
       queue: this.name,
       source: input.source ?? {},
-      args: serializeValue(input.args ?? []),
+      args,
       error,
       attempts: input.attempts ?? Math.max(1, history.length),
       history,
@@ -137,6 +216,7 @@ export class DeadLetterQueue extends EventEmitter<DeadLetterQueueEvents> {
       replays: 0,
       status: 'pending',
       createdAt: now,
+      ...(tooLarge ? { truncated: { originalSize: budget, atLeast: true } } : {}),
     };
     const sized = this.enforceSize(letter);
     const size = await this.backend.add(sized);
@@ -195,6 +275,7 @@ export class DeadLetterQueue extends EventEmitter<DeadLetterQueueEvents> {
    * skipped unless asked for by id.
    */
   async replay(handler: ReplayHandler, options: ReplayOptions = {}): Promise<ReplayReport> {
+    checkReplayOptions(this.name, options);
     const report: ReplayReport = { replayed: 0, succeeded: 0, failed: 0, exhausted: 0 };
     const interval = 1000 / (options.ratePerSecond ?? 10);
     const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
@@ -203,29 +284,41 @@ export class DeadLetterQueue extends EventEmitter<DeadLetterQueueEvents> {
     for await (const letter of targets) {
       if (report.replayed >= limit) break;
       if (report.replayed > 0) await sleep(interval);
-      report.replayed++;
       try {
         await handler(letter);
-        await this.backend.delete(letter.id);
-        report.succeeded++;
-        this.emit('replayed', { letter, succeeded: true });
       } catch (error) {
-        const now = this.clock.now();
-        letter.replays++;
-        letter.error = describeError(error);
-        letter.lastFailedAt = now;
-        letter.history.push({ attempt: letter.attempts + letter.replays, at: now, error: letter.error });
-        if (letter.replays >= this.maxRetryAttempts) {
-          letter.status = 'exhausted';
-          report.exhausted++;
+        const stopped = refusal(error);
+        if (stopped) {
+          // Still refused: the dependency was never called, so nothing counts; try again later.
+          report.stopped = stopped;
+          break;
         }
-        await this.backend.update(letter);
-        report.failed++;
-        this.emit('replayed', { letter, succeeded: false });
+        report.replayed++;
+        await this.recordFailedReplay(letter, error, report);
+        continue;
       }
+      report.replayed++;
+      await this.backend.delete(letter.id);
+      report.succeeded++;
+      this.emit('replayed', { letter, succeeded: true });
     }
     await this.checkAlert();
     return report;
+  }
+
+  private async recordFailedReplay(letter: DeadLetterRecord, error: unknown, report: ReplayReport): Promise<void> {
+    const now = this.clock.now();
+    letter.replays++;
+    letter.error = describeError(error);
+    letter.lastFailedAt = now;
+    letter.history.push({ attempt: letter.attempts + letter.replays, at: now, error: letter.error });
+    if (letter.replays >= this.maxRetryAttempts) {
+      letter.status = 'exhausted';
+      report.exhausted++;
+    }
+    await this.backend.update(letter);
+    report.failed++;
+    this.emit('replayed', { letter, succeeded: false });
   }
 
   close(): Promise<void> {
@@ -256,7 +349,6 @@ export class DeadLetterQueue extends EventEmitter<DeadLetterQueueEvents> {
   }
 
   private enforceSize(letter: DeadLetterRecord): DeadLetterRecord {
-    if (this.maxMessageSize === undefined) return letter;
     const size = this.storedSize(letter);
     if (size <= this.maxMessageSize) return letter;
     if (!this.truncateOversized) throw new DeadLetterTooLargeError(size, this.maxMessageSize, this.name);

@@ -1,21 +1,13 @@
-import {
-  closeSync,
-  copyFileSync,
-  fsyncSync,
-  ftruncateSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-} from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
-import { crc32 } from 'node:zlib';
 import { LetterCodec } from './codec.js';
+import { FLAG_OFFSET, frame, type RecordFlag, unframe, unframeLegacy } from './file-frame.js';
 import { acquireLock } from './file-lock.js';
+import { type Op, recover, type SegmentFiles, segmentNames, segmentPath, syncDir } from './file-recovery.js';
 import { OrderedIndex } from './ordered-index.js';
 import {
+  type DamagedLetter,
   type DeadLetterBackend,
   type DeadLetterRecord,
   type ListOptions,
@@ -34,7 +26,9 @@ export interface FileBackendOptions {
   /** Snapshots kept. Default 3. */
   backupsKept?: number;
   codec?: LetterCodec;
-  /** Told of torn or corrupt records skipped while reading the log. */
+  /** The queue whose letters the log holds: a letter of another queue found in it is refused. */
+  queue?: string;
+  /** Told of torn or damaged records skipped while reading the log. */
   onWarning?: (message: string) => void;
 }
 
@@ -53,38 +47,42 @@ interface IndexEntry {
 
 interface Pending {
   record: string;
-  id?: string;
-  /** Applies the record to the index once it is durable; gets the record's place. */
-  apply: (segment: number, offset: number, length: number) => void;
+  op: Op;
+  letter?: DeadLetterRecord;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
 
-type Op = { o: 'a' | 'u'; id: string; d: string } | { o: 'd'; id: string };
+/** A record that cannot be read back. */
+class DamagedRecordError extends Error {}
 
 /**
- * Dead letters in an append-only log of segments, one JSON record per line behind a
- * CRC-32. Every add is durable (fdatasync) before it resolves, and concurrent adds share
- * one write and one sync (group commit). A torn last record after a crash is cut off
- * with a warning; a corrupt record elsewhere is skipped with a warning; the rest is read.
- * Deletes and retention append records; the log is compacted when most of it is dead.
- * Memory holds an index, not the letters' bodies. One writer per log (a lock file).
+ * Dead letters in an append-only log of segments (record format: file-frame.ts). Every
+ * add is durable (fdatasync) before it resolves, and concurrent adds share one write and
+ * one sync (group commit). A failed write (a full disk) is cut off again before the next
+ * one, so a later record never lands behind garbage. Deletes append a record and also
+ * mark the deleted record in place. Damage costs only the records it touches: it is
+ * reported, skipped, and never stops the rest of the queue. The log is compacted when
+ * most of it is dead. Memory holds an index, not the letters' bodies. One writer per log.
  */
 export class FileDeadLetterBackend implements DeadLetterBackend {
   readonly kind = 'file';
-  private readonly dir: string;
-  private readonly base: string;
+  onDamaged?: (damage: DamagedLetter) => void;
+  private readonly files: SegmentFiles;
   private readonly segmentSize: number;
   private readonly codec: LetterCodec;
+  private readonly queueName?: string;
   private readonly warn: (message: string) => void;
   private readonly index = new OrderedIndex<IndexEntry>();
   private readonly releaseLock: () => void;
   private readonly readers = new Map<number, Promise<FileHandle>>();
+  private readonly legacy: Set<number>;
   private writer?: FileHandle;
   private segment = 0;
   private segmentBytes = 0;
   private liveBytes = 0;
   private totalBytes = 0;
+  private damagedRecords = 0;
   private queue: Pending[] = [];
   private writing?: Promise<void>;
   private backupTimer?: NodeJS.Timeout;
@@ -94,16 +92,32 @@ export class FileDeadLetterBackend implements DeadLetterBackend {
 
   constructor(options: FileBackendOptions) {
     const isFile = extname(options.filePath) !== '';
-    this.dir = isFile ? dirname(options.filePath) : options.filePath;
-    this.base = isFile ? basename(options.filePath, extname(options.filePath)) : 'dlq';
+    const dir = isFile ? dirname(options.filePath) : options.filePath;
+    this.files = { dir, base: isFile ? basename(options.filePath, extname(options.filePath)) : 'dlq' };
     this.segmentSize = options.segmentSize ?? 64 * 1024 * 1024;
     this.codec = options.codec ?? new LetterCodec();
+    this.queueName = options.queue;
     this.warn = options.onWarning ?? ((m) => process.emitWarning(m, { code: 'NEST_RESILIENCE_DLQ' }));
     this.backupsKept = options.backupsKept ?? 3;
-    mkdirSync(this.dir, { recursive: true });
-    this.releaseLock = acquireLock(join(this.dir, `${this.base}.lock`));
+    mkdirSync(dir, { recursive: true });
+    this.releaseLock = acquireLock(join(dir, `${this.files.base}.lock`));
     try {
-      this.recover();
+      const recovered = recover(this.files, this.warn);
+      this.legacy = recovered.legacy;
+      this.damagedRecords = recovered.damaged.length;
+      for (const r of recovered.records) {
+        if (r.flag === 'D') this.forget(r.op.id);
+        else this.applyOp(r.op, undefined, r.segment, r.offset, r.length);
+      }
+      // After a crash during compaction the log's order need not be id order; the index
+      // (paging from a deleted cursor, retention) relies on id order.
+      const entries = [...this.index.values()];
+      if (entries.some(([id], i) => i > 0 && entries[i - 1][0] > id)) {
+        this.index.clear();
+        for (const [id, entry] of entries.sort(([a], [b]) => (a < b ? -1 : 1))) this.index.set(id, entry);
+      }
+      this.totalBytes = recovered.totalBytes;
+      this.segment = recovered.lastSegment;
     } catch (error) {
       this.releaseLock();
       throw error;
@@ -137,7 +151,7 @@ export class FileDeadLetterBackend implements DeadLetterBackend {
 
   async get(id: string): Promise<DeadLetterRecord | undefined> {
     const entry = this.index.get(id);
-    return entry ? this.read(entry) : undefined;
+    return entry ? this.readReporting(id, entry) : undefined;
   }
 
   async list({ filter, limit = 50, cursor }: ListOptions, now: number): Promise<ListPage> {
@@ -153,7 +167,8 @@ export class FileDeadLetterBackend implements DeadLetterBackend {
         now,
       );
     const { items, more } = this.index.page(cursor, limit, accept);
-    const letters = await Promise.all(items.map(([, entry]) => this.read(entry)));
+    const read = await Promise.all(items.map(([id, entry]) => this.readReporting(id, entry)));
+    const letters = read.filter((l): l is DeadLetterRecord => l !== undefined);
     return more ? { items: letters, next: items[items.length - 1][0] } : { items: letters };
   }
 
@@ -162,8 +177,11 @@ export class FileDeadLetterBackend implements DeadLetterBackend {
   }
 
   async oldest(): Promise<DeadLetterRecord | undefined> {
-    const first = this.index.first();
-    return first ? this.read(first[1]) : undefined;
+    for (const [id, entry] of this.index.values()) {
+      const letter = await this.readReporting(id, entry);
+      if (letter) return letter;
+    }
+    return undefined;
   }
 
   async deleteOlderThan(epochMs: number): Promise<number> {
@@ -180,12 +198,9 @@ export class FileDeadLetterBackend implements DeadLetterBackend {
   async purge(): Promise<number> {
     return this.exclusive(async () => {
       const count = this.index.size;
-      await this.writer?.close();
-      this.writer = undefined;
-      for (const reader of this.readers.values()) await (await reader).close();
-      this.readers.clear();
-      for (const name of this.segmentNames()) rmSync(join(this.dir, name), { force: true });
-      this.syncDir();
+      await this.closeFiles();
+      for (const name of segmentNames(this.files)) rmSync(join(this.files.dir, name), { force: true });
+      syncDir(this.files.dir);
       this.index.clear();
       this.segmentBytes = this.totalBytes = this.liveBytes = 0;
       return count;
@@ -198,16 +213,17 @@ export class FileDeadLetterBackend implements DeadLetterBackend {
    */
   async backup(): Promise<string> {
     return this.exclusive(async () => {
-      const target = join(this.dir, `${this.base}-backup-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+      const { dir, base } = this.files;
+      const target = join(dir, `${base}-backup-${new Date().toISOString().replace(/[:.]/g, '-')}`);
       mkdirSync(target, { recursive: true });
-      for (const name of this.segmentNames()) copyFileSync(join(this.dir, name), join(target, name));
-      const backups = readdirSync(this.dir)
-        .filter((n) => n.startsWith(`${this.base}-backup-`))
+      for (const name of segmentNames(this.files)) copyFileSync(join(dir, name), join(target, name));
+      const backups = readdirSync(dir)
+        .filter((n) => n.startsWith(`${base}-backup-`))
         .sort();
       for (const old of backups.slice(0, Math.max(0, backups.length - this.backupsKept))) {
-        rmSync(join(this.dir, old), { recursive: true, force: true });
+        rmSync(join(dir, old), { recursive: true, force: true });
       }
-      return join(target, `${this.base}.log`);
+      return join(target, `${base}.log`);
     });
   }
 
@@ -216,9 +232,7 @@ export class FileDeadLetterBackend implements DeadLetterBackend {
     this.closed = true;
     if (this.backupTimer) clearInterval(this.backupTimer);
     await this.writing;
-    await this.writer?.close();
-    for (const reader of this.readers.values()) await (await reader).close();
-    this.readers.clear();
+    await this.closeFiles();
     this.releaseLock();
   }
 
@@ -226,15 +240,8 @@ export class FileDeadLetterBackend implements DeadLetterBackend {
 
   private append(op: Op, letter?: DeadLetterRecord): Promise<void> {
     if (this.closed) return Promise.reject(new Error('dead-letter file backend is closed'));
-    const json = JSON.stringify(op);
-    const record = `${crc32(json).toString(16).padStart(8, '0')} ${json}\n`;
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({
-        record,
-        resolve,
-        reject,
-        apply: (segment, offset, length) => this.applyOp(op, letter, segment, offset, length),
-      });
+      this.queue.push({ record: frame(JSON.stringify(op)), op, letter, resolve, reject });
       if (!this.writing) this.writing = this.drain();
     });
   }
@@ -260,30 +267,80 @@ export class FileDeadLetterBackend implements DeadLetterBackend {
   }
 
   private async commit(batch: Pending[]): Promise<void> {
-    const bytes = batch.reduce((n, p) => n + Buffer.byteLength(p.record), 0);
-    if (!this.writer || (this.segmentBytes > 0 && this.segmentBytes + bytes > this.segmentSize)) await this.rotate();
-    const writer = this.writer as FileHandle;
     const buffer = Buffer.from(batch.map((p) => p.record).join(''));
-    let written = 0;
-    while (written < buffer.length) {
-      const { bytesWritten } = await writer.write(
-        buffer,
-        written,
-        buffer.length - written,
-        this.segmentBytes + written,
-      );
-      written += bytesWritten;
+    if (!this.writer || (this.segmentBytes > 0 && this.segmentBytes + buffer.length > this.segmentSize)) {
+      await this.rotate();
     }
-    await writer.datasync();
+    const writer = this.writer as FileHandle;
+    try {
+      let written = 0;
+      while (written < buffer.length) {
+        const { bytesWritten } = await writer.write(
+          buffer,
+          written,
+          buffer.length - written,
+          this.segmentBytes + written,
+        );
+        written += bytesWritten;
+      }
+      await writer.datasync();
+    } catch (error) {
+      await this.cutBack(writer);
+      throw error;
+    }
     this.syncs++;
     let offset = this.segmentBytes;
     this.segmentBytes += buffer.length;
     this.totalBytes += buffer.length;
+    const marks: { segment: number; offset: number; flag: RecordFlag }[] = [];
     for (const p of batch) {
       const length = Buffer.byteLength(p.record);
-      p.apply(this.segment, offset, length);
+      const previous = this.index.get(p.op.id);
+      if (previous && p.op.o !== 'a') marks.push({ ...previous, flag: p.op.o === 'd' ? 'D' : 'S' });
+      this.applyOp(p.op, p.letter, this.segment, offset, length);
       offset += length;
       p.resolve();
+    }
+    if (marks.length > 0) await this.mark(marks);
+  }
+
+  /**
+   * After a failed write, the bytes it left (a full disk writes part of a batch) are cut
+   * off, so the next record starts where the log's last good record ends. If even that
+   * fails, the segment is given up and the next write starts a new one.
+   */
+  private async cutBack(writer: FileHandle): Promise<void> {
+    try {
+      await writer.truncate(this.segmentBytes);
+      await writer.datasync();
+    } catch (error) {
+      this.warn(
+        `dead-letter log: could not cut a failed write back (${(error as Error).message}); starting a new segment`,
+      );
+      await writer.close().catch(() => undefined);
+      this.writer = undefined;
+    }
+  }
+
+  /** The in-place copy of deletes and supersessions: after the records themselves are durable. */
+  private async mark(marks: { segment: number; offset: number; flag: RecordFlag }[]): Promise<void> {
+    const bySegment = new Map<number, typeof marks>();
+    for (const m of marks) {
+      if (this.legacy.has(m.segment)) continue;
+      bySegment.set(m.segment, [...(bySegment.get(m.segment) ?? []), m]);
+    }
+    for (const [segment, list] of bySegment) {
+      const handle =
+        segment === this.segment && this.writer ? this.writer : await open(segmentPath(this.files, segment), 'r+');
+      try {
+        for (const m of list) await handle.write(m.flag, m.offset + FLAG_OFFSET, 'latin1');
+        await handle.datasync();
+      } catch (error) {
+        // The delete or update record is durable already: the mark is a second copy.
+        this.warn(`dead-letter log: could not mark records in segment ${segment}: ${(error as Error).message}`);
+      } finally {
+        if (handle !== this.writer) await handle.close();
+      }
     }
   }
 
@@ -293,9 +350,10 @@ export class FileDeadLetterBackend implements DeadLetterBackend {
       await this.writer.close();
     }
     this.segment++;
-    this.writer = await open(this.segmentPath(this.segment), 'a+');
-    this.segmentBytes = (await this.writer.stat()).size;
-    this.syncDir();
+    // A fresh file opened for positional writes (never 'a': Linux would ignore the position).
+    this.writer = await open(segmentPath(this.files, this.segment), 'wx+');
+    this.segmentBytes = 0;
+    syncDir(this.files.dir);
   }
 
   /** Runs `work` between two group commits, with nothing else writing. */
@@ -314,176 +372,126 @@ export class FileDeadLetterBackend implements DeadLetterBackend {
     }
   }
 
-  /** Rewrites the live letters into fresh segments, then removes the old ones. */
+  /**
+   * Rewrites the live letters into a fresh segment; only once it is durable, and the
+   * directory entry with it, are the old segments removed. A letter whose record cannot
+   * be read is left where it is: compaction then stops, so no old segment is removed.
+   */
   private async compact(): Promise<void> {
-    const old = this.segmentNames();
-    const records: { id: string; record: string; entry: IndexEntry }[] = [];
+    const old = segmentNames(this.files);
     const target = this.segment + 1;
-    const path = this.segmentPath(target);
-    const handle = await open(path, 'w');
+    const path = segmentPath(this.files, target);
+    const moved: [string, IndexEntry][] = [];
+    const handle = await open(path, 'wx+');
     let offset = 0;
     try {
       for (const [id, entry] of this.index.values()) {
-        const json = JSON.stringify({ o: 'a', id, d: await this.readRaw(entry) });
-        const record = `${crc32(json).toString(16).padStart(8, '0')} ${json}\n`;
+        const record = frame(JSON.stringify({ o: 'a', id, d: await this.readRaw(entry) }));
+        const length = Buffer.byteLength(record);
         await handle.write(record, offset);
-        records.push({ id, record, entry });
-        offset += Buffer.byteLength(record);
+        moved.push([id, { ...entry, segment: target, offset, length }]);
+        offset += length;
       }
       await handle.datasync();
-    } finally {
+    } catch (error) {
       await handle.close();
+      rmSync(path, { force: true });
+      throw error;
     }
-    this.syncDir();
-    // The new segment is durable: from here on, recovery reads it after the old ones.
-    await this.writer?.close();
-    for (const reader of this.readers.values()) await (await reader).close();
-    this.readers.clear();
-    let position = 0;
-    for (const { id, record, entry } of records) {
-      const length = Buffer.byteLength(record);
-      this.index.set(id, { ...entry, segment: target, offset: position, length });
-      position += length;
-    }
-    for (const name of old) rmSync(join(this.dir, name), { force: true });
-    this.syncDir();
+    await handle.close();
+    syncDir(this.files.dir);
+    await this.closeFiles();
+    for (const [id, entry] of moved) this.index.set(id, entry);
+    for (const name of old) rmSync(join(this.files.dir, name), { force: true });
+    syncDir(this.files.dir);
+    this.legacy.clear();
     this.segment = target;
-    this.writer = await open(path, 'a+');
-    this.segmentBytes = offset;
-    this.totalBytes = offset;
-    this.liveBytes = offset;
+    this.writer = await open(path, 'r+');
+    this.segmentBytes = this.totalBytes = this.liveBytes = offset;
+  }
+
+  private async closeFiles(): Promise<void> {
+    await this.writer?.close();
+    this.writer = undefined;
+    for (const reader of this.readers.values()) await (await reader).close().catch(() => undefined);
+    this.readers.clear();
+  }
+
+  private forget(id: string): void {
+    const previous = this.index.get(id);
+    if (previous) this.liveBytes -= previous.length;
+    this.index.delete(id);
   }
 
   private applyOp(op: Op, letter: DeadLetterRecord | undefined, segment: number, offset: number, length: number): void {
-    const previous = this.index.get(op.id);
-    if (previous) this.liveBytes -= previous.length;
     if (op.o === 'd') {
-      this.index.delete(op.id);
+      this.forget(op.id);
       return;
     }
-    const l = letter ?? this.codec.decode(op.d);
+    // An update keeps the letter's place in the order (set replaces in place).
+    const previous = this.index.get(op.id);
+    if (previous) this.liveBytes -= previous.length;
+    let l = letter;
+    if (!l) {
+      try {
+        l = this.codec.decode(op.d);
+      } catch {
+        // A body that cannot be decoded (a key gone, tampering) is still kept and reported when read.
+      }
+    }
     this.index.set(op.id, {
       segment,
       offset,
       length,
-      createdAt: l.createdAt,
-      service: l.source.service,
-      className: l.source.className,
-      method: l.source.method,
-      reason: l.reason,
-      status: l.status,
+      createdAt: l?.createdAt ?? 0,
+      service: l?.source?.service,
+      className: l?.source?.className,
+      method: l?.source?.method,
+      reason: l?.reason ?? 'damaged',
+      status: l?.status ?? 'pending',
     });
     this.liveBytes += length;
   }
 
   // ---- reading ----
 
-  private async read(entry: IndexEntry): Promise<DeadLetterRecord> {
-    return this.codec.decode(await this.readRaw(entry));
+  /** A letter, or undefined (reported) when its record or body cannot be read. */
+  private async readReporting(id: string, entry: IndexEntry): Promise<DeadLetterRecord | undefined> {
+    try {
+      return this.codec.decode(await this.readRaw(entry), { id, queue: this.queueName });
+    } catch (error) {
+      this.damagedRecords++;
+      const reason = (error as Error).message;
+      this.warn(`dead-letter ${id} cannot be read and is skipped: ${reason}`);
+      this.onDamaged?.({ id, reason });
+      return undefined;
+    }
   }
 
   /** The encoded letter of the record an index entry points at. */
   private async readRaw(entry: IndexEntry): Promise<string> {
     let reader = this.readers.get(entry.segment);
     if (!reader) {
-      reader = open(this.segmentPath(entry.segment), 'r');
+      reader = open(segmentPath(this.files, entry.segment), 'r');
       this.readers.set(entry.segment, reader);
     }
     const buffer = Buffer.alloc(entry.length);
     await (await reader).read(buffer, 0, entry.length, entry.offset);
-    const line = buffer.toString('utf8');
-    const op = JSON.parse(line.slice(9, -1)) as { d: string };
+    const json = this.legacy.has(entry.segment) ? unframeLegacy(buffer) : unframe(buffer);
+    if (json === undefined) throw new DamagedRecordError('its record in the log fails its checksum');
+    const op = JSON.parse(json) as { d?: unknown };
+    if (typeof op.d !== 'string') throw new DamagedRecordError('its record in the log holds no letter');
     return op.d;
   }
 
-  /** Reads every segment at start-up, cutting off a torn tail and skipping corrupt records. */
-  private recover(): void {
-    const names = this.segmentNames();
-    for (const [i, name] of names.entries()) {
-      const segment = Number(name.slice(this.base.length + 1, -4));
-      const path = join(this.dir, name);
-      const data = readFileSync(path);
-      let offset = 0;
-      let good = 0;
-      while (offset < data.length) {
-        const end = data.indexOf(10, offset);
-        const last = i === names.length - 1;
-        if (end === -1) {
-          if (last) {
-            this.warn(
-              `dead-letter log ${name}: torn last record (${data.length - offset} bytes) cut off after a crash`,
-            );
-          } else {
-            this.warn(`dead-letter log ${name}: unterminated record at ${offset} skipped`);
-          }
-          break;
-        }
-        const line = data.subarray(offset, end).toString('utf8');
-        const op = this.parse(line);
-        if (op) {
-          this.applyOp(op, undefined, segment, offset, end + 1 - offset);
-          good = end + 1;
-        } else if (last && data.indexOf(10, end + 1) === -1) {
-          this.warn(`dead-letter log ${name}: torn last record at ${offset} cut off after a crash`);
-          break;
-        } else {
-          this.warn(`dead-letter log ${name}: corrupt record at ${offset} skipped`);
-          good = end + 1;
-        }
-        offset = end + 1;
-      }
-      this.totalBytes += data.length;
-      if (i === names.length - 1 && good < data.length) {
-        const fd = openSync(path, 'r+');
-        ftruncateSync(fd, good);
-        fsyncSync(fd);
-        closeSync(fd);
-        this.totalBytes -= data.length - good;
-      }
-      this.segment = Math.max(this.segment, segment);
-    }
-  }
-
-  private parse(line: string): Op | undefined {
-    if (line.length < 10 || line[8] !== ' ') return undefined;
-    const json = line.slice(9);
-    if (crc32(json).toString(16).padStart(8, '0') !== line.slice(0, 8)) return undefined;
-    try {
-      return JSON.parse(json) as Op;
-    } catch {
-      return undefined;
-    }
-  }
-
-  private segmentNames(): string[] {
-    const pattern = new RegExp(`^${this.base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.\\d{6}\\.log$`);
-    return readdirSync(this.dir)
-      .filter((n) => pattern.test(n))
-      .sort();
-  }
-
-  private segmentPath(segment: number): string {
-    return join(this.dir, `${this.base}.${String(segment).padStart(6, '0')}.log`);
-  }
-
-  /** Makes a created or removed segment file itself durable. */
-  private syncDir(): void {
-    try {
-      const fd = openSync(this.dir, 'r');
-      fsyncSync(fd);
-      closeSync(fd);
-    } catch {
-      // Some filesystems refuse to sync a directory; the data itself was synced.
-    }
-  }
-
   /** Bytes in the log (live and dead), for tests and metrics. */
-  stats(): { segments: number; totalBytes: number; liveBytes: number; syncs: number } {
+  stats(): { segments: number; totalBytes: number; liveBytes: number; syncs: number; damagedRecords: number } {
     return {
-      segments: this.segmentNames().length,
+      segments: segmentNames(this.files).length,
       totalBytes: this.totalBytes,
       liveBytes: this.liveBytes,
       syncs: this.syncs,
+      damagedRecords: this.damagedRecords,
     };
   }
 }

@@ -6,4 +6,5 @@ export * from './id.js';
 export * from './memory-backend.js';
 export * from './ordered-index.js';
 export * from './serialize.js';
+export * from './spooled-backend.js';
 export * from './types.js';

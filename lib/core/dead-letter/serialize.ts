@@ -8,9 +8,51 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 const TYPE = '$type';
 
-export function serializeValue(value: unknown): Json {
+/** Typed arrays a stored letter may name: a stored name never reaches any other constructor. */
+const TYPED_ARRAYS: Record<string, new (buffer: ArrayBuffer) => unknown> = {
+  Int8Array,
+  Uint8Array,
+  Uint8ClampedArray,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
+  Float32Array,
+  Float64Array,
+  BigInt64Array,
+  BigUint64Array,
+  DataView,
+};
+
+/** Sets a property as data: an own "__proto__" key stays a key and never sets a prototype. */
+function define(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/** Arguments larger than a byte budget: stopped before the whole copy is made. */
+export class ValueTooLargeError extends Error {
+  constructor(readonly limit: number) {
+    super(`value is larger than ${limit} bytes`);
+  }
+}
+
+/** A stored value that is not what serializeValue writes. */
+export class MalformedValueError extends Error {}
+
+/**
+ * `maxBytes` bounds the estimated size of the output: a 64 MiB Buffer is refused before
+ * its base64 copy exists.
+ */
+export function serializeValue(value: unknown, maxBytes = Number.POSITIVE_INFINITY): Json {
   const seen = new Map<object, string>();
+  let budget = maxBytes;
+  const spend = (bytes: number) => {
+    budget -= bytes;
+    if (budget < 0) throw new ValueTooLargeError(maxBytes);
+  };
   const walk = (v: unknown, path: string): Json => {
+    if (typeof v === 'string') spend(v.length + 2);
+    else spend(8);
     switch (typeof v) {
       case 'undefined':
         return { [TYPE]: 'undefined' };
@@ -32,8 +74,12 @@ export function serializeValue(value: unknown): Json {
     if (ref !== undefined) return { [TYPE]: 'ref', path: ref };
     seen.set(obj, path);
     if (obj instanceof Date) return { [TYPE]: 'date', value: Number.isNaN(obj.getTime()) ? null : obj.toISOString() };
-    if (Buffer.isBuffer(obj)) return { [TYPE]: 'buffer', base64: obj.toString('base64') };
+    if (Buffer.isBuffer(obj)) {
+      spend(Math.ceil(obj.length / 3) * 4);
+      return { [TYPE]: 'buffer', base64: obj.toString('base64') };
+    }
     if (ArrayBuffer.isView(obj)) {
+      spend(Math.ceil(obj.byteLength / 3) * 4);
       const bytes = Buffer.from(obj.buffer, obj.byteOffset, obj.byteLength);
       return { [TYPE]: 'typedarray', kind: obj.constructor.name, base64: bytes.toString('base64') };
     }
@@ -55,18 +101,29 @@ export function serializeValue(value: unknown): Json {
     }
     if (Array.isArray(obj)) return obj.map((x, i) => walk(x, `${path}.${i}`));
     const out: { [key: string]: Json } = {};
-    for (const [key, val] of Object.entries(obj)) out[key] = walk(val, `${path}.${key}`);
+    for (const [key, val] of Object.entries(obj)) {
+      spend(key.length + 3);
+      define(out, key, walk(val, `${path}.${key}`));
+    }
     const proto = Object.getPrototypeOf(obj);
     if (proto !== Object.prototype && proto !== null && proto?.constructor?.name) {
       return { [TYPE]: 'instance', className: proto.constructor.name, value: out };
     }
-    if (TYPE in out) return { [TYPE]: 'object', value: out };
+    if (Object.hasOwn(out, TYPE)) return { [TYPE]: 'object', value: out };
     return out;
   };
   return walk(value, '$');
 }
 
-/** Reads serializeValue's output back (class instances come back as plain objects). */
+function expect(ok: boolean, what: string): void {
+  if (!ok) throw new MalformedValueError(`stored value: ${what}`);
+}
+
+/**
+ * Reads serializeValue's output back (class instances come back as plain objects). The
+ * input is stored data, possibly forged: nothing in it chooses a constructor beyond the
+ * typed arrays above, sets a prototype, or runs code; a malformed tag is an error.
+ */
 export function deserializeValue(json: unknown): unknown {
   const byPath = new Map<string, unknown>();
   const walk = (v: unknown, path: string): unknown => {
@@ -78,69 +135,89 @@ export function deserializeValue(json: unknown): unknown {
       return arr;
     }
     const o = v as Record<string, unknown>;
-    switch (o[TYPE]) {
+    const tag = Object.hasOwn(o, TYPE) ? o[TYPE] : undefined;
+    switch (tag) {
+      case undefined:
+        return walkObject(o, path);
       case 'undefined':
-        return undefined;
-      case 'bigint':
-        return BigInt(o.value as string);
-      case 'number':
-        return Number(o.value);
       case 'function':
       case 'symbol':
         return undefined;
+      case 'bigint':
+        expect(typeof o.value === 'string' && /^-?\d{1,100000}$/.test(o.value), 'bigint');
+        return BigInt(o.value as string);
+      case 'number':
+        expect(typeof o.value === 'string', 'number');
+        return Number(o.value);
       case 'ref':
+        expect(typeof o.path === 'string' && byPath.has(o.path), 'reference to an earlier value');
         return byPath.get(o.path as string);
       case 'date': {
+        expect(o.value === null || typeof o.value === 'string', 'date');
         const d = new Date(o.value === null ? Number.NaN : (o.value as string));
         byPath.set(path, d);
         return d;
       }
       case 'buffer': {
+        expect(typeof o.base64 === 'string', 'buffer');
         const b = Buffer.from(o.base64 as string, 'base64');
         byPath.set(path, b);
         return b;
       }
       case 'typedarray': {
+        expect(typeof o.base64 === 'string', 'typed array');
         const bytes = Buffer.from(o.base64 as string, 'base64');
-        const Ctor = (globalThis as unknown as Record<string, new (b: ArrayBuffer) => unknown>)[o.kind as string];
+        const Ctor =
+          typeof o.kind === 'string' && Object.hasOwn(TYPED_ARRAYS, o.kind) ? TYPED_ARRAYS[o.kind] : undefined;
         const copy = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
-        const arr = Ctor ? new Ctor(copy) : bytes;
+        let arr: unknown = bytes;
+        try {
+          if (Ctor) arr = new Ctor(copy);
+        } catch {
+          // A length that does not fit the element size: the bytes are kept as a Buffer.
+        }
         byPath.set(path, arr);
         return arr;
       }
       case 'map': {
+        expect(Array.isArray(o.entries), 'map');
         const m = new Map();
         byPath.set(path, m);
-        for (const [i, [k, val]] of (o.entries as [unknown, unknown][]).entries()) {
+        for (const [i, entry] of (o.entries as unknown[]).entries()) {
+          expect(Array.isArray(entry) && entry.length === 2, 'map entry');
+          const [k, val] = entry as [unknown, unknown];
           m.set(walk(k, `${path}.${i}.k`), walk(val, `${path}.${i}.v`));
         }
         return m;
       }
       case 'set': {
+        expect(Array.isArray(o.values), 'set');
         const s = new Set();
         byPath.set(path, s);
         for (const [i, x] of (o.values as unknown[]).entries()) s.add(walk(x, `${path}.${i}`));
         return s;
       }
       case 'error': {
-        const e = new Error(o.message as string);
-        e.name = o.name as string;
-        if (o.stack) e.stack = o.stack as string;
-        if (o.code !== null && o.code !== undefined) (e as { code?: unknown }).code = o.code;
+        const e = new Error(String(o.message ?? ''));
+        define(e as unknown as Record<string, unknown>, 'name', String(o.name ?? 'Error'));
+        if (typeof o.stack === 'string') e.stack = o.stack;
+        if (o.code !== null && o.code !== undefined) define(e as unknown as Record<string, unknown>, 'code', o.code);
         byPath.set(path, e);
         return e;
       }
       case 'instance':
       case 'object':
+        expect(typeof o.value === 'object' && o.value !== null && !Array.isArray(o.value), String(tag));
         return walkObject(o.value as Record<string, unknown>, path);
       default:
+        // An object whose own "$type" key is data (serializeValue wraps those as 'object').
         return walkObject(o, path);
     }
   };
   const walkObject = (o: Record<string, unknown>, path: string) => {
     const out: Record<string, unknown> = {};
     byPath.set(path, out);
-    for (const [k, val] of Object.entries(o)) out[k] = walk(val, `${path}.${k}`);
+    for (const key of Object.keys(o)) define(out, key, walk(o[key], `${path}.${key}`));
     return out;
   };
   return walk(json, '$');

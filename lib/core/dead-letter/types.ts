@@ -40,7 +40,7 @@ export interface DeadLetterRecord {
   /** Epoch ms when it entered the queue. */
   createdAt: number;
   /** Set when the arguments were too large and stored truncated (if configured). */
-  truncated?: { originalSize: number };
+  truncated?: { originalSize: number; atLeast?: boolean };
 }
 
 export interface DeadLetterFilter {
@@ -69,9 +69,23 @@ export interface ListPage {
   next?: string;
 }
 
+/** A stored letter that cannot be read back (damaged, tampered with, or not sealed). */
+export interface DamagedLetter {
+  /** Its id, when the damage left it readable. */
+  id?: string;
+  reason: string;
+}
+
 /** Where letters are kept. Every backend passes the same contract tests. */
 export interface DeadLetterBackend {
   readonly kind: string;
+  /**
+   * Set by the queue: told of each stored letter that cannot be read. Such a letter is
+   * skipped by list, get and replay (never thrown for the whole queue) and left in place.
+   */
+  onDamaged?: (damage: DamagedLetter) => void;
+  /** The largest letter this backend can store (bytes), when it has a limit of its own. */
+  readonly maxMessageSize?: number;
   /** Stores a new letter; may return the queue's size after it (saves the alert check a round trip). */
   add(letter: DeadLetterRecord): Promise<number | undefined>;
   get(id: string): Promise<DeadLetterRecord | undefined>;

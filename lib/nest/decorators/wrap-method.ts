@@ -109,7 +109,7 @@ function decoratorName(key: keyof ResilienceMethodMetadata): string {
     circuit: 'CircuitBreaker',
     retry: 'Retry',
     rate: 'RateLimit',
-    dlq: 'DeadLetterRecord',
+    dlq: 'DeadLetter',
     resilient: 'Resilient',
   }[key];
 }

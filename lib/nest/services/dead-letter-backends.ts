@@ -1,12 +1,13 @@
-import { basename, dirname, extname, join } from 'node:path';
+import { basename, dirname, extname, join, relative, resolve } from 'node:path';
 import type { Cluster, Redis } from 'ioredis';
 import type { ResolvedDlqSettings } from '../../config/resolved-types.js';
 import { LetterCodec } from '../../core/dead-letter/codec.js';
 import { FileDeadLetterBackend } from '../../core/dead-letter/file-backend.js';
 import { MemoryDeadLetterBackend } from '../../core/dead-letter/memory-backend.js';
+import { SpooledDeadLetterBackend } from '../../core/dead-letter/spooled-backend.js';
 import type { DeadLetterBackend } from '../../core/dead-letter/types.js';
 import { ResilienceConfigError } from '../../core/errors.js';
-import { createRedisClientSync } from '../../redis/client.js';
+import { createRedisClientSync, reportRedisErrorsOnce } from '../../redis/client.js';
 import { RedisDeadLetterBackend } from '../../redis/dlq-backend.js';
 import { SqsDeadLetterBackend } from '../../sqs/dlq-backend.js';
 
@@ -39,16 +40,74 @@ export function codecFor(queue: string, settings: ResolvedDlqSettings): LetterCo
   }
 }
 
-/** The file path of one queue's log: its own folder under a folder, or beside a named file. */
+/** Characters a queue name may have: it becomes a file name, a Redis key and a metric label. */
+export const QUEUE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
+
+export function checkQueueName(queue: string): void {
+  if (typeof queue !== 'string' || !QUEUE_NAME.test(queue) || queue.includes('..')) {
+    throw new ResilienceConfigError([
+      {
+        path: `deadLetter queue ${JSON.stringify(queue)}`,
+        message:
+          'is not a valid queue name: 1 to 128 letters, digits, "_", ".", ":" or "-", starting with a letter or digit, no ".."',
+      },
+    ]);
+  }
+}
+
+/**
+ * The file path of one queue's log: its own folder under a folder, or beside a named
+ * file; never outside that folder, whatever the name.
+ */
 function filePathFor(queue: string, base: string): string {
-  if (extname(base) === '') return join(base, queue);
-  return join(dirname(base), `${basename(base, extname(base))}.${queue}.log`);
+  checkQueueName(queue);
+  const folder = extname(base) === '' ? base : dirname(base);
+  const path =
+    extname(base) === '' ? join(base, queue) : join(dirname(base), `${basename(base, extname(base))}.${queue}.log`);
+  const inside = relative(resolve(folder), resolve(path));
+  if (inside === '' || inside.startsWith('..') || resolve(inside) === inside) {
+    throw new ResilienceConfigError([{ path: `deadLetter queue "${queue}"`, message: `leaves the folder ${folder}` }]);
+  }
+  return path;
 }
 
 export interface BackendContext {
   redis?: Redis | Cluster | null;
   redisKeyPrefix?: string;
   warn: (message: string) => void;
+}
+
+/**
+ * A queue's keys always live under the app's `redis.keyPrefix`: a preset's own prefix
+ * (production's `prod_dlq`) goes under it, so two apps on one Redis never share a queue.
+ */
+export function dlqKeyPrefix(appPrefix: string | undefined, queuePrefix: string | undefined): string {
+  const own = queuePrefix ?? 'dlq';
+  return appPrefix ? `${appPrefix}:${own}` : own;
+}
+
+/** The Redis backend behind a local spool (unless the spool is turned off). */
+function spooled(
+  queue: string,
+  primary: RedisDeadLetterBackend,
+  client: Redis | Cluster,
+  settings: ResolvedDlqSettings,
+  codec: LetterCodec,
+  context: BackendContext,
+): DeadLetterBackend {
+  const spool = settings.storageConfig.spool;
+  if (spool?.enabled === false) return primary;
+  const folder = spool?.path ?? './.data/dlq-spool';
+  const backend = new SpooledDeadLetterBackend({
+    primary,
+    spool: new FileDeadLetterBackend({ filePath: filePathFor(queue, folder), codec, queue, onWarning: context.warn }),
+    maxLetters: spool?.maxLetters,
+    onWarning: (m) => context.warn(`dead-letter queue "${queue}": ${m}`),
+  });
+  void backend.open().catch((e) => context.warn(`dead-letter spool of "${queue}": ${(e as Error).message}`));
+  // Drains the moment Redis is back, not at the next tick of the timer.
+  client.on('ready', () => void backend.drain().catch(() => undefined));
+  return backend;
 }
 
 /** The backend a queue's settings ask for; a clear error when what it needs is missing. */
@@ -66,6 +125,7 @@ export function backendFor(
     case 'file':
       return new FileDeadLetterBackend({
         filePath: filePathFor(queue, config.filePath ?? './.data/dlq'),
+        queue,
         backupEnabled: config.backupEnabled,
         backupInterval: config.backupInterval,
         codec,
@@ -74,14 +134,18 @@ export function backendFor(
     case 'redis': {
       // The queue's own URL (the guide's storage_config.redis_url) wins over the module's Redis.
       if (config.redisUrl) {
-        return new RedisDeadLetterBackend({
-          // Letters may wait for the connection (bounded by the command timeout) rather than fail.
-          client: createRedisClientSync({ url: config.redisUrl, commandTimeout: 2 }, { enableOfflineQueue: true }),
+        // The same fast-fail options as the module's own client: an outage fails a command at
+        // once (the letter goes to the spool) instead of holding the call.
+        const client = createRedisClientSync({ url: config.redisUrl });
+        reportRedisErrorsOnce(client, (m) => context.warn(`dead-letter queue "${queue}": ${m}`));
+        const primary = new RedisDeadLetterBackend({
+          client,
           ownsClient: true,
           queue,
-          keyPrefix: config.keyPrefix ?? 'dlq',
+          keyPrefix: dlqKeyPrefix(context.redisKeyPrefix, config.keyPrefix),
           codec,
         });
+        return spooled(queue, primary, client, settings, codec, context);
       }
       if (!context.redis) {
         throw new ResilienceConfigError([
@@ -91,12 +155,13 @@ export function backendFor(
           },
         ]);
       }
-      return new RedisDeadLetterBackend({
+      const primary = new RedisDeadLetterBackend({
         client: context.redis,
         queue,
-        keyPrefix: config.keyPrefix ?? context.redisKeyPrefix ?? 'dlq',
+        keyPrefix: dlqKeyPrefix(context.redisKeyPrefix, config.keyPrefix),
         codec,
       });
+      return spooled(queue, primary, context.redis, settings, codec, context);
     }
     case 'sqs': {
       if (!config.queueUrl) {

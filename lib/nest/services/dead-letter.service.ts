@@ -15,11 +15,20 @@ import type { Clock } from '../../core/clock.js';
 import { DeadLetterQueue, type ReplayOptions, type ReplayReport } from '../../core/dead-letter/dead-letter-queue.js';
 import { deserializeValue } from '../../core/dead-letter/serialize.js';
 import type { DeadLetterRecord } from '../../core/dead-letter/types.js';
-import { ResilienceConfigError } from '../../core/errors.js';
+import { ResilienceConfigError, ResilienceError } from '../../core/errors.js';
 import { RESILIENCE_REDIS } from '../redis/redis.provider.js';
 import { ResilienceSettings } from '../resilience-settings.js';
 import { RESILIENCE_CLOCK } from '../timing.js';
-import { backendFor, codecFor } from './dead-letter-backends.js';
+import { backendFor, checkQueueName, codecFor } from './dead-letter-backends.js';
+
+/** A queue name nobody configured or declared: never created from input such as a URL. */
+export class UnknownDeadLetterQueueError extends ResilienceError {
+  constructor(readonly queue: string) {
+    super(
+      `dead-letter queue ${JSON.stringify(queue)} is not configured: declare it under deadLetter.queues (or services), use it from @DeadLetter / @Resilient, or set deadLetter.allowDynamicQueues`,
+    );
+  }
+}
 
 /** Replays a letter by calling its method again with its arguments. */
 export type DeadLetterHandler = (args: unknown[], letter: DeadLetterRecord) => unknown;
@@ -28,6 +37,7 @@ export interface DeadLetterListener {
   onAdded?(queue: string): void;
   onReplayed?(queue: string, succeeded: boolean): void;
   onAlert?(queue: string, size: number, threshold: number): void;
+  onDamaged?(queue: string): void;
 }
 
 /** How often retention runs (and once at start-up). */
@@ -36,7 +46,7 @@ const RETENTION_EVERY_MS = 60 * 60 * 1000;
 /**
  * The application's dead-letter queues, one per name, each on the backend its settings
  * name (memory, file, Redis or SQS). Removes letters past retention every hour, alerts
- * at the threshold, and replays letters through the methods that @DeadLetterRecord registered.
+ * at the threshold, and replays letters through the methods that @DeadLetter registered.
  */
 @Injectable()
 export class DeadLetterService implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
@@ -45,6 +55,7 @@ export class DeadLetterService implements OnModuleInit, OnApplicationBootstrap, 
   private readonly handlers = new Map<string, DeadLetterHandler>();
   private readonly listeners: DeadLetterListener[] = [];
   private retentionTimer?: NodeJS.Timeout;
+  private booted = false;
 
   constructor(
     private readonly settings: ResilienceSettings,
@@ -53,12 +64,40 @@ export class DeadLetterService implements OnModuleInit, OnApplicationBootstrap, 
   ) {}
 
   /**
-   * The queue `name`, created on first use. Its settings are those of the service of the
-   * same name (tier + entry), with `deadLetter.queues.<name>` and `options` on top.
+   * The queue `name`. Its settings are those of the service of the same name (tier +
+   * entry), with `deadLetter.queues.<name>` and `options` on top. After bootstrap, only a
+   * queue that exists, is configured (deadLetter.queues, services) or is allowed by
+   * `deadLetter.allowDynamicQueues` is created: a name from a request cannot make queues,
+   * files or metric series. `find` looks a queue up without creating it.
    */
   queue(name: string, options?: DlqSettings, tier?: string): DeadLetterQueue {
     const existing = this.queues.get(name);
     if (existing) return existing;
+    checkQueueName(name);
+    const config = this.settings.config;
+    const configured =
+      Object.hasOwn(config.deadLetter?.queues ?? {}, name) || Object.hasOwn(config.services ?? {}, name);
+    if (this.booted && !configured && config.deadLetter?.allowDynamicQueues !== true) {
+      throw new UnknownDeadLetterQueueError(name);
+    }
+    return this.declare(name, options, tier);
+  }
+
+  /** An existing (or configured) queue, or undefined: never creates one for an unknown name. */
+  find(name: string): DeadLetterQueue | undefined {
+    try {
+      return this.queue(name);
+    } catch (error) {
+      if (error instanceof UnknownDeadLetterQueueError || error instanceof ResilienceConfigError) return undefined;
+      throw error;
+    }
+  }
+
+  /** Creates a queue that code declares (decorators, ResilienceService.call): never a name from input. */
+  declare(name: string, options?: DlqSettings, tier?: string): DeadLetterQueue {
+    const existing = this.queues.get(name);
+    if (existing) return existing;
+    checkQueueName(name);
     const parsed = dlqSchema.safeParse(options ?? {}, { reportInput: true });
     if (!parsed.success)
       throw new ResilienceConfigError(formatZodIssues(parsed.error.issues, `dead-letter queue "${name}"`));
@@ -76,6 +115,7 @@ export class DeadLetterService implements OnModuleInit, OnApplicationBootstrap, 
       retentionDays: resolved.retentionDays,
       alertThreshold: resolved.alertThreshold,
       maxMessageSize: resolved.storageConfig.maxMessageSize,
+      truncateOversized: resolved.storageConfig.truncate,
       codec,
       clock: this.clock,
     });
@@ -84,6 +124,12 @@ export class DeadLetterService implements OnModuleInit, OnApplicationBootstrap, 
     queue.on('alert', ({ size, threshold }) => {
       this.logger.warn(`dead-letter queue "${name}" holds ${size} letters (alert threshold ${threshold})`);
       this.notify((l) => l.onAlert?.(name, size, threshold));
+    });
+    queue.on('damaged', ({ id, reason }) => {
+      this.logger.warn(
+        `dead-letter queue "${name}": letter ${id ?? '(unknown id)'} cannot be read and is skipped: ${reason}`,
+      );
+      this.notify((l) => l.onDamaged?.(name));
     });
     queue.on('recovered', ({ size, threshold }) =>
       this.logger.log(`dead-letter queue "${name}" is back under its alert threshold (${size} < ${threshold})`),
@@ -96,7 +142,7 @@ export class DeadLetterService implements OnModuleInit, OnApplicationBootstrap, 
     return this.queues;
   }
 
-  /** Registers the method that replays letters from `source` (done by @DeadLetterRecord at bootstrap). */
+  /** Registers the method that replays letters from `source` (done by @DeadLetter at bootstrap). */
   registerHandler(queue: string, source: string, handler: DeadLetterHandler): void {
     this.handlers.set(`${queue}\u0000${source}`, handler);
   }
@@ -106,10 +152,12 @@ export class DeadLetterService implements OnModuleInit, OnApplicationBootstrap, 
    * or all), at a bounded rate. A letter whose method is unknown fails its replay.
    */
   replay(queue: string, options: ReplayOptions = {}): Promise<ReplayReport> {
-    return this.queue(queue).replay((letter) => {
+    const target = this.find(queue);
+    if (!target) return Promise.reject(new UnknownDeadLetterQueueError(queue));
+    return target.replay((letter) => {
       const source = `${letter.source.className}.${letter.source.method}`;
       const handler = this.handlers.get(`${queue}\u0000${source}`);
-      if (!handler) throw new Error(`no @DeadLetterRecord handler registered for ${source} on queue "${queue}"`);
+      if (!handler) throw new Error(`no @DeadLetter method registered for ${source} on queue "${queue}"`);
       return handler(deserializeValue(letter.args) as unknown[], letter);
     }, options);
   }
@@ -126,6 +174,7 @@ export class DeadLetterService implements OnModuleInit, OnApplicationBootstrap, 
 
   /** Once at start-up, when the decorated methods have created their queues. */
   onApplicationBootstrap(): void {
+    this.booted = true;
     void this.applyRetention();
   }
 

@@ -87,7 +87,7 @@ describe('file dead-letter backend', () => {
       (await q.list()).items.map((l) => l.id),
       [ids[0], ids[2]],
     );
-    assert.match(warnings[0], /corrupt record at \d+ skipped/);
+    assert.match(warnings[0], /damaged bytes at \d+ skipped/);
     await q.close();
   });
 
