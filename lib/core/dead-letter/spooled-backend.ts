@@ -31,6 +31,8 @@ export class SpooledDeadLetterBackend implements DeadLetterBackend {
   private readonly drainEvery: number;
   private readonly warn: (message: string) => void;
   private spooled = 0;
+  /** The primary's size when it last answered: the size while it does not. */
+  private primarySize = 0;
   private draining?: Promise<void>;
   private timer?: NodeJS.Timeout;
   private outage = false;
@@ -61,15 +63,16 @@ export class SpooledDeadLetterBackend implements DeadLetterBackend {
     return this.spooled;
   }
 
-  async add(letter: DeadLetterRecord): Promise<number | undefined> {
+  async add(letter: DeadLetterRecord): Promise<number> {
     if (this.spooled === 0) {
       try {
         const size = await this.primary.add(letter);
+        if (typeof size === 'number') this.primarySize = size;
         if (this.outage) {
           this.outage = false;
           this.warn('dead-letter store is back; spooling stopped');
         }
-        return size;
+        return size ?? this.primarySize;
       } catch (error) {
         return this.keepLocally(letter, error);
       }
@@ -78,7 +81,7 @@ export class SpooledDeadLetterBackend implements DeadLetterBackend {
     return this.keepLocally(letter, undefined);
   }
 
-  private async keepLocally(letter: DeadLetterRecord, cause: unknown): Promise<number | undefined> {
+  private async keepLocally(letter: DeadLetterRecord, cause: unknown): Promise<number> {
     if (this.spooled >= this.maxLetters) {
       throw new DeadLetterSpoolFullError(
         `dead-letter store unavailable and the local spool is full (${this.maxLetters} letters): letter ${letter.id} was not kept`,
@@ -97,7 +100,7 @@ export class SpooledDeadLetterBackend implements DeadLetterBackend {
       throw error;
     }
     this.schedule();
-    return undefined;
+    return this.primarySize + this.spooled;
   }
 
   private schedule(): void {
@@ -127,7 +130,8 @@ export class SpooledDeadLetterBackend implements DeadLetterBackend {
       }
       for (const letter of items) {
         try {
-          await this.primary.add(letter);
+          const size = await this.primary.add(letter);
+          if (typeof size === 'number') this.primarySize = size;
         } catch (error) {
           if (!/already exists/.test((error as Error).message)) return;
         }
@@ -163,8 +167,14 @@ export class SpooledDeadLetterBackend implements DeadLetterBackend {
     return this.primary.list(options, now);
   }
 
+  /** While the primary does not answer: its last known size plus the spool. */
   async size(): Promise<number> {
-    return (await this.primary.size()) + this.spooled;
+    try {
+      this.primarySize = await this.primary.size();
+    } catch {
+      // Unreachable: the last size it gave.
+    }
+    return this.primarySize + this.spooled;
   }
 
   oldest(): Promise<DeadLetterRecord | undefined> {

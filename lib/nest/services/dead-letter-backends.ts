@@ -3,6 +3,7 @@ import type { Cluster, Redis } from 'ioredis';
 import type { ResolvedDlqSettings } from '../../config/resolved-types.js';
 import { LetterCodec } from '../../core/dead-letter/codec.js';
 import { FileDeadLetterBackend } from '../../core/dead-letter/file-backend.js';
+import { DeadLetterLockError } from '../../core/dead-letter/file-lock.js';
 import { MemoryDeadLetterBackend } from '../../core/dead-letter/memory-backend.js';
 import { SpooledDeadLetterBackend } from '../../core/dead-letter/spooled-backend.js';
 import type { DeadLetterBackend } from '../../core/dead-letter/types.js';
@@ -86,6 +87,27 @@ export function dlqKeyPrefix(appPrefix: string | undefined, queuePrefix: string 
   return appPrefix ? `${appPrefix}:${own}` : own;
 }
 
+/**
+ * A spool is one writer's file log. Replicas sharing a folder (PM2 cluster mode, two apps
+ * in one process) each take the first free slot: `<queue>`, then `<queue>~1` ... A slot
+ * left by a crashed replica is taken by the next one, which drains what it held.
+ */
+function openSpool(queue: string, folder: string, codec: LetterCodec, context: BackendContext): FileDeadLetterBackend {
+  const base = filePathFor(queue, folder);
+  for (let slot = 0; ; slot++) {
+    try {
+      return new FileDeadLetterBackend({
+        filePath: slot === 0 ? base : `${base}~${slot}`,
+        codec,
+        queue,
+        onWarning: context.warn,
+      });
+    } catch (error) {
+      if (!(error instanceof DeadLetterLockError) || slot >= 63) throw error;
+    }
+  }
+}
+
 /** The Redis backend behind a local spool (unless the spool is turned off). */
 function spooled(
   queue: string,
@@ -97,10 +119,10 @@ function spooled(
 ): DeadLetterBackend {
   const spool = settings.storageConfig.spool;
   if (spool?.enabled === false) return primary;
-  const folder = spool?.path ?? './.data/dlq-spool';
+  const folder = spool?.path ?? join('./.data/dlq-spool', context.redisKeyPrefix ?? '');
   const backend = new SpooledDeadLetterBackend({
     primary,
-    spool: new FileDeadLetterBackend({ filePath: filePathFor(queue, folder), codec, queue, onWarning: context.warn }),
+    spool: openSpool(queue, folder, codec, context),
     maxLetters: spool?.maxLetters,
     onWarning: (m) => context.warn(`dead-letter queue "${queue}": ${m}`),
   });
