@@ -1,6 +1,7 @@
 import { benchCircuitBreaker } from './circuit-breaker.bench.js';
 import { benchDeadLetter } from './dead-letter.bench.js';
 import { benchHttp } from './http.bench.js';
+import { benchLimiterEviction } from './limiter-eviction.bench.js';
 import { benchRateLimiterMemory, benchRateLimiterRedis } from './rate-limiter.bench.js';
 import { benchResilient } from './resilient.bench.js';
 import { benchRetry } from './retry.bench.js';
@@ -11,6 +12,7 @@ const suites: Record<string, () => Promise<string>> = {
   retry: benchRetry,
   'rate-limiter-memory': benchRateLimiterMemory,
   'rate-limiter-redis': benchRateLimiterRedis,
+  'limiter-eviction': benchLimiterEviction,
   'dead-letter': benchDeadLetter,
   resilient: benchResilient,
   http: () => benchHttp(),

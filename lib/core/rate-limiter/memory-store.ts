@@ -8,10 +8,16 @@ export interface MemoryStoreOptions {
   clock?: Clock;
 }
 
+/** Slots a CLOCK sweep looks at per eviction before it takes the one under its hand. */
+const SWEEP_LIMIT = 32;
+
 /**
  * The keys of one limiter: a Map from key to a slot in three Float64Arrays, so a key
  * costs its Map entry and 24 bytes, and no timer exists per key or per hit. When full,
- * a CLOCK sweep (second-chance LRU) forgets an idle or least recently used key.
+ * a CLOCK sweep (second-chance LRU) over the slots forgets an idle or least recently
+ * used key. The hand moves over slot numbers, not Map order, and looks at no more than
+ * SWEEP_LIMIT slots per eviction, so an eviction costs O(1) whatever the table holds
+ * (a Map's insertion order, swept from its start, degrades as deletions pile up).
  */
 export class KeyTable {
   private readonly slots = new Map<string, number>();
@@ -19,8 +25,13 @@ export class KeyTable {
   private b: Float64Array;
   private c: Float64Array;
   private used: Uint8Array;
+  /** The key held by each slot (undefined: free). */
+  private keys: (string | undefined)[] = [];
   private readonly free: number[] = [];
   private next = 0;
+  private hand = 0;
+  /** Evictions made and slots looked at for them: the sweep's cost, for tests and tuning. */
+  readonly sweep = { evictions: 0, probes: 0, maxProbes: 0 };
 
   constructor(
     private readonly rule: RateLimitRule,
@@ -63,6 +74,7 @@ export class KeyTable {
     const slot = this.slots.get(key);
     if (slot === undefined) return;
     this.slots.delete(key);
+    this.keys[slot] = undefined;
     this.free.push(slot);
   }
 
@@ -74,24 +86,34 @@ export class KeyTable {
       slot = this.next++;
     }
     this.slots.set(key, slot);
+    this.keys[slot] = key;
     return slot;
   }
 
-  /** Second chance: a recently used, still active key moves to the back once; the first other one goes. */
+  /**
+   * Second chance: a recently used, still active key is passed over once (its bit is
+   * cleared); the first other one goes. After SWEEP_LIMIT slots the one under the hand goes
+   * anyway: with every key busy, one of them must be forgotten, and no decision may wait.
+   */
   private evictOne(now: number): void {
     const probe: RateState = { a: 0, b: 0, c: 0 };
-    for (const [key, slot] of this.slots) {
+    const slots = this.next;
+    this.sweep.evictions++;
+    for (let looked = 0; ; looked++) {
+      this.sweep.probes++;
+      const slot = this.hand;
+      this.hand = this.hand + 1 >= slots ? 0 : this.hand + 1;
+      const key = this.keys[slot];
+      if (key === undefined) continue;
       probe.a = this.a[slot];
       probe.b = this.b[slot];
       probe.c = this.c[slot];
-      if (this.used[slot] && !isIdle(this.rule, probe, now)) {
+      if (looked < SWEEP_LIMIT && this.used[slot] && !isIdle(this.rule, probe, now)) {
         this.used[slot] = 0;
-        this.slots.delete(key);
-        this.slots.set(key, slot);
         continue;
       }
-      this.slots.delete(key);
-      this.free.push(slot);
+      this.delete(key);
+      if (looked + 1 > this.sweep.maxProbes) this.sweep.maxProbes = looked + 1;
       return;
     }
   }

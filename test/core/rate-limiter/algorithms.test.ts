@@ -131,6 +131,22 @@ describe('memory store bounds', () => {
     assert.equal((await l.consume('b')).allowed, true, 'b was forgotten');
   });
 
+  it('at maxKeys with every key busy, each new key costs a bounded sweep (O(1), never a pass over the table)', () => {
+    const clock = new ManualClock(0);
+    const store = new MemoryRateLimitStore({ maxKeys: 1000, clock });
+    const rule = { name: 'busy', rate: 5, windowMs: 60_000, burst: 0, strategy: 'token_bucket' as const };
+    for (let round = 0; round < 2; round++) for (let i = 0; i < 1000; i++) store.decideOne(rule, `k${i}`, 1);
+    const table = store.table(rule);
+    for (let i = 0; i < 100_000; i++) assert.equal(store.decideOne(rule, `new${i}`, 1).allowed, true);
+    assert.equal(store.size('busy'), 1000);
+    assert.equal(table.sweep.evictions, 100_000);
+    assert.ok(
+      table.sweep.probes / table.sweep.evictions <= 33,
+      `${table.sweep.probes / table.sweep.evictions} probes per eviction`,
+    );
+    assert.ok(table.sweep.maxProbes <= 33, `one eviction looked at ${table.sweep.maxProbes} slots`);
+  });
+
   it('holds no timer per key', async () => {
     const before = (process as unknown as { getActiveResourcesInfo(): string[] })
       .getActiveResourcesInfo()
