@@ -49,10 +49,10 @@ function messageFor(issue: z.core.$ZodIssue): string {
 }
 
 /** The known key closest to a misspelt one (edit distance at most 2, or a case slip). */
-export function suggest(key: string): string | undefined {
+export function suggest(key: string, candidates: Iterable<string> = KNOWN_KEYS): string | undefined {
   let best: string | undefined;
   let bestDistance = 3;
-  for (const known of KNOWN_KEYS) {
+  for (const known of candidates) {
     if (known.toLowerCase() === key.toLowerCase()) return known;
     const d = editDistance(key, known, bestDistance);
     if (d < bestDistance) {

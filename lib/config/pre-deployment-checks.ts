@@ -1,5 +1,6 @@
 import type { ConfigIssue } from '../core/errors.js';
 import { formatZodIssues } from './format-issues.js';
+import { suspiciousTiers } from './misleading-settings.js';
 import { layer, parseResilienceConfig, ResilienceConfigResolver } from './resolve.js';
 import type { ResolvedPatterns } from './resolved-types.js';
 import { patternSchema } from './schema.js';
@@ -78,6 +79,7 @@ export function checkResolved(resolver: ResilienceConfigResolver): ConfigIssue[]
       issues.push(issue);
     }
   };
+  issues.push(...suspiciousTiers(resolver.config));
   for (const tier of resolver.tierNames()) add(`tiers.${tier}`, resolver.resolveTier(tier));
   for (const service of resolver.serviceNames()) {
     const resolved = resolver.resolve(service);

@@ -2,6 +2,7 @@ import { tryParseDuration } from '../core/duration.js';
 import { type ConfigIssue, ResilienceConfigError } from '../core/errors.js';
 import { formatZodIssues } from './format-issues.js';
 import { mergeLayers } from './merge.js';
+import { misleadingSettings } from './misleading-settings.js';
 import { type PatternName, presets } from './presets.js';
 import type { ResolvedPatterns, ResolvedRateSettings, ResolvedServiceConfig } from './resolved-types.js';
 import { configSchema } from './schema.js';
@@ -94,6 +95,7 @@ function crossCheck(raw: unknown): ConfigIssue[] {
     retries.push([`services.${name}.rollout.retry`, (service.rollout as Record<string, unknown>)?.retry]);
   }
   for (const [path, retry] of retries) issues.push(...checkRetryDelays(retry, path));
+  issues.push(...misleadingSettings(raw));
   return issues;
 }
 
@@ -257,16 +259,18 @@ export class ResilienceConfigResolver {
   private build(queueName: string, tier: string, top: ReadonlyArray<PatternSettings | undefined>): ResolvedPatterns {
     const profile = this.environment ? PROFILES[this.environment] : undefined;
     const tierLayers = [(presets.tiers as Record<string, PatternSettings>)[tier], this.config.tiers?.[tier]];
-    const stack = (pattern: PatternName, between: object[] = []) =>
+    const stack = (pattern: PatternName, afterTier: object[] = []) =>
       layer(pattern, [
         profile?.[pattern],
         this.config.defaults?.[pattern],
-        ...between,
         ...tierLayers.map((t) => t?.[pattern]),
+        ...afterTier,
         ...top.map((t) => t?.[pattern]),
       ]);
-    const { queues, ...deadLetterDefaults } = this.config.deadLetter ?? {};
-    const dlq = stack('dlq', [deadLetterDefaults]);
+    // The app's own `deadLetter` section is set on purpose: it wins over the tier table's
+    // dlq defaults (an alertThreshold written there is the one used), below services and call sites.
+    const { queues, allowDynamicQueues: _dynamic, ...deadLetterSettings } = this.config.deadLetter ?? {};
+    const dlq = stack('dlq', [deadLetterSettings]);
     const queue = (dlq.queue as string | undefined) ?? queueName;
     const queueSettings = queues?.[queue];
     return {

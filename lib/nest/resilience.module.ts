@@ -1,5 +1,6 @@
-import { Module } from '@nestjs/common';
+import { Logger, Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
+import { nearMissKey } from '../config/misleading-settings.js';
 import type { ResilienceConfig } from '../config/types.js';
 import { CONFIG_SERVICE_TOKEN, type ConfigServiceLike } from './config-service-source.js';
 import { ResilienceHealthIndicator } from './health/resilience-health.indicator.js';
@@ -29,11 +30,30 @@ function isEmpty(options: ResilienceConfig | undefined): boolean {
   return !options || Object.keys(options).length === 0;
 }
 
+/**
+ * ConfigService holds no `resilience` key: if it holds a near miss (`resillience:` in YAML),
+ * say so, rather than boot silently on the defaults.
+ */
+function warnOfNearMiss(configKey: string, config: ConfigServiceLike): void {
+  const internal = (config as { internalConfig?: Record<string, unknown> }).internalConfig;
+  const keys = new Set<string>(Object.keys(internal ?? {}));
+  for (const nested of Object.values(internal ?? {})) {
+    if (nested && typeof nested === 'object') for (const k of Object.keys(nested)) keys.add(k);
+  }
+  const near = nearMissKey(configKey, keys);
+  if (near) {
+    new Logger('Resilience').warn(
+      `ConfigService has no "${configKey}" key but has "${near}": did you mean "${configKey}"? Booting on the defaults.`,
+    );
+  }
+}
+
 const settingsProvider = {
   provide: ResilienceSettings,
   inject: [RESILIENCE_MODULE_OPTIONS, RESILIENCE_CONFIG_KEY, { token: CONFIG_SERVICE_TOKEN as symbol, optional: true }],
   useFactory: (options: ResilienceConfig | undefined, configKey: string, config?: ConfigServiceLike) => {
     const raw = isEmpty(options) ? config?.get(configKey) : options;
+    if (isEmpty(options) && raw === undefined && config) warnOfNearMiss(configKey, config);
     return ResilienceSettings.create(raw ?? {});
   },
 };
