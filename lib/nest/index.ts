@@ -31,7 +31,11 @@ export {
   UnknownDeadLetterQueueError,
 } from './services/dead-letter.service.js';
 export { DLQ_KEY_ENV } from './services/dead-letter-backends.js';
-export { RateLimiterService, type RateLimitListener } from './services/rate-limiter.service.js';
+export {
+  RateLimiterService,
+  RateLimiterShutdownError,
+  type RateLimitListener,
+} from './services/rate-limiter.service.js';
 export { ResilienceService, type ResilientCallOptions } from './services/resilience.service.js';
 export {
   ApplicationShutdownError,

@@ -32,6 +32,8 @@ export interface RateLimiterOptions {
   maxWait?: Duration;
   clock?: Clock;
   sleep?: Sleep;
+  /** Aborting it wakes every waiting call ('wait' mode) at once with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -51,6 +53,7 @@ export class RateLimiter {
   private readonly maxWaitMs: number;
   private readonly clock: Clock;
   private readonly sleep: Sleep;
+  private readonly signal?: AbortSignal;
   /** The tail of each key's queue of waiting calls ('wait' mode), so waiters go in order. */
   private readonly queues = new Map<string, Promise<unknown>>();
 
@@ -73,6 +76,7 @@ export class RateLimiter {
     this.mode = options.mode ?? 'reject';
     this.maxWaitMs = toMilliseconds(options.maxWait ?? 30, 'maxWait');
     this.sleep = options.sleep ?? realSleep;
+    this.signal = options.signal;
   }
 
   get name(): string {
@@ -154,11 +158,12 @@ export class RateLimiter {
 
   private async waitForToken(key: string, cost: number, deadline: number): Promise<RateLimitVerdict> {
     for (;;) {
+      if (this.signal?.aborted) throw this.signal.reason;
       const verdict = await this.consume(key, cost);
       if (verdict.allowed) return verdict;
       const waitMs = verdict.retryAfter * 1000;
       if (this.clock.now() + waitMs > deadline) throw exceeded(verdict);
-      await this.sleep(Math.max(1, waitMs));
+      await this.sleep(Math.max(1, waitMs), this.signal);
     }
   }
 }

@@ -1,10 +1,11 @@
-import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { setMaxListeners } from 'node:events';
+import { type BeforeApplicationShutdown, Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { Cluster, Redis } from 'ioredis';
 import { formatZodIssues } from '../../config/format-issues.js';
 import { rateSchema } from '../../config/schema.js';
 import type { RateSettings } from '../../config/types.js';
 import { type Clock, coarseClock, systemClock } from '../../core/clock.js';
-import { ResilienceConfigError } from '../../core/errors.js';
+import { ResilienceConfigError, ResilienceError } from '../../core/errors.js';
 import { MemoryRateLimitStore } from '../../core/rate-limiter/memory-store.js';
 import { RateLimiter } from '../../core/rate-limiter/rate-limiter.js';
 import type { RateLimitStore, RateLimitVerdict } from '../../core/rate-limiter/types.js';
@@ -22,8 +23,17 @@ export interface RateLimitListener {
  * Named rate limiters over one store: Redis when `redis` is configured (shared by every
  * instance of the app, with its failure mode), memory otherwise.
  */
+/** A call waiting for its turn ('wait' mode) when the application shut down. */
+export class RateLimiterShutdownError extends ResilienceError {
+  constructor() {
+    super('the application is shutting down: a call waiting for its rate-limit turn was cancelled');
+  }
+}
+
 @Injectable()
-export class RateLimiterService {
+export class RateLimiterService implements BeforeApplicationShutdown {
+  /** Wakes waiting calls when the app shuts down, so they never hold app.close() or the process. */
+  private readonly shutdown = new AbortController();
   private readonly logger = new Logger('Resilience');
   private readonly limiters = new Map<string, RateLimiter>();
   private readonly listeners: RateLimitListener[] = [];
@@ -35,6 +45,8 @@ export class RateLimiterService {
     @Inject(RESILIENCE_SLEEP) private readonly sleep: Sleep,
     @Optional() @Inject(RESILIENCE_REDIS) redis?: Redis | Cluster | null,
   ) {
+    // One listener per waiting call: many may wait at once.
+    setMaxListeners(0, this.shutdown.signal);
     // The real clock by default becomes the coarse one for decisions (an injected test clock stays as is).
     const memory = new MemoryRateLimitStore({ clock: clock === systemClock ? coarseClock : clock });
     const { keyPrefix, failureMode } = settings.config.redis ?? {};
@@ -62,12 +74,17 @@ export class RateLimiterService {
         store: this.store,
         clock: this.clock,
         sleep: this.sleep,
+        signal: this.shutdown.signal,
       });
     } catch (error) {
       throw new ResilienceConfigError([{ path: `rate limiter "${name}"`, message: (error as Error).message }]);
     }
     this.limiters.set(name, limiter);
     return limiter;
+  }
+
+  beforeApplicationShutdown(): void {
+    this.shutdown.abort(new RateLimiterShutdownError());
   }
 
   /** The resolved settings a limiter of this name is (or would be) built from. */
