@@ -24,9 +24,14 @@ const TYPED_ARRAYS: Record<string, new (buffer: ArrayBuffer) => unknown> = {
   DataView,
 };
 
-/** Sets a property as data: an own "__proto__" key stays a key and never sets a prototype. */
+/**
+ * Sets a property as data: an own "__proto__" key stays a key and never sets a prototype.
+ * Plain assignment for every other key (defineProperty is the slow path).
+ */
 function define(target: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  if (key === '__proto__')
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
 }
 
 /** Arguments larger than a byte budget: stopped before the whole copy is made. */

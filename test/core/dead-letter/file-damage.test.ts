@@ -59,25 +59,20 @@ describe('file dead-letter log: damage costs only the damaged records', () => {
     await q.close();
   });
 
-  it('an overwritten newline costs no record', async () => {
-    const dir = join(root, 'newline');
-    const { letters, starts, data } = await fiveLetters(dir);
-    data[starts[2] - 1] = 0x41; // the newline that ends record 1
-    writeFileSync(segment(dir), data);
-    const q = open(dir);
-    assert.deepEqual(await ids(q), letters);
-    await q.close();
-  });
-
-  it('an overwritten record start (RS) costs no record', async () => {
-    const dir = join(root, 'rs');
-    const { letters, starts, data } = await fiveLetters(dir);
-    data[starts[3]] = 0x41;
-    writeFileSync(segment(dir), data);
-    const q = open(dir);
-    assert.deepEqual(await ids(q), letters);
-    await q.close();
-  });
+  for (const [what, byteOf] of [
+    ['newline', (starts: number[]) => starts[2] - 1], // the newline that ends record 1
+    ['record start (RS)', (starts: number[]) => starts[3]],
+  ] as const) {
+    it(`an overwritten ${what} costs no record`, async () => {
+      const dir = join(root, what.replace(/\W/g, ''));
+      const { letters, starts, data } = await fiveLetters(dir);
+      data[byteOf(starts)] = 0x41;
+      writeFileSync(segment(dir), data);
+      const q = open(dir);
+      assert.deepEqual(await ids(q), letters);
+      await q.close();
+    });
+  }
 
   it('4 KiB of zeros costs only the records they cover', async () => {
     const dir = join(root, 'zeros');

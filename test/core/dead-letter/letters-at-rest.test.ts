@@ -110,7 +110,7 @@ describe('decoding a stored letter never trusts it', () => {
         everyObject(out, (o) => {
           assert.ok(
             SAFE_PROTOTYPES.has(Object.getPrototypeOf(o)) || ArrayBuffer.isView(o),
-            `prototype of ${String(o)}`,
+            `an object decoded with a foreign prototype: ${Object.prototype.toString.call(o)}`,
           );
           assert.equal(typeof o, 'object');
         });
