@@ -12,7 +12,17 @@ import type { EnvironmentName, PatternSettings, RateSettings, ResilienceConfig }
 const BASE: Required<{ [K in PatternName]: object }> = {
   circuit: { failureThreshold: 5, successThreshold: 2, timeout: 60, halfOpenMaxCalls: 1, enabled: true },
   retry: { maxAttempts: 3, baseDelay: 1, maxDelay: 60, exponentialBase: 2, jitter: true, enabled: true },
-  rate: { rate: 100, per: 60, burst: 20, strategy: 'token_bucket', key: 'global', mode: 'reject', enabled: true },
+  rate: {
+    rate: 100,
+    per: 60,
+    burst: 20,
+    strategy: 'token_bucket',
+    key: 'global',
+    ipv6Subnet: 64,
+    apiKeyHeader: 'x-api-key',
+    mode: 'reject',
+    enabled: true,
+  },
   dlq: {
     storageBackend: 'memory',
     maxRetryAttempts: 3,

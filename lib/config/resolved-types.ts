@@ -1,6 +1,6 @@
 import type { StateChangeListener } from '../core/circuit-breaker/types.js';
 import type { ErrorMatcher } from '../core/error-matchers.js';
-import type { DlqBackend, DlqStorageConfig, JitterKind, RateKeyKind, RateStrategy } from './types.js';
+import type { ApiKeyValidator, DlqBackend, DlqStorageConfig, JitterKind, RateKeyKind, RateStrategy } from './types.js';
 
 /** Settings after layering; every duration is in seconds. */
 export interface ResolvedCircuitSettings {
@@ -47,6 +47,9 @@ export interface ResolvedRateSettings {
   burst: number;
   strategy: RateStrategy;
   key: RateKeyKind;
+  ipv6Subnet: number;
+  apiKeyHeader: string;
+  validateApiKey?: ApiKeyValidator;
   mode: 'reject' | 'wait';
   enabled: boolean;
   maxWait?: number;

@@ -44,6 +44,14 @@ export type RateStrategy = 'token_bucket' | 'fixed_window' | 'sliding_window';
 /** Built-in rate-limit keys, for configurations that cannot hold a function. */
 export type RateKeyKind = 'global' | 'ip' | 'user' | 'apiKey';
 
+/**
+ * Decides whether an API key a client presented is genuine: true (keyed by the key's
+ * hash), a string (keyed by that identity, e.g. the account that owns the key), or
+ * false / undefined (not trusted: the call is keyed by its IP address). Synchronous: it
+ * runs on every call; look keys up in memory, or authenticate in a guard instead.
+ */
+export type ApiKeyValidator = (apiKey: string, request: unknown) => boolean | string | undefined;
+
 /** Rate limiter settings; the first five are the guide's, in camelCase. */
 export interface RateSettings {
   preset?: string;
@@ -56,6 +64,12 @@ export interface RateSettings {
   // biome-ignore lint/suspicious/noExplicitAny: the key function receives whatever the call site has
   keyFunc?: (...args: any[]) => string | undefined;
   key?: RateKeyKind;
+  /** 'ip' keys (and the IP fallback of the others): an IPv6 client counts by this prefix length. Default 64. */
+  ipv6Subnet?: number;
+  /** The header the 'apiKey' key reads. Default 'x-api-key'. */
+  apiKeyHeader?: string;
+  /** Without it, 'apiKey' trusts no header: it keys by request.user when a guard set it, else by IP. */
+  validateApiKey?: ApiKeyValidator;
   /** 'reject' throws RateLimitExceededError; 'wait' queues the call up to `maxWait`. */
   mode?: 'reject' | 'wait';
   maxWait?: Duration;

@@ -1,5 +1,5 @@
 export { type CallContextStore, callContext } from './context/call-context.js';
-export { builtInKey, clientIp, type RateLimitKeyContext } from './context/rate-limit-key.js';
+export { type BuiltInKeyOptions, builtInKey, clientIp, type RateLimitKeyContext } from './context/rate-limit-key.js';
 export { CircuitBreaker } from './decorators/circuit-breaker.decorator.js';
 export { DeadLetter } from './decorators/dead-letter.decorator.js';
 export { RateLimit, type RateLimitOptions } from './decorators/rate-limit.decorator.js';

@@ -212,7 +212,7 @@ export class ResilienceRuntime implements MethodInvoker {
    */
   private rolloutChooser(service: string, ref: MethodRef): (args: unknown[]) => boolean {
     const keyFunc = ref.metadata.resilient?.rolloutKey;
-    const keyKind = this.rates.settingsOf(service).key;
+    const keyShape = this.rates.settingsOf(service);
     const configured = this.settings.config.services?.[service]?.rollout?.percent ?? 0;
     const path = `${this.configKey}.services.${service}.rollout.percent`;
     return (args) => {
@@ -223,7 +223,7 @@ export class ResilienceRuntime implements MethodInvoker {
       if (percent >= 100) return true;
       const store = callContext.getStore();
       const context: RateLimitKeyContext = { args, request: store?.request, type: store?.type ?? 'none' };
-      const key = store?.key ?? (keyFunc ? keyFunc(context) : builtInKey(keyKind, context.request));
+      const key = store?.key ?? (keyFunc ? keyFunc(context) : builtInKey(keyShape.key, context.request, keyShape));
       const bucket = key === undefined || key === 'global' ? Math.random() * 10_000 : stableHash(key) % 10_000;
       return bucket < percent * 100;
     };
@@ -352,7 +352,9 @@ export class ResilienceRuntime implements MethodInvoker {
   private rateStage(inner: Pipeline, options: RateLimitOptions, service: string, serviceTier?: string): Pipeline {
     const { name = service, tiers, tier, cost, keyFunc, ...settings } = options;
     const limiterFor = this.limiterChooser(name, settings, tiers, tier, serviceTier);
-    const keyKind = settings.key ?? this.rates.settingsOf(name, undefined, serviceTier).key;
+    // The key's shape (kind, IPv6 prefix, API-key validator) as this stage's settings refine it.
+    const keyShape = this.rates.settingsOf(name, settings, serviceTier);
+    const keyKind = keyShape.key;
     const rates = this.rates;
     const simple = !keyFunc && !tiers && typeof cost !== 'function';
     return (call, args) => {
@@ -363,12 +365,12 @@ export class ResilienceRuntime implements MethodInvoker {
       if (simple) {
         // No function to feed: skip building a context.
         limiter = limiterFor.choose(undefined as never);
-        key = store?.key ?? builtInKey(keyKind, store?.request);
+        key = store?.key ?? builtInKey(keyKind, store?.request, keyShape);
         units = (cost as number | undefined) ?? 1;
       } else {
         const context: RateLimitKeyContext = { args, request: store?.request, type: store?.type ?? 'none' };
         limiter = limiterFor.choose(context);
-        key = store?.key ?? (keyFunc ? (keyFunc(context) ?? 'global') : builtInKey(keyKind, context.request));
+        key = store?.key ?? (keyFunc ? (keyFunc(context) ?? 'global') : builtInKey(keyKind, context.request, keyShape));
         units = typeof cost === 'function' ? cost(context) : (cost ?? 1);
       }
       // A memory limiter decides at once: no promise in the way of the call, and a verdict

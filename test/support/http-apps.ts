@@ -10,6 +10,7 @@ export async function startHttpApp(
   rootModule: Type<unknown>,
   platform: Platform,
   customize?: (builder: TestingModuleBuilder) => void,
+  host = '127.0.0.1',
 ): Promise<{ app: INestApplication; url: string }> {
   const builder = Test.createTestingModule({ imports: [rootModule] });
   customize?.(builder);
@@ -17,7 +18,7 @@ export async function startHttpApp(
   const app =
     platform === 'fastify' ? moduleRef.createNestApplication(new FastifyAdapter()) : moduleRef.createNestApplication();
   app.useLogger(false);
-  await app.listen(0, '127.0.0.1');
+  await app.listen(0, host);
   const address = app.getHttpServer().address() as { port: number };
-  return { app, url: `http://127.0.0.1:${address.port}` };
+  return { app, url: `http://${host.includes(':') ? `[${host}]` : host}:${address.port}` };
 }

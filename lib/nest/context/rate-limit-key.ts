@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { RateKeyKind } from '../../config/types.js';
+import type { ApiKeyValidator, RateKeyKind } from '../../config/types.js';
+import { addressIdentity } from '../../core/rate-limiter/ip-prefix.js';
 
 /** What a rate-limit key function receives. */
 export interface RateLimitKeyContext {
@@ -42,19 +43,57 @@ function userId(request: unknown): string | undefined {
   return typeof id === 'string' || typeof id === 'number' ? String(id) : undefined;
 }
 
+/** How the built-in keys read a request; the defaults are the safe shapes. */
+export interface BuiltInKeyOptions {
+  /** IPv6 clients count per network prefix of this many bits. Default 64; 128 counts each address. */
+  ipv6Subnet?: number;
+  /** The header `apiKey` reads. Default 'x-api-key'. */
+  apiKeyHeader?: string;
+  /** Decides whether a presented API key is genuine (see ApiKeyValidator). */
+  validateApiKey?: ApiKeyValidator;
+}
+
+const DEFAULT_IPV6_SUBNET = 64;
+
+function hashed(secret: string): string {
+  return createHash('sha256').update(secret).digest('base64url').slice(0, 22);
+}
+
 /**
- * A built-in key: 'global' (one bucket), 'ip', 'user' (request.user.id / sub / userId,
- * else the IP), 'apiKey' (the X-API-Key header, hashed so that no secret is stored in a
- * key, else the IP). Outside HTTP, where there is no request, every call shares 'global'.
+ * The API-key identity of a request, or undefined when it has none that can be trusted.
+ * A header alone proves nothing: a client that sends a fresh random key per request must
+ * not get a fresh bucket per request. So the header counts only when `validateApiKey`
+ * accepts it; without a validator, only the identity an authentication guard established
+ * (request.user) counts, since guards run before the limiter.
  */
-export function builtInKey(kind: RateKeyKind, request: unknown): string {
+function apiKeyIdentity(request: unknown, options: BuiltInKeyOptions): string | undefined {
+  if (!options.validateApiKey) {
+    const id = userId(request);
+    return id === undefined ? undefined : `user:${id}`;
+  }
+  const presented = header(request, (options.apiKeyHeader ?? 'x-api-key').toLowerCase());
+  if (!presented) return undefined;
+  const verdict = options.validateApiKey(presented, request);
+  if (verdict === true) return `apikey:${hashed(presented)}`;
+  if (typeof verdict === 'string' && verdict) return `apikey:${verdict}`;
+  return undefined;
+}
+
+/**
+ * A built-in key: 'global' (one bucket), 'ip' (an IPv6 client by its /64, or the
+ * configured `ipv6Subnet`), 'user' (request.user.id / sub / userId, else the IP),
+ * 'apiKey' (a validated API key, hashed so that no secret is stored in a key; else the
+ * authenticated user; else the IP). Outside HTTP, where there is no request, every call
+ * shares 'global'.
+ */
+export function builtInKey(kind: RateKeyKind, request: unknown, options: BuiltInKeyOptions = {}): string {
   if (kind === 'global' || request === undefined) return 'global';
-  const ip = `ip:${clientIp(request) ?? 'unknown'}`;
+  const address = clientIp(request);
+  const ip = `ip:${address === undefined ? 'unknown' : addressIdentity(address, options.ipv6Subnet ?? DEFAULT_IPV6_SUBNET)}`;
   if (kind === 'ip') return ip;
   if (kind === 'user') {
     const id = userId(request);
     return id === undefined ? ip : `user:${id}`;
   }
-  const apiKey = header(request, 'x-api-key');
-  return apiKey ? `apikey:${createHash('sha256').update(apiKey).digest('base64url').slice(0, 22)}` : ip;
+  return apiKeyIdentity(request, options) ?? ip;
 }
