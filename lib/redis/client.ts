@@ -20,15 +20,18 @@ export function redisOptions(settings: RedisSettings): RedisOptions {
     connectTimeout: toMilliseconds(settings.connectTimeout ?? REDIS_DEFAULTS.connectTimeout, 'redis.connectTimeout'),
     maxRetriesPerRequest: 1,
     retryStrategy: (times) => Math.min(50 * 2 ** times, 2000),
+    // disconnect() waits for a socket's 'close' to clear this timer, but a socket that had
+    // already failed (Redis down) never closes again: the default 2 s held the process alive.
+    disconnectTimeout: 100,
   };
 }
 
 /**
  * Opens an ioredis client from settings. ioredis is an optional peer dependency,
  * loaded only here, so applications without Redis never need it.
- * Resolves once the connection is ready, or after `connectTimeout` if it is not:
- * Redis being down at boot must not stop the app (the failure mode decides what
- * limiters do meanwhile), and the client keeps reconnecting in the background.
+ * Resolves once the connection is ready, at its first error, or after `connectTimeout`:
+ * Redis being down at boot must neither stop nor delay the app (the failure mode
+ * decides what limiters do meanwhile), and the client keeps reconnecting in the background.
  */
 export async function createRedisClient(settings: RedisSettings): Promise<Redis> {
   let RedisClass: typeof import('ioredis').Redis;
@@ -74,11 +77,13 @@ function whenReady(client: Redis, timeoutMs: number): Promise<void> {
     const done = () => {
       clearTimeout(timer);
       client.off('ready', done);
+      client.off('error', done);
       resolve();
     };
     const timer = setTimeout(done, timeoutMs);
     timer.unref();
     client.once('ready', done);
+    client.once('error', done);
   });
 }
 
