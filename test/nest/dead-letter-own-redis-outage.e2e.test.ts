@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Controller, Get, Module } from '@nestjs/common';
+import { register } from 'prom-client';
 import {
   createRedisClient,
   DeadLetter,
@@ -32,6 +33,12 @@ async function burst(url: string, count: number): Promise<{ statuses: number[]; 
   return { statuses: timed.map((t) => t.status), slowest: Math.max(...timed.map((t) => t.took)) };
 }
 
+/** The dlq_spooled gauge of the orders queue, as a scrape reads it. */
+async function spooled(): Promise<number | undefined> {
+  const metric = await register.getSingleMetric('dlq_spooled')?.get();
+  return metric?.values.find((v) => v.labels.queue === 'orders')?.value;
+}
+
 const count = (statuses: number[], status: number) => statuses.filter((s) => s === status).length;
 
 for (const platform of PLATFORMS) {
@@ -53,7 +60,7 @@ for (const platform of PLATFORMS) {
           throw Object.assign(new Error('warehouse refused'), { code: 'ECONNREFUSED' });
         }
       }
-      @Module({ imports: [ResilienceModule.forRoot({ metrics: { enabled: false } })], controllers: [OrdersController] })
+      @Module({ imports: [ResilienceModule.forRoot({})], controllers: [OrdersController] })
       class AppModule {}
 
       const printed: string[] = [];
@@ -93,6 +100,7 @@ for (const platform of PLATFORMS) {
           printed.filter((line) => /Unhandled error event/.test(line)),
           [],
         );
+        assert.equal(await spooled(), 35, 'dlq_spooled counts the letters waiting for Redis');
         await server.restart();
         const inspector = await createRedisClient({ url: server.url });
         try {
@@ -102,6 +110,7 @@ for (const platform of PLATFORMS) {
           }
           // Redis restarted empty: the 35 letters of the outage came from the spool.
           assert.equal(await inspector.zcard('{own:orders}:ids'), 35);
+          assert.equal(await spooled(), 0);
         } finally {
           inspector.disconnect();
         }

@@ -1,4 +1,5 @@
 import { Inject, Injectable, type OnModuleDestroy, Optional } from '@nestjs/common';
+import { SpooledDeadLetterBackend } from '../../core/dead-letter/spooled-backend.js';
 import { CircuitBreakerService } from '../services/circuit-breaker.service.js';
 import { DeadLetterService } from '../services/dead-letter.service.js';
 import { RateLimiterService } from '../services/rate-limiter.service.js';
@@ -38,16 +39,18 @@ export class MetricsBinder implements OnModuleDestroy {
       metrics.addQueues(async () =>
         Promise.all(
           [...deadLetters.all().values()].map(async (q) => {
+            const spooled = q.backend instanceof SpooledDeadLetterBackend ? q.backend.spoolSize : undefined;
             try {
-              return [q.name, await q.size(), await q.oldestAge()] as [string, number, number];
+              return [q.name, await q.size(), await q.oldestAge(), spooled] as [string, number, number, typeof spooled];
             } catch {
-              return [q.name, Number.NaN, Number.NaN] as [string, number, number];
+              return [q.name, Number.NaN, Number.NaN, spooled] as [string, number, number, typeof spooled];
             }
           }),
         ),
       ),
       deadLetters.subscribe({
         onAdded: (queue) => metrics.dlqAdded.inc({ queue }),
+        onDamaged: (queue) => metrics.dlqDamaged.inc({ queue }),
         onReplayed: (queue, ok) => metrics.dlqReplayed.inc({ queue, outcome: ok ? 'succeeded' : 'failed' }),
       }),
       rates.subscribe({

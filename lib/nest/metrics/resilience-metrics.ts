@@ -5,7 +5,9 @@ import type { PromClient } from './prom-client-loader.js';
 /** Something that can list breaker states at scrape time (one per application). */
 export type CircuitStateSource = () => Iterable<[name: string, state: CircuitState]>;
 /** Something that can measure its dead-letter queues at scrape time (one per application). */
-export type QueueSource = () => Promise<Iterable<[queue: string, size: number, oldestAgeSeconds: number]>>;
+export type QueueSource = () => Promise<
+  Iterable<[queue: string, size: number, oldestAgeSeconds: number, spooled: number | undefined]>
+>;
 
 const SOURCES = Symbol.for('nest-resilience:state-sources');
 
@@ -26,7 +28,9 @@ export class ResilienceMetrics {
   readonly requests: Counter<'key'>;
   readonly dlqSize: Gauge<'queue'>;
   readonly dlqOldestAge: Gauge<'queue'>;
+  readonly dlqSpooled: Gauge<'queue'>;
   readonly dlqAdded: Counter<'queue'>;
+  readonly dlqDamaged: Counter<'queue'>;
   readonly dlqReplayed: Counter<'queue' | 'outcome'>;
   private readonly queueSources: Set<QueueSource>;
   readonly rolloutCalls: Counter<'service' | 'arm'>;
@@ -70,8 +74,19 @@ export class ResilienceMetrics {
       'Age of oldest message in DLQ',
       (_, age) => age,
     );
+    // Only queues with a spool (Redis backends) have this series.
+    this.dlqSpooled = this.queueGauge(
+      'dlq_spooled',
+      'Letters kept in the local spool while the dead-letter store is unavailable',
+      (_, __, spooled) => spooled,
+    );
     this.queueSources = this.sourcesOf(this.dlqSize) as unknown as Set<QueueSource>;
     this.dlqAdded = this.counter('dlq_added_total', 'Letters added to a dead-letter queue', ['queue']);
+    this.dlqDamaged = this.counter(
+      'dlq_damaged_total',
+      'Stored letters found unreadable (damaged or tampered); skipped and listed by damaged()',
+      ['queue'],
+    );
     this.rolloutCalls = this.counter('rollout_calls_total', 'Calls served by each arm of a gradual rollout', [
       'service',
       'arm',
@@ -95,7 +110,11 @@ export class ResilienceMetrics {
    * A per-queue gauge read at scrape time. The two DLQ gauges share one set of sources
    * (kept on dlq_size), and each scrape measures each queue once per gauge.
    */
-  private queueGauge(base: string, help: string, pick: (size: number, age: number) => number): Gauge<'queue'> {
+  private queueGauge(
+    base: string,
+    help: string,
+    pick: (size: number, age: number, spooled: number | undefined) => number | undefined,
+  ): Gauge<'queue'> {
     const existing = this.existing<Gauge<'queue'>>(base);
     if (existing) return existing;
     const owner = base === 'dlq_size' ? undefined : this.dlqSize;
@@ -108,7 +127,10 @@ export class ResilienceMetrics {
       async collect() {
         this.reset();
         for (const source of sources) {
-          for (const [queue, size, age] of await source()) this.set({ queue }, pick(size, age));
+          for (const [queue, size, age, spooled] of await source()) {
+            const value = pick(size, age, spooled);
+            if (value !== undefined) this.set({ queue }, value);
+          }
         }
       },
     });
