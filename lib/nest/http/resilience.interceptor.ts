@@ -15,6 +15,7 @@ import { forTransport } from '../context/transport-errors.js';
 import { methodRefOf } from '../decorators/wrap-method.js';
 import { ResilienceRuntime } from '../resilience-runtime.js';
 import { ResilienceSettings } from '../resilience-settings.js';
+import { RateLimiterShutdownError } from '../services/rate-limiter.service.js';
 import { rateLimitHeaders } from './rate-limit-headers.js';
 import { RouteServices, routeOf } from './route-services.js';
 
@@ -35,7 +36,8 @@ function requestOf(context: ExecutionContext): unknown {
  * Registered globally by ResilienceModule. Around every handler it sets the call
  * context (so a decorated method anywhere below can key a limit by IP, user or API
  * key), and on HTTP it writes the RateLimit headers and maps our errors:
- * CircuitOpenError -> 503, RateLimitExceededError -> 429, both with Retry-After.
+ * CircuitOpenError -> 503, RateLimitExceededError -> 429, both with Retry-After;
+ * RateLimiterShutdownError (a waiting call cancelled by shutdown) -> 503.
  * In GraphQL, RPC and WebSocket contexts errors pass through untouched.
  */
 @Injectable()
@@ -115,6 +117,16 @@ export class ResilienceInterceptor implements NestInterceptor {
   }
 
   private toHttp(error: unknown, response: unknown, store: CallContextStore): unknown {
+    if (error instanceof RateLimiterShutdownError) {
+      // The app is shutting down under this request: another replica can serve it. The
+      // connection closes with the response; a kept-alive one would hold the server open.
+      this.adapterHost.httpAdapter?.setHeader(response, 'Connection', 'close');
+      return new HttpException(
+        { statusCode: HttpStatus.SERVICE_UNAVAILABLE, error: 'Service Unavailable', message: error.message },
+        HttpStatus.SERVICE_UNAVAILABLE,
+        { cause: error },
+      );
+    }
     if (!(error instanceof CircuitOpenError) && !(error instanceof RateLimitExceededError)) {
       this.writeVerdicts(response, store.verdicts);
       return error;
