@@ -208,6 +208,41 @@ describe('@Retry through a Nest app', () => {
     assert.ok(Date.now() - started < 1000);
   });
 
+  it('many retries waiting at once raise no MaxListenersExceededWarning (they share the shutdown signal)', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    const moduleRef = await Test.createTestingModule({
+      imports: [ResilienceModule.forRoot({ metrics: { enabled: false } })],
+    }).compile();
+    await moduleRef.init();
+    try {
+      const retries = moduleRef.get(RetryService);
+      let calls = 0;
+      const flaky = async ({ attempt }: { attempt: number }) => {
+        calls++;
+        if (attempt === 1) throw refused();
+        return attempt;
+      };
+      // The real sleep: 50 calls wait for their retry at the same time.
+      const results = await Promise.all(
+        Array.from({ length: 50 }, () =>
+          retries.execute(flaky, { maxAttempts: 2, baseDelay: 0.005, jitter: false }),
+        ),
+      );
+      assert.deepEqual(new Set(results), new Set([2]));
+      assert.equal(calls, 100);
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.deepEqual(
+        warnings.filter((w) => w.name === 'MaxListenersExceededWarning').map((w) => w.message),
+        [],
+      );
+    } finally {
+      process.off('warning', onWarning);
+      await moduleRef.close();
+    }
+  });
+
   it('RetryService.execute takes settings or a preset name', async () => {
     const { moduleRef, waits } = await boot();
     const retries = moduleRef.get(RetryService);

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { formatZodIssues } from '../../config/format-issues.js';
 import { retrySchema } from '../../config/schema.js';
@@ -45,7 +46,11 @@ export class RetryService implements OnApplicationShutdown {
     private readonly settings: ResilienceSettings,
     @Inject(RESILIENCE_CLOCK) private readonly clock: Clock,
     @Inject(RESILIENCE_SLEEP) private readonly sleep: Sleep,
-  ) {}
+  ) {
+    // Every waiting retry listens to this signal: many wait at once under load, and that
+    // is not a leak (each listener goes with its wait).
+    setMaxListeners(0, this.shutdown.signal);
+  }
 
   /**
    * Runs `fn` with retries. `options` is a preset name (`'network'`, `'api'`...) or
