@@ -226,9 +226,7 @@ describe('@Retry through a Nest app', () => {
       };
       // The real sleep: 50 calls wait for their retry at the same time.
       const results = await Promise.all(
-        Array.from({ length: 50 }, () =>
-          retries.execute(flaky, { maxAttempts: 2, baseDelay: 0.005, jitter: false }),
-        ),
+        Array.from({ length: 50 }, () => retries.execute(flaky, { maxAttempts: 2, baseDelay: 0.005, jitter: false })),
       );
       assert.deepEqual(new Set(results), new Set([2]));
       assert.equal(calls, 100);
