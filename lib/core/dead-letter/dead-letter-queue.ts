@@ -1,15 +1,23 @@
 import { EventEmitter } from 'node:events';
 import { type Clock, systemClock } from '../clock.js';
-import { CircuitOpenError, RateLimitExceededError, ResilienceError } from '../errors.js';
+import { ResilienceError } from '../errors.js';
 import { LetterCodec } from './codec.js';
 import { letterId } from './id.js';
 import { MemoryDeadLetterBackend } from './memory-backend.js';
+import {
+  checkReplayOptions,
+  oneLetter,
+  pendingLetters,
+  type ReplayHandler,
+  type ReplayOptions,
+  type ReplayReport,
+  refusal,
+} from './replay.js';
 import { describeError, serializeValue, ValueTooLargeError } from './serialize.js';
 import type {
   AttemptRecord,
   DamagedLetter,
   DeadLetterBackend,
-  DeadLetterFilter,
   DeadLetterRecord,
   ListOptions,
   ListPage,
@@ -66,54 +74,6 @@ export interface DeadLetterInput {
   reason?: string;
   headers?: Record<string, string>;
   traceId?: string;
-}
-
-export type ReplayHandler = (letter: DeadLetterRecord) => unknown;
-
-export interface ReplayOptions {
-  /** One letter by id. */
-  id?: string;
-  filter?: DeadLetterFilter;
-  /** Letters replayed at most. Default: all that match. */
-  limit?: number;
-  /** Replays per second at most (> 0). Default 10. */
-  ratePerSecond?: number;
-  sleep?: (ms: number) => Promise<void>;
-}
-
-export interface ReplayReport {
-  replayed: number;
-  succeeded: number;
-  failed: number;
-  exhausted: number;
-  /**
-   * Set when the replay stopped early because the dependency is still refusing calls (an
-   * open breaker or a rate limit): that letter is not counted as an attempt and stays
-   * pending, with the ones after it. `retryAfter` says when to try again (seconds).
-   */
-  stopped?: { reason: 'circuit_open' | 'rate_limited'; retryAfter: number };
-}
-
-/** A call refused by a breaker or a limiter never reached the dependency: not a replay attempt. */
-function refusal(error: unknown): ReplayReport['stopped'] {
-  if (error instanceof CircuitOpenError) return { reason: 'circuit_open', retryAfter: error.retryAfter };
-  if (error instanceof RateLimitExceededError) return { reason: 'rate_limited', retryAfter: error.retryAfter };
-  return undefined;
-}
-
-function checkReplayOptions(queue: string, options: ReplayOptions): void {
-  const { ratePerSecond, limit } = options;
-  if (
-    ratePerSecond !== undefined &&
-    !(typeof ratePerSecond === 'number' && Number.isFinite(ratePerSecond) && ratePerSecond > 0)
-  ) {
-    throw new RangeError(
-      `replay of queue "${queue}": ratePerSecond must be a finite number > 0, got ${String(ratePerSecond)}`,
-    );
-  }
-  if (limit !== undefined && !(Number.isInteger(limit) && limit >= 0)) {
-    throw new RangeError(`replay of queue "${queue}": limit must be an integer >= 0, got ${String(limit)}`);
-  }
 }
 
 export interface DeadLetterQueueEvents {
@@ -280,7 +240,10 @@ export class DeadLetterQueue extends EventEmitter<DeadLetterQueueEvents> {
     const interval = 1000 / (options.ratePerSecond ?? 10);
     const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
     const limit = options.limit ?? Number.POSITIVE_INFINITY;
-    const targets = options.id !== undefined ? this.one(options.id) : this.matching(options.filter);
+    const targets =
+      options.id !== undefined
+        ? oneLetter(this.backend, options.id)
+        : pendingLetters(this.backend, options.filter, this.clock);
     for await (const letter of targets) {
       if (report.replayed >= limit) break;
       if (report.replayed > 0) await sleep(interval);
@@ -323,29 +286,6 @@ export class DeadLetterQueue extends EventEmitter<DeadLetterQueueEvents> {
 
   close(): Promise<void> {
     return this.backend.close();
-  }
-
-  private async *one(id: string): AsyncGenerator<DeadLetterRecord> {
-    const letter = await this.backend.get(id);
-    if (letter) yield letter;
-  }
-
-  private async *matching(filter: DeadLetterFilter | undefined): AsyncGenerator<DeadLetterRecord> {
-    let cursor: string | undefined;
-    const skip = new Set<string>();
-    for (;;) {
-      const page = await this.backend.list(
-        { filter: { ...filter, status: 'pending' }, limit: 100, cursor },
-        this.clock.now(),
-      );
-      for (const letter of page.items) {
-        if (skip.has(letter.id)) continue;
-        skip.add(letter.id);
-        yield letter;
-      }
-      if (!page.next) return;
-      cursor = page.next;
-    }
   }
 
   private enforceSize(letter: DeadLetterRecord): DeadLetterRecord {

@@ -5,6 +5,7 @@ export * from './file-lock.js';
 export * from './id.js';
 export * from './memory-backend.js';
 export * from './ordered-index.js';
+export * from './replay.js';
 export * from './serialize.js';
 export * from './spooled-backend.js';
 export * from './types.js';
