@@ -9,7 +9,8 @@ export type ErrorPredicate = (error: unknown) => boolean;
 /** An error class, a name (see ERROR_FAMILIES), or a predicate. */
 export type ErrorMatcher = ErrorClass | string | ErrorPredicate;
 
-const CONNECTION_CODES = new Set([
+/** Node's and undici's codes for a connection that failed (the table in docs/error-classification.md). */
+export const CONNECTION_CODES: ReadonlySet<string> = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
   'ECONNABORTED',
@@ -22,12 +23,15 @@ const CONNECTION_CODES = new Set([
   'UND_ERR_SOCKET',
   'UND_ERR_CONNECT_TIMEOUT',
 ]);
-const TIMEOUT_CODES = new Set([
+/** Codes of a call that took too long; ECONNABORTED is also axios's code for its `timeout`. */
+export const TIMEOUT_CODES: ReadonlySet<string> = new Set([
   'ETIMEDOUT',
+  'ECONNABORTED',
   'ESOCKETTIMEDOUT',
   'UND_ERR_HEADERS_TIMEOUT',
   'UND_ERR_BODY_TIMEOUT',
   'UND_ERR_CONNECT_TIMEOUT',
+  'ABORT_ERR_TIMEOUT',
 ]);
 const DEADLOCK_CODES = new Set(['40P01', 'ER_LOCK_DEADLOCK', 'SQLITE_BUSY']);
 const LOCK_TIMEOUT_CODES = new Set(['55P03', 'ER_LOCK_WAIT_TIMEOUT']);
@@ -36,9 +40,38 @@ function record(error: unknown): Record<string, unknown> | undefined {
   return typeof error === 'object' && error !== null ? (error as Record<string, unknown>) : undefined;
 }
 
-function errorCode(error: unknown): string | undefined {
-  const code = record(error)?.code;
-  return typeof code === 'string' ? code : undefined;
+/** How deep a `cause` chain (and nested AggregateErrors) is followed. */
+const MAX_CAUSE_DEPTH = 8;
+
+/**
+ * The error, then what it wraps: its `cause` chain and an AggregateError's `errors`
+ * (Node's fetch throws `TypeError: fetch failed` with the socket error as `cause`; a
+ * connection to a name with two addresses fails with an AggregateError). Bounded in
+ * depth and breadth, and safe against cycles.
+ */
+function* causesOf(error: unknown): Generator<Record<string, unknown>> {
+  const seen = new Set<unknown>();
+  const pending: [unknown, number][] = [[error, 0]];
+  while (pending.length > 0 && seen.size < 64) {
+    const [current, depth] = pending.shift() as [unknown, number];
+    const e = record(current);
+    if (!e || seen.has(e)) continue;
+    seen.add(e);
+    yield e;
+    if (depth >= MAX_CAUSE_DEPTH) continue;
+    if (e.cause !== undefined) pending.push([e.cause, depth + 1]);
+    if (Array.isArray(e.errors)) for (const inner of e.errors.slice(0, 16)) pending.push([inner, depth + 1]);
+  }
+}
+
+/** True when the error or anything it wraps satisfies `test`. */
+function anyCause(error: unknown, test: (e: Record<string, unknown>) => boolean): boolean {
+  for (const e of causesOf(error)) if (test(e)) return true;
+  return false;
+}
+
+function hasCode(error: unknown, codes: ReadonlySet<string>): boolean {
+  return anyCause(error, (e) => typeof e.code === 'string' && codes.has(e.code));
 }
 
 /** The HTTP status an error carries (`status`, `statusCode`, `response.status`, Nest's `getStatus()`). */
@@ -54,10 +87,42 @@ export function httpStatusOf(error: unknown): number | undefined {
   return undefined;
 }
 
-/** True when the error, or any class in its prototype chain, has this name. */
-function hasName(error: unknown, name: string): boolean {
+const RETRYABLE_CLIENT_STATUSES = new Set([408, 429]);
+
+/**
+ * An HTTP 4xx other than 408 (timeout) and 429 (too many requests): the caller sent a
+ * request the dependency refused, and the dependency is healthy. A breaker does not count
+ * it by default, and a retry does not repeat it.
+ */
+export function isClientError(error: unknown): boolean {
+  const status = httpStatusOf(error);
+  return status !== undefined && status >= 400 && status < 500 && !RETRYABLE_CLIENT_STATUSES.has(status);
+}
+
+/**
+ * What a breaker with no `expectedExceptions` counts: every error but a client error
+ * (isClientError), so network errors, timeouts, 5xx, 408 and 429 count, as do errors
+ * that carry no HTTP status at all (a database driver's, a bug's).
+ */
+export const countsAsFailureByDefault: ErrorPredicate = (error) => !isClientError(error) && !isCancellation(error);
+
+/**
+ * The caller cancelled the call (an AbortError that no timeout caused, axios's
+ * CanceledError): the dependency did nothing wrong, and a retry would be cancelled too.
+ */
+export function isCancellation(error: unknown): boolean {
   const e = record(error);
   if (!e) return false;
+  const cancelled = e.name === 'AbortError' || e.name === 'CanceledError' || e.code === 'ERR_CANCELED';
+  return cancelled && !hasName(error, 'TimeoutError');
+}
+
+/** True when the error (or anything it wraps), or a class in its prototype chain, has this name. */
+function hasName(error: unknown, name: string): boolean {
+  return anyCause(error, (e) => ownName(e, name));
+}
+
+function ownName(e: Record<string, unknown>, name: string): boolean {
   if (e.name === name) return true;
   let proto = Object.getPrototypeOf(e);
   while (proto && proto !== Object.prototype) {
@@ -67,19 +132,14 @@ function hasName(error: unknown, name: string): boolean {
   return false;
 }
 
-const isConnection: ErrorPredicate = (e) => {
-  const code = errorCode(e);
-  return (code !== undefined && CONNECTION_CODES.has(code)) || hasName(e, 'ConnectionError');
-};
-const isTimeout: ErrorPredicate = (e) => {
-  const code = errorCode(e);
-  return (
-    (code !== undefined && TIMEOUT_CODES.has(code)) ||
-    hasName(e, 'TimeoutError') ||
-    hasName(e, 'ReadTimeoutError') ||
-    code === 'ABORT_ERR_TIMEOUT'
-  );
-};
+const isConnection: ErrorPredicate = (e) => hasCode(e, CONNECTION_CODES) || hasName(e, 'ConnectionError');
+/**
+ * A timeout: a timeout code, an error named TimeoutError (AbortSignal.timeout()'s
+ * DOMException, ours, undici's) or ReadTimeoutError, or an AbortError whose reason was a
+ * timeout. A plain AbortError is the caller cancelling: not a timeout, and not worth a retry.
+ */
+const isTimeout: ErrorPredicate = (e) =>
+  hasCode(e, TIMEOUT_CODES) || hasName(e, 'TimeoutError') || hasName(e, 'ReadTimeoutError');
 /** A server-side HTTP failure: 5xx, or an error named HTTPError. */
 const isHttpServerError: ErrorPredicate = (e) => {
   const status = httpStatusOf(e);
@@ -101,21 +161,15 @@ export const ERROR_FAMILIES: Readonly<Record<string, ErrorPredicate>> = {
   RequestException: (e) => isConnection(e) || isTimeout(e) || isHttpServerError(e) || hasName(e, 'RequestException'),
   TemporaryFailure: (e) => hasName(e, 'TemporaryFailure') || httpStatusOf(e) === 503,
   OperationalError: (e) => hasName(e, 'OperationalError') || isConnection(e),
-  DeadlockError: (e) => {
-    const code = errorCode(e);
-    return hasName(e, 'DeadlockError') || (code !== undefined && DEADLOCK_CODES.has(code));
-  },
-  LockTimeoutError: (e) => {
-    const code = errorCode(e);
-    return hasName(e, 'LockTimeoutError') || (code !== undefined && LOCK_TIMEOUT_CODES.has(code));
-  },
+  DeadlockError: (e) => hasName(e, 'DeadlockError') || hasCode(e, DEADLOCK_CODES),
+  LockTimeoutError: (e) => hasName(e, 'LockTimeoutError') || hasCode(e, LOCK_TIMEOUT_CODES),
 };
 
 function matcherToPredicate(matcher: ErrorMatcher): ErrorPredicate {
   if (typeof matcher === 'string') {
     const family = ERROR_FAMILIES[matcher];
     if (family) return family;
-    return (e) => hasName(e, matcher) || errorCode(e) === matcher;
+    return (e) => hasName(e, matcher) || anyCause(e, (inner) => inner.code === matcher);
   }
   if (isErrorClass(matcher)) {
     const cls = matcher;

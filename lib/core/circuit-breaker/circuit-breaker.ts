@@ -1,7 +1,7 @@
 import { type Clock, systemClock } from '../clock.js';
 import { type Deadline, DeadlineQueue } from '../deadline-queue.js';
 import { toMilliseconds } from '../duration.js';
-import { errorPredicate } from '../error-matchers.js';
+import { countsAsFailureByDefault, errorPredicate } from '../error-matchers.js';
 import { CallTimeoutError, CircuitOpenError } from '../errors.js';
 import type {
   CallContext,
@@ -101,7 +101,9 @@ export class CircuitBreakerPolicy {
     }
     this.callTimeoutMs =
       options.callTimeout !== undefined ? toMilliseconds(options.callTimeout, 'callTimeout') : undefined;
-    this.isFailure = options.isFailure ?? errorPredicate(options.expectedExceptions);
+    this.isFailure =
+      options.isFailure ??
+      (options.expectedExceptions?.length ? errorPredicate(options.expectedExceptions) : countsAsFailureByDefault);
     this.isResultFailure = options.isResultFailure;
     this.fallback = options.fallback;
     this.clock = options.clock ?? systemClock;

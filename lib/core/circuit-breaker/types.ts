@@ -21,7 +21,10 @@ export interface CircuitBreakerOptions {
   successThreshold?: number;
   /** Time OPEN before a trial (guide: timeout). Seconds or a string with a unit. Default 60. */
   timeout?: Duration;
-  /** Errors that count as failures; others pass through uncounted. Default: every error. */
+  /**
+   * Errors that count as failures; others pass through uncounted. Default: every error but
+   * an HTTP 4xx other than 408 and 429 (countsAsFailureByDefault).
+   */
   expectedExceptions?: ErrorMatcher[];
   /** Decides which errors count; replaces `expectedExceptions`. */
   isFailure?: (error: unknown) => boolean;
