@@ -28,6 +28,8 @@ const EXPECTED: Record<string, Row> = {
   'axios: connection closed with no answer': [true, false, false, true, true],
   'axios: timeout': [true, true, false, true, true],
   'axios: timeout (clarifyTimeoutError)': [false, true, false, true, true],
+  '@nestjs/axios HttpService: timeout': [true, true, false, true, true],
+  '@nestjs/axios HttpService: 503': [false, false, true, true, true],
   'axios: 500': [false, false, true, true, true],
   'axios: 503': [false, false, true, true, true],
   'axios: 404': [false, false, false, false, false],

@@ -1,6 +1,8 @@
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { connect, createServer, type Server as NetServer } from 'node:net';
+import { HttpService } from '@nestjs/axios';
 import axios from 'axios';
+import { firstValueFrom } from 'rxjs';
 
 /** Servers that fail in the ways dependencies fail: a closed port, a reset, a hang, a status. */
 export interface FlakyServers {
@@ -81,6 +83,12 @@ export async function realErrors(s: FlakyServers): Promise<Record<string, unknow
     'axios: timeout': await thrown(() => axios.get(url(s.hangPort), { timeout: 100 })),
     'axios: timeout (clarifyTimeoutError)': await thrown(() =>
       axios.get(url(s.hangPort), { timeout: 100, transitional: { clarifyTimeoutError: true } }),
+    ),
+    '@nestjs/axios HttpService: timeout': await thrown(() =>
+      firstValueFrom(new HttpService(axios.create()).get(url(s.hangPort), { timeout: 100 })),
+    ),
+    '@nestjs/axios HttpService: 503': await thrown(() =>
+      firstValueFrom(new HttpService(axios.create()).get(url(s.statusPort, '/503'))),
     ),
     'axios: 500': await thrown(() => axios.get(url(s.statusPort, '/500'))),
     'axios: 503': await thrown(() => axios.get(url(s.statusPort, '/503'))),
