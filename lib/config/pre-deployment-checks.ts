@@ -25,7 +25,7 @@ export interface PatternQuad {
 
 /** What the checks read, durations in seconds. */
 interface CheckedValues {
-  circuit?: { failureThreshold: number; timeout: number };
+  circuit?: { failureThreshold?: number; timeout: number };
   retry?: { maxAttempts: number; baseDelay: number; exponentialBase: number };
   rate?: { rate: number; burst: number };
   dlq?: { retentionDays: number };
@@ -36,7 +36,8 @@ export function checkPatterns(patterns: CheckedValues, path = ''): ConfigIssue[]
   const issues: string[] = [];
   const { circuit, retry, rate, dlq } = patterns;
   if (circuit) {
-    if (circuit.failureThreshold < 2) issues.push('Circuit failure_threshold too low (<2)');
+    if (circuit.failureThreshold !== undefined && circuit.failureThreshold < 2)
+      issues.push('Circuit failure_threshold too low (<2)');
     if (circuit.timeout < 30) issues.push('Circuit timeout too short (<30s)');
   }
   if (retry) {

@@ -133,7 +133,26 @@ export function layer(pattern: PatternName, layers: ReadonlyArray<object | undef
       expanded.push(fields);
     }
   }
-  return mergeLayers(...expanded);
+  const merged = mergeLayers<Record<string, unknown>>(...expanded);
+  if (pattern === 'circuit' && rateModeOutranksCount(expanded)) delete merged.failureThreshold;
+  return merged;
+}
+
+/**
+ * A consecutive `failureThreshold` belongs to the count mode: once a layer asks for rate
+ * mode (a failure or slow-call rate threshold) without setting one, the one inherited
+ * from below (the base's 5, a preset's) no longer applies, so a breaker with
+ * `minimumCalls: 50` does not open at the 5th failure. A layer at or above it can set one.
+ */
+function rateModeOutranksCount(layers: object[]): boolean {
+  let rate = -1;
+  let count = -1;
+  for (const [index, l] of layers.entries()) {
+    const fields = l as Record<string, unknown>;
+    if (fields.failureRateThreshold !== undefined || fields.slowCallRateThreshold !== undefined) rate = index;
+    if (fields.failureThreshold !== undefined) count = index;
+  }
+  return rate > count;
 }
 
 /**

@@ -4,7 +4,8 @@ import type { ApiKeyValidator, DlqBackend, DlqStorageConfig, JitterKind, RateKey
 
 /** Settings after layering; every duration is in seconds. */
 export interface ResolvedCircuitSettings {
-  failureThreshold: number;
+  /** Absent in rate mode unless set at or above the layer that asked for rate mode. */
+  failureThreshold?: number;
   successThreshold: number;
   timeout: number;
   halfOpenMaxCalls: number;

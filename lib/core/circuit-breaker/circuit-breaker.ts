@@ -1,8 +1,7 @@
 import { type Clock, systemClock } from '../clock.js';
 import { type Deadline, DeadlineQueue } from '../deadline-queue.js';
-import { toMilliseconds } from '../duration.js';
-import { countsAsFailureByDefault, errorPredicate } from '../error-matchers.js';
 import { CallTimeoutError, CircuitOpenError } from '../errors.js';
+import { breakerSettings, rateExceeded } from './options.js';
 import type {
   CallContext,
   CircuitBreakerListener,
@@ -17,18 +16,6 @@ const NO_CONTEXT: CallContext = Object.freeze({});
 const UNTRACKED = -1;
 /** Retry-After of a call turned away because every half-open trial slot is taken. */
 const HALF_OPEN_RETRY_AFTER_MS = 1000;
-
-function positiveInt(value: number | undefined, fallback: number, what: string, min = 1): number {
-  const v = value ?? fallback;
-  if (!Number.isInteger(v) || v < min) throw new RangeError(`${what} must be an integer >= ${min}, got ${v}`);
-  return v;
-}
-
-function percentage(value: number | undefined, what: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (!(value > 0 && value <= 100)) throw new RangeError(`${what} must be > 0 and <= 100, got ${value}`);
-  return value;
-}
 
 /**
  * The guide's circuit breaker, with resilience4j's rate and slow-call modes.
@@ -77,42 +64,25 @@ export class CircuitBreakerPolicy {
 
   constructor(name = 'default', options: CircuitBreakerOptions = {}) {
     this.name = name;
-    this.failureThreshold = positiveInt(options.failureThreshold, 5, 'failureThreshold');
-    this.successThreshold = positiveInt(options.successThreshold, 2, 'successThreshold');
-    this.openMs = toMilliseconds(options.timeout ?? 60, 'timeout');
-    this.timeoutMultiplier = options.timeoutMultiplier ?? 1;
-    if (!(this.timeoutMultiplier >= 1))
-      throw new RangeError(`timeoutMultiplier must be >= 1, got ${this.timeoutMultiplier}`);
-    this.maxOpenMs =
-      options.maxTimeout !== undefined ? toMilliseconds(options.maxTimeout, 'maxTimeout') : this.openMs * 10;
-    this.halfOpenMaxCalls = positiveInt(options.halfOpenMaxCalls, 1, 'halfOpenMaxCalls');
-    this.trialLeaseMs =
-      options.halfOpenTrialTimeout !== undefined
-        ? toMilliseconds(options.halfOpenTrialTimeout, 'halfOpenTrialTimeout')
-        : this.openMs;
-    if (!(this.trialLeaseMs > 0)) throw new RangeError(`halfOpenTrialTimeout must be > 0, got ${this.trialLeaseMs}ms`);
-    this.minimumCalls = positiveInt(options.minimumCalls, 10, 'minimumCalls');
-    this.failureRate = percentage(options.failureRateThreshold, 'failureRateThreshold');
-    this.slowRate = percentage(options.slowCallRateThreshold, 'slowCallRateThreshold');
-    this.slowMs =
-      options.slowCallDuration !== undefined ? toMilliseconds(options.slowCallDuration, 'slowCallDuration') : undefined;
-    if (this.slowRate !== undefined && this.slowMs === undefined) {
-      throw new RangeError('slowCallRateThreshold needs slowCallDuration');
-    }
-    this.callTimeoutMs =
-      options.callTimeout !== undefined ? toMilliseconds(options.callTimeout, 'callTimeout') : undefined;
-    this.isFailure =
-      options.isFailure ??
-      (options.expectedExceptions?.length ? errorPredicate(options.expectedExceptions) : countsAsFailureByDefault);
+    const settings = breakerSettings(options);
+    this.failureThreshold = settings.failureThreshold;
+    this.successThreshold = settings.successThreshold;
+    this.openMs = settings.openMs;
+    this.timeoutMultiplier = settings.timeoutMultiplier;
+    this.maxOpenMs = settings.maxOpenMs;
+    this.halfOpenMaxCalls = settings.halfOpenMaxCalls;
+    this.trialLeaseMs = settings.trialLeaseMs;
+    this.minimumCalls = settings.minimumCalls;
+    this.failureRate = settings.failureRate;
+    this.slowRate = settings.slowRate;
+    this.slowMs = settings.slowMs;
+    this.callTimeoutMs = settings.callTimeoutMs;
+    this.isFailure = settings.isFailure;
+    this.window = settings.window;
     this.isResultFailure = options.isResultFailure;
     this.fallback = options.fallback;
     this.clock = options.clock ?? systemClock;
     this.disabled = options.enabled === false;
-    if (this.failureRate !== undefined || this.slowRate !== undefined) {
-      const type = options.slidingWindowType ?? 'count';
-      const size = positiveInt(options.slidingWindowSize, type === 'count' ? 100 : 60, 'slidingWindowSize');
-      this.window = type === 'count' ? new CountWindow(size) : new TimeWindow(size);
-    }
     this.fastPath =
       this.slowMs === undefined && this.callTimeoutMs === undefined && !this.fallback && !this.isResultFailure;
     if (options.onStateChange) {
@@ -299,8 +269,9 @@ export class CircuitBreakerPolicy {
   private openIfRatesExceeded(): void {
     const w = this.window;
     if (!w || w.calls < this.minimumCalls) return;
-    if (this.failureRate !== undefined && w.failures * 100 >= this.failureRate * w.calls) this.open(false);
-    else if (this.slowRate !== undefined && w.slow * 100 >= this.slowRate * w.calls) this.open(false);
+    if (rateExceeded(w.failures, w.calls, this.failureRate) || rateExceeded(w.slow, w.calls, this.slowRate)) {
+      this.open(false);
+    }
   }
 
   private recover<T>(error: unknown): Promise<T> {

@@ -32,7 +32,13 @@ export class CircuitBreakerService {
   get(name: string, options?: CircuitSettings, tier?: string): CircuitBreakerPolicy {
     const existing = this.breakers.get(name);
     if (existing) return existing;
-    const breaker = new CircuitBreakerPolicy(name, { ...this.resolve(name, options, tier), clock: this.clock });
+    let breaker: CircuitBreakerPolicy;
+    try {
+      breaker = new CircuitBreakerPolicy(name, { ...this.resolve(name, options, tier), clock: this.clock });
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      throw new ResilienceConfigError([{ path: `circuit breaker "${name}"`, message: error.message }]);
+    }
     for (const listener of this.listeners) breaker.subscribe(listener);
     this.breakers.set(name, breaker);
     return breaker;

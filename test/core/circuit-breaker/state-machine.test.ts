@@ -262,13 +262,15 @@ describe('circuit breaker rate modes', () => {
     assert.equal(cb.state, 'open', '3 of 4 = 75%, judged as the 4th call ends');
   });
 
-  it('opens exactly when the failure percentage reaches the threshold', async () => {
+  it('opens once the failure percentage exceeds the threshold (the guide: "open at >10%")', async () => {
     const { cb } = breaker({ failureThreshold: 100, failureRateThreshold: 50, slidingWindowSize: 4, minimumCalls: 4 });
     await cb.execute(ok);
     await cb.execute(ok);
     await fail(cb);
     assert.equal(cb.state, 'closed');
-    await fail(cb); // 2 of 4 = 50%
+    await fail(cb); // 2 of 4 = 50%: at the threshold, not above it
+    assert.equal(cb.state, 'closed');
+    await fail(cb); // the first ok slid out: 3 of 4
     assert.equal(cb.state, 'open');
   });
 
@@ -297,7 +299,9 @@ describe('circuit breaker rate modes', () => {
     await fail(cb);
     assert.equal(cb.state, 'closed', '1 of 3');
     await fail(cb);
-    assert.equal(cb.state, 'open', '2 of 4');
+    assert.equal(cb.state, 'closed', '2 of 4: at 50%, not above');
+    await fail(cb);
+    assert.equal(cb.state, 'open', '3 of 5');
   });
 
   it('opens on the slow-call rate', async () => {
@@ -318,7 +322,9 @@ describe('circuit breaker rate modes', () => {
     await cb.execute(slowCall);
     assert.equal(cb.state, 'closed');
     await cb.execute(slowCall);
-    assert.equal(cb.state, 'open');
+    assert.equal(cb.state, 'closed', '2 of 4 slow: at 50%, not above');
+    await cb.execute(slowCall);
+    assert.equal(cb.state, 'open', '3 of 4 slow');
   });
 
   it('resets the window when the breaker closes', async () => {
@@ -380,7 +386,9 @@ describe('circuit breaker snapshot', () => {
     await b.execute(ok);
     assert.equal(b.state, 'closed', '3 of 5');
     await b.execute(ok);
-    assert.equal(b.state, 'open', '3 of 6 = 50%');
+    assert.equal(b.state, 'closed', '3 of 6 = 50%: not above');
+    await fail(b);
+    assert.equal(b.state, 'open', '4 of 6');
   });
 
   it('restores an open breaker with its remaining open time', async () => {
