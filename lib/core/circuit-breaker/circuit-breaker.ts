@@ -241,15 +241,27 @@ export class CircuitBreakerPolicy {
     return result;
   }
 
+  /**
+   * A call failed. The fallback answers for failures the breaker counts (and, in reject(),
+   * for calls it turns away); an error it does not count passes through untouched, as if
+   * there were no breaker.
+   */
   private failed<T>(generation: number, startedAt: number, error: unknown): Promise<T> {
-    this.recordFailure(generation, startedAt, error, false);
-    return this.fallback ? this.recover<T>(error) : Promise.reject(error);
+    const counted = this.isFailure(error);
+    this.recordFailure(generation, startedAt, error, false, counted);
+    return counted && this.fallback ? this.recover<T>(error) : Promise.reject(error);
   }
 
   /** Counts a failure of a call of `generation` (an error, or a result isResultFailure flagged). */
-  private recordFailure(generation: number, startedAt: number, outcome: unknown, flaggedResult: boolean): void {
+  private recordFailure(
+    generation: number,
+    startedAt: number,
+    outcome: unknown,
+    flaggedResult: boolean,
+    countedError?: boolean,
+  ): void {
     if (generation !== this.generation) return;
-    const counted = flaggedResult || this.isFailure(outcome);
+    const counted = flaggedResult || (countedError ?? this.isFailure(outcome));
     if (this.currentState === 'half_open') {
       this.trialsInFlight--;
       if (counted) this.open(true);

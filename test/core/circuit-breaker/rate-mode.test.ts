@@ -112,3 +112,29 @@ describe('rate mode through the configuration layers', () => {
     assert.equal(settings.resolve('counting').circuit.failureThreshold, 4, 'count mode keeps its threshold');
   });
 });
+
+describe('fallback', () => {
+  it('answers counted failures and open rejections; an uncounted error passes through untouched', async () => {
+    const { NotFoundException } = await import('@nestjs/common');
+    const breaker = new CircuitBreakerPolicy('fb', {
+      failureThreshold: 2,
+      fallback: (e) => `fallback for ${(e as Error).name}`,
+    });
+    const missing = new NotFoundException('no such order');
+    await assert.rejects(
+      breaker.execute(() => Promise.reject(missing)),
+      (e) => e === missing,
+    );
+    assert.equal(breaker.metrics().consecutiveFailures, 0, 'a 404 is not counted by default');
+    assert.equal(await breaker.execute(failing), 'fallback for Error');
+    assert.equal(await breaker.execute(failing), 'fallback for Error');
+    assert.equal(breaker.state, 'open');
+    assert.equal(await breaker.execute(ok), 'fallback for CircuitOpenError');
+
+    const narrow = new CircuitBreakerPolicy('narrow', {
+      expectedExceptions: ['TimeoutError'],
+      fallback: () => 'fallback',
+    });
+    await assert.rejects(narrow.execute(failing), /refused/, 'a ConnectionError is not in expectedExceptions');
+  });
+});
