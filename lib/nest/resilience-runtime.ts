@@ -12,6 +12,7 @@ import { CONFIG_SERVICE_TOKEN, type ConfigServiceLike } from './config-service-s
 import { callContext } from './context/call-context.js';
 import { builtInKey, type RateLimitKeyContext } from './context/rate-limit-key.js';
 import type { RateLimitOptions } from './decorators/rate-limit.decorator.js';
+import { refuseSynchronous, warnSynchronous } from './decorators/synchronous-methods.js';
 import type { MethodInvoker, MethodRef } from './decorators/wrap-method.js';
 import { RESILIENCE_METRICS } from './metrics/metrics-binder.js';
 import type { ResilienceMetrics } from './metrics/resilience-metrics.js';
@@ -89,10 +90,10 @@ export class ResilienceRuntime implements MethodInvoker {
 
   /** Builds the method's pipeline now; throws what its options get wrong. */
   prepare(ref: MethodRef, prototype: object): void {
+    const declared = Reflect.getMetadata('design:returntype', prototype, ref.methodName);
+    refuseSynchronous(ref, declared, (prototype as Record<string, unknown>)[ref.methodName]);
     this.pipelineFor(ref);
-    if (Reflect.getMetadata('design:returntype', prototype, ref.methodName) === Observable) {
-      this.returnsObservable.add(ref);
-    }
+    if (declared === Observable) this.returnsObservable.add(ref);
   }
 
   /** Lets DeadLetterService replay this method's letters on `instance` (the stages but the dead letter). */
@@ -145,8 +146,19 @@ export class ResilienceRuntime implements MethodInvoker {
     const pipeline = cached.pipeline as Pipeline;
     let sawObservable = false;
     const call = () => {
-      const result = ref.original.apply(target, args);
-      if (!isObservable(result)) return result;
+      let result: unknown;
+      try {
+        result = ref.original.apply(target, args);
+      } catch (error) {
+        warnSynchronous(ref, 'threw synchronously');
+        throw error;
+      }
+      if (result instanceof Promise) return result;
+      if (!isObservable(result)) {
+        if (typeof (result as { then?: unknown } | null)?.then !== 'function')
+          warnSynchronous(ref, 'returned a plain value');
+        return result;
+      }
       sawObservable = true;
       return lastValueFrom(result);
     };

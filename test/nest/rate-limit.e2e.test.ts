@@ -18,7 +18,7 @@ import { PLATFORMS, type Platform } from '../support/http-apps.js';
 class Analytics {
   /** Called from a controller: the key comes from the request through the call context. */
   @RateLimit({ name: 'per_ip', rate: 2, per: 60, key: 'ip' })
-  track(): string {
+  async track(): Promise<string> {
     return 'tracked';
   }
 }

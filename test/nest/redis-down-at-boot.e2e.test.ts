@@ -28,7 +28,10 @@ describe('Redis down when the app boots (a real closed port, a real child proces
       assert.ok(report.booted < 1500, `booted in ${report.booted} ms`);
       assert.ok(exitedAt - report.closedAt < 1000, `exited ${exitedAt - report.closedAt} ms after app.close()`);
       assert.doesNotMatch(output, /Unhandled error event/);
-      assert.equal(output.match(/Redis unavailable/g)?.length, 2, `one line per client: ${output}`);
+      // One line per client at most (the queue's own client may not have failed yet when
+      // the app closes), never one per reconnect attempt.
+      const lines = output.match(/Redis unavailable/g)?.length ?? 0;
+      assert.ok(lines >= 1 && lines <= 2, `${lines} "Redis unavailable" lines: ${output}`);
     } finally {
       rmSync(cwd, { recursive: true, force: true });
     }

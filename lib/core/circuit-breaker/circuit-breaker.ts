@@ -50,7 +50,11 @@ export class CircuitBreakerPolicy {
   private readonly listeners: CircuitBreakerListener[] = [];
   private deadlines?: DeadlineQueue;
   private readonly fastPath: boolean;
-  private observers?: { generation: number; onResult: (result: unknown) => void; onError: (error: unknown) => void };
+  private observers?: {
+    generation: number;
+    onResult: (result: unknown) => unknown;
+    onError: (error: unknown) => never;
+  };
 
   private currentState: CircuitState = 'closed';
   private generation = 0;
@@ -148,9 +152,11 @@ export class CircuitBreakerPolicy {
   }
 
   /**
-   * The common case (no slow-call, timeout, fallback or result check): the caller gets
-   * the operation's own promise, and the breaker observes it through handlers shared by
-   * every call of the generation, so a call allocates no closure and adds no hop.
+   * The common case (no slow-call, timeout, fallback or result check): the breaker
+   * observes the operation's promise through handlers shared by every call of the
+   * generation (no closure per call), and the caller gets the promise those handlers
+   * derive: it settles as the operation did, and a rejection nobody handles still reaches
+   * 'unhandledRejection' (handlers on the operation's own promise would mark it handled).
    */
   private executeFast<T>(fn: (context: CallContext) => T | PromiseLike<T>, generation: number): Promise<T> {
     let pending: T | PromiseLike<T>;
@@ -165,17 +171,15 @@ export class CircuitBreakerPolicy {
     if (handlers === undefined || handlers.generation !== generation) {
       handlers = {
         generation,
-        onResult: (result: unknown) => {
-          this.succeeded(generation, 0, result);
-        },
+        onResult: (result: unknown) => this.succeeded(generation, 0, result),
         onError: (error: unknown) => {
           this.recordFailure(generation, 0, error, false);
+          throw error;
         },
       };
       this.observers = handlers;
     }
-    promise.then(handlers.onResult, handlers.onError);
-    return promise;
+    return promise.then(handlers.onResult, handlers.onError) as Promise<T>;
   }
 
   /** Admits a call: its generation, or undefined to reject it. */

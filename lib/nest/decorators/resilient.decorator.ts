@@ -1,6 +1,7 @@
 import type { PatternSettings } from '../../config/types.js';
 import type { RateLimitKeyContext } from '../context/rate-limit-key.js';
 import { getResilienceMetadata, type ResilienceMethodMetadata } from '../metadata.js';
+import { isDeclaredSynchronous, isNestHandler } from './synchronous-methods.js';
 import { applyResilienceDecorator } from './wrap-method.js';
 
 export interface ResilientOptions extends PatternSettings {
@@ -30,12 +31,10 @@ export function Resilient(name: string, options: ResilientOptions = {}): MethodD
   }) as MethodDecorator & ClassDecorator;
 }
 
-/** Metadata keys Nest puts on handlers (HTTP routes, message and event patterns, GraphQL resolvers). */
-const HANDLER_KEYS = ['path', 'microservices:pattern', 'graphql:resolver_type', 'message'];
-
 /**
  * On a class: every handler (for a controller, its routes; for a provider, every method)
- * gets the stack, except methods with a @Resilient of their own.
+ * gets the stack, except methods with a @Resilient of their own and methods declared to
+ * return a plain value (helpers).
  */
 function applyToClass(
   target: new (...args: never[]) => unknown,
@@ -46,10 +45,16 @@ function applyToClass(
     const d = Object.getOwnPropertyDescriptor(prototype, n);
     return n !== 'constructor' && typeof d?.value === 'function';
   });
-  const handlers = names.filter((n) => HANDLER_KEYS.some((key) => Reflect.hasMetadata(key, prototype[n] as object)));
+  const handlers = names.filter((n) => isNestHandler(prototype[n]));
   for (const name of handlers.length > 0 ? handlers : names) {
     const descriptor = Object.getOwnPropertyDescriptor(prototype, name) as PropertyDescriptor;
     if (getResilienceMetadata(descriptor.value)?.resilient) continue;
+    // A helper declared to return a plain value is not a call to a dependency: left as it is.
+    if (
+      !isNestHandler(descriptor.value) &&
+      isDeclaredSynchronous(Reflect.getMetadata('design:returntype', prototype, name))
+    )
+      continue;
     Object.defineProperty(prototype, name, applyResilienceDecorator(prototype, name, descriptor, patch));
   }
 }

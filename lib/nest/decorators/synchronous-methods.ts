@@ -1,0 +1,51 @@
+import { ResilienceConfigError } from '../../core/errors.js';
+import type { MethodRef } from './wrap-method.js';
+
+/** Metadata keys Nest puts on handlers (HTTP routes, message and event patterns, GraphQL resolvers). */
+export const HANDLER_KEYS = ['path', 'microservices:pattern', 'graphql:resolver_type', 'message'];
+
+/** True when Nest itself calls the method (a route or message handler), and so awaits what it returns. */
+export function isNestHandler(method: unknown): boolean {
+  return typeof method === 'function' && HANDLER_KEYS.some((key) => Reflect.hasMetadata(key, method));
+}
+
+/** Declared return types that say nothing about sync or async (`any`, a union, none). */
+const UNDECIDED: ReadonlySet<unknown> = new Set([undefined, Object]);
+
+/**
+ * A decorated method returns a Promise (or an Observable): the patterns wait, retry and
+ * time calls. A method declared to return a plain value (`add(n: number): number`) would
+ * silently become async (`n + 1` turning into "[object Promise]1", a throw escaping the
+ * caller's try/catch), so it is refused at bootstrap, by name. Route and message handlers
+ * are exempt: Nest calls them and awaits whatever they return.
+ */
+export function refuseSynchronous(ref: MethodRef, declared: unknown, method: unknown): void {
+  // Nest awaits a handler's result whatever it is: a sync route handler may stay as it is.
+  if (!isDeclaredSynchronous(declared) || isNestHandler(method)) return;
+  const name = (declared as { name?: string }).name ?? '';
+  throw new ResilienceConfigError([
+    {
+      path: `${ref.className}.${ref.methodName}`,
+      message: `is declared to return ${name || 'a plain value'}, but a method with resilience decorators returns a Promise: declare it async (or return a Promise or an Observable)`,
+    },
+  ]);
+}
+
+/** True for a declared return type (design:returntype) that is neither a Promise, an Observable nor undecided. */
+export function isDeclaredSynchronous(declared: unknown): boolean {
+  if (typeof declared !== 'function' || UNDECIDED.has(declared)) return false;
+  const name = (declared as { name?: string }).name;
+  return name !== 'Promise' && name !== 'Observable';
+}
+
+const warned = new WeakSet<MethodRef>();
+
+/** For methods whose declared type could not tell: says so once, at the first sign. */
+export function warnSynchronous(ref: MethodRef, what: string): void {
+  if (warned.has(ref)) return;
+  warned.add(ref);
+  process.emitWarning(
+    `${ref.className}.${ref.methodName} ${what}, but with resilience decorators it returns a Promise: callers must await it. Declare it async.`,
+    { code: 'NEST_RESILIENCE_SYNC_METHOD' },
+  );
+}
