@@ -7,8 +7,10 @@ export interface Deadline {
 
 /**
  * Deadlines that all share one duration arrive in deadline order, so a FIFO queue and
- * a single unref'd timer serve any number of concurrent calls: no timer per call,
- * O(1) to add and to cancel, nothing that keeps the process alive.
+ * a single timer serve any number of concurrent calls: no timer per call, O(1) to add
+ * and to cancel. The timer exists only while a deadline is pending, and keeps the
+ * process alive meanwhile: a call whose only pending work is the timed-out operation
+ * must still time out (an unref'd timer let the process exit with the call unsettled).
  */
 export class DeadlineQueue {
   private items: Deadline[] = [];
@@ -30,13 +32,17 @@ export class DeadlineQueue {
     deadline.settled = true;
     while (this.head < this.items.length && this.items[this.head].settled) this.head++;
     this.compact();
+    if (this.items.length === 0 && this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      this.timerAt = Number.POSITIVE_INFINITY;
+    }
   }
 
   private arm(at: number): void {
     if (this.timer) clearTimeout(this.timer);
     this.timerAt = at;
     this.timer = setTimeout(() => this.fire(), Math.max(0, at - this.now()));
-    this.timer.unref();
   }
 
   private fire(): void {

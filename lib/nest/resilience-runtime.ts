@@ -10,6 +10,7 @@ import { exceeded, type RateLimiter } from '../core/rate-limiter/rate-limiter.js
 import type { RetryExecuteOptions } from '../core/retry/retry-policy.js';
 import { CONFIG_SERVICE_TOKEN, type ConfigServiceLike } from './config-service-source.js';
 import { callContext } from './context/call-context.js';
+import { callSignalScope } from './context/call-signal.js';
 import { builtInKey, type RateLimitKeyContext } from './context/rate-limit-key.js';
 import type { RateLimitOptions } from './decorators/rate-limit.decorator.js';
 import { refuseSynchronous, warnSynchronous } from './decorators/synchronous-methods.js';
@@ -289,7 +290,14 @@ export class ResilienceRuntime implements MethodInvoker {
       if (keep) {
         const onRejected = (error: CircuitOpenError, args: unknown) =>
           keep(args as unknown[], error, [], 'circuit_open').then(() => Promise.reject(error));
-        pipeline = (call, args) => breaker.execute(() => inner(call, args), onRejected, args);
+        pipeline = breaker.hasCallTimeout
+          ? (call, args) =>
+              breaker.execute((context) => callSignalScope.run(context, () => inner(call, args)), onRejected, args)
+          : (call, args) => breaker.execute(() => inner(call, args), onRejected, args);
+      } else if (breaker.hasCallTimeout) {
+        // The call's signal reaches the method through currentCallSignal().
+        pipeline = (call, args, trail) =>
+          breaker.execute((context) => callSignalScope.run(context, () => inner(call, args, trail)));
       } else {
         pipeline = (call, args, trail) => breaker.execute(() => inner(call, args, trail));
       }

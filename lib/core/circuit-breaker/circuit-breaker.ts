@@ -105,6 +105,11 @@ export class CircuitBreakerPolicy {
     return this.forced;
   }
 
+  /** True when calls run under a `callTimeout` (the operation gets a `signal` in its context). */
+  get hasCallTimeout(): boolean {
+    return this.callTimeoutMs !== undefined;
+  }
+
   get isDisabled(): boolean {
     return this.disabled;
   }
