@@ -1,7 +1,9 @@
 import { type Clock, systemClock } from '../clock.js';
-import { type Deadline, DeadlineQueue } from '../deadline-queue.js';
+import { DeadlineQueue } from '../deadline-queue.js';
 import { CallTimeoutError, CircuitOpenError } from '../errors.js';
 import { breakerSettings, rateExceeded } from './options.js';
+import { safely, validateSnapshot } from './snapshot.js';
+import { TimedCall } from './timed-call.js';
 import type {
   CallContext,
   CircuitBreakerListener,
@@ -449,81 +451,5 @@ export class CircuitBreakerPolicy {
       for (const l of this.listeners)
         if (l.onStateChange) safely(() => l.onStateChange?.(from, this.currentState, this.name));
     }
-  }
-}
-
-/**
- * One call under `callTimeout`: its promise, its deadline and, only if the operation
- * reads `signal`, its AbortController. One object per call; no closure per call for
- * the deadline and no timer of its own.
- */
-class TimedCall<T> implements CallContext, Deadline {
-  readonly promise: Promise<T>;
-  settled = false;
-  private resolve!: (value: T | PromiseLike<T>) => void;
-  private controller?: AbortController;
-
-  constructor(
-    private readonly breaker: CircuitBreakerPolicy,
-    private readonly deadlines: DeadlineQueue,
-    readonly generation: number,
-    readonly startedAt: number,
-    readonly at: number,
-  ) {
-    this.promise = new Promise<T>((resolve) => {
-      this.resolve = resolve;
-    });
-    deadlines.push(this);
-  }
-
-  get signal(): AbortSignal {
-    if (!this.controller) this.controller = new AbortController();
-    return this.controller.signal;
-  }
-
-  expire(): void {
-    this.breaker.timedOut(this);
-  }
-
-  abort(reason: unknown): void {
-    this.controller?.abort(reason);
-  }
-
-  resolveWith(outcome: T | PromiseLike<T>): void {
-    this.resolve(outcome);
-  }
-
-  /** The operation ended before its deadline. */
-  settle(outcome: T | PromiseLike<T>): void {
-    if (this.settled) return;
-    this.deadlines.settle(this);
-    this.resolve(outcome);
-  }
-}
-
-function validateSnapshot(s: CircuitBreakerSnapshot, window: OutcomeWindow | undefined): string[] {
-  const problems: string[] = [];
-  if (!s || typeof s !== 'object') return ['not an object'];
-  if (s.version !== 1) problems.push(`version must be 1, got ${s.version}`);
-  if (!['closed', 'open', 'half_open'].includes(s.state)) problems.push(`unknown state ${JSON.stringify(s.state)}`);
-  for (const key of ['consecutiveFailures', 'consecutiveSuccesses', 'reopens'] as const) {
-    if (!Number.isInteger(s[key]) || s[key] < 0) problems.push(`${key} must be an integer >= 0`);
-  }
-  if (typeof s.openUntil !== 'number') problems.push('openUntil must be a number');
-  if (s.window && window) {
-    const expected = window instanceof CountWindow ? 'count' : 'time';
-    const size = (window as CountWindow | TimeWindow).size;
-    if (s.window.type !== expected || s.window.size !== size) {
-      problems.push(`window is ${s.window.type}/${s.window.size}, this breaker has ${expected}/${size}`);
-    }
-  }
-  return problems;
-}
-
-function safely(run: () => void): void {
-  try {
-    run();
-  } catch {
-    // An observer's failure must never change the outcome of a call.
   }
 }
