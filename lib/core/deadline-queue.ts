@@ -8,9 +8,9 @@ export interface Deadline {
 /**
  * Deadlines that all share one duration arrive in deadline order, so a FIFO queue and
  * a single timer serve any number of concurrent calls: no timer per call, O(1) to add
- * and to cancel. The timer exists only while a deadline is pending, and keeps the
- * process alive meanwhile: a call whose only pending work is the timed-out operation
- * must still time out (an unref'd timer let the process exit with the call unsettled).
+ * and to cancel. The timer keeps the process alive while a deadline is pending, and only
+ * then: a call whose only pending work is the timed-out operation must still time out
+ * (an always-unref'd timer let the process exit with the call unsettled).
  */
 export class DeadlineQueue {
   private items: Deadline[] = [];
@@ -24,6 +24,7 @@ export class DeadlineQueue {
   push<D extends Deadline>(deadline: D): D {
     this.items.push(deadline);
     if (deadline.at < this.timerAt) this.arm(deadline.at);
+    else this.timer?.ref();
     return deadline;
   }
 
@@ -32,11 +33,9 @@ export class DeadlineQueue {
     deadline.settled = true;
     while (this.head < this.items.length && this.items[this.head].settled) this.head++;
     this.compact();
-    if (this.items.length === 0 && this.timer) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-      this.timerAt = Number.POSITIVE_INFINITY;
-    }
+    // Nothing pending: the timer stays armed (re-arming per call costs more than a
+    // wasted wake-up) but no longer holds the process.
+    if (this.items.length === 0) this.timer?.unref();
   }
 
   private arm(at: number): void {
