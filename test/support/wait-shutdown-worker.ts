@@ -1,11 +1,11 @@
-// A Nest app with shutdown hooks and a 'wait' rate limiter. Prints its port, then one
-// line per request that reaches it, so the test knows when calls are waiting before it
-// sends SIGTERM.
+// A Nest app with shutdown hooks, a 'wait' rate limiter and a retry with long backoff.
+// Prints its port, then one line per request that reaches it (and per attempt of the
+// retried route), so the test knows when calls are waiting before it sends SIGTERM.
 import 'reflect-metadata';
 import { Controller, Get, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { FastifyAdapter as FastifyAdapterType } from '@nestjs/platform-fastify';
-import { RateLimit, ResilienceModule } from '../../lib/index.js';
+import { RateLimit, ResilienceModule, Retry } from '../../lib/index.js';
 
 @Controller()
 class ReportsController {
@@ -13,6 +13,13 @@ class ReportsController {
   @RateLimit({ name: 'reports', rate: 1, per: 5, burst: 0, mode: 'wait', maxWait: 60 })
   report() {
     return 'built';
+  }
+
+  @Get('flaky')
+  @Retry({ maxAttempts: 5, baseDelay: 10, jitter: false })
+  async flaky(): Promise<string> {
+    process.stdout.write('attempt\n');
+    throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' });
   }
 }
 

@@ -16,6 +16,7 @@ import { methodRefOf } from '../decorators/wrap-method.js';
 import { ResilienceRuntime } from '../resilience-runtime.js';
 import { ResilienceSettings } from '../resilience-settings.js';
 import { RateLimiterShutdownError } from '../services/rate-limiter.service.js';
+import { ApplicationShutdownError } from '../services/retry.service.js';
 import { rateLimitHeaders } from './rate-limit-headers.js';
 import { RouteServices, routeOf } from './route-services.js';
 
@@ -37,7 +38,8 @@ function requestOf(context: ExecutionContext): unknown {
  * context (so a decorated method anywhere below can key a limit by IP, user or API
  * key), and on HTTP it writes the RateLimit headers and maps our errors:
  * CircuitOpenError -> 503, RateLimitExceededError -> 429, both with Retry-After;
- * RateLimiterShutdownError (a waiting call cancelled by shutdown) -> 503.
+ * RateLimiterShutdownError and ApplicationShutdownError (a call waiting for its turn or
+ * for its next retry, cancelled by shutdown) -> 503 with Connection: close.
  * In GraphQL, RPC and WebSocket contexts errors pass through untouched.
  */
 @Injectable()
@@ -117,7 +119,7 @@ export class ResilienceInterceptor implements NestInterceptor {
   }
 
   private toHttp(error: unknown, response: unknown, store: CallContextStore): unknown {
-    if (error instanceof RateLimiterShutdownError) {
+    if (error instanceof RateLimiterShutdownError || error instanceof ApplicationShutdownError) {
       // The app is shutting down under this request: another replica can serve it. The
       // connection closes with the response; a kept-alive one would hold the server open.
       this.adapterHost.httpAdapter?.setHeader(response, 'Connection', 'close');

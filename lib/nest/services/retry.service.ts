@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Inject, Injectable } from '@nestjs/common';
 import { formatZodIssues } from '../../config/format-issues.js';
 import { retrySchema } from '../../config/schema.js';
 import type { RetrySettings } from '../../config/types.js';
@@ -37,7 +37,7 @@ export class ApplicationShutdownError extends ResilienceError {
  * Waiting retries are cancelled when the application shuts down.
  */
 @Injectable()
-export class RetryService implements OnApplicationShutdown {
+export class RetryService implements BeforeApplicationShutdown {
   private readonly policies = new Map<string, RetryPolicy>();
   private readonly listeners: RetryListener[] = [];
   private readonly shutdown = new AbortController();
@@ -79,7 +79,11 @@ export class RetryService implements OnApplicationShutdown {
     return () => this.listeners.splice(this.listeners.indexOf(listener), 1);
   }
 
-  onApplicationShutdown(): void {
+  /**
+   * Before the HTTP server drains (Nest calls onApplicationShutdown after it has): a
+   * request waiting in backoff would otherwise hold the server, and the process, open.
+   */
+  beforeApplicationShutdown(): void {
     this.shutdown.abort(new ApplicationShutdownError());
   }
 
