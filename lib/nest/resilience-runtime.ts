@@ -9,11 +9,11 @@ import { CircuitOpenError } from '../core/errors.js';
 import { exceeded, type RateLimiter } from '../core/rate-limiter/rate-limiter.js';
 import type { RetryExecuteOptions } from '../core/retry/retry-policy.js';
 import { CONFIG_SERVICE_TOKEN, type ConfigServiceLike } from './config-service-source.js';
-import { callContext } from './context/call-context.js';
+import { callContext, keepVerdict } from './context/call-context.js';
 import { callSignalScope } from './context/call-signal.js';
 import { builtInKey, type RateLimitKeyContext } from './context/rate-limit-key.js';
 import type { RateLimitOptions } from './decorators/rate-limit.decorator.js';
-import { refuseSynchronous, warnSynchronous } from './decorators/synchronous-methods.js';
+import { isNestHandler, refuseSynchronous, warnSynchronous } from './decorators/synchronous-methods.js';
 import type { MethodInvoker, MethodRef } from './decorators/wrap-method.js';
 import { RESILIENCE_METRICS } from './metrics/metrics-binder.js';
 import type { ResilienceMetrics } from './metrics/resilience-metrics.js';
@@ -92,7 +92,9 @@ export class ResilienceRuntime implements MethodInvoker {
   /** Builds the method's pipeline now; throws what its options get wrong. */
   prepare(ref: MethodRef, prototype: object): void {
     const declared = Reflect.getMetadata('design:returntype', prototype, ref.methodName);
-    refuseSynchronous(ref, declared, (prototype as Record<string, unknown>)[ref.methodName]);
+    const method = (prototype as Record<string, unknown>)[ref.methodName];
+    refuseSynchronous(ref, declared, method);
+    ref.routeHandler = isNestHandler(method);
     this.pipelineFor(ref);
     if (declared === Observable) this.returnsObservable.add(ref);
   }
@@ -124,7 +126,13 @@ export class ResilienceRuntime implements MethodInvoker {
     let ref = this.routeRefs.get(handler);
     if (!ref) {
       const methodName = (handler as { name?: string }).name ?? 'handler';
-      ref = { className, methodName, original: () => undefined, metadata: { resilient: { name: service } } };
+      ref = {
+        className,
+        methodName,
+        original: () => undefined,
+        metadata: { resilient: { name: service } },
+        routeHandler: true,
+      };
       this.routeRefs.set(handler, ref);
     }
     return this.pipelineFor(ref).pipeline(call, args);
@@ -303,9 +311,10 @@ export class ResilienceRuntime implements MethodInvoker {
       }
     }
     const rateOptions = rate ? { ...rate.options, name: `${rate.options?.name ?? base}${suffix}` } : undefined;
-    const replay = rateOptions ? this.rateStage(pipeline, rateOptions, service, tier) : pipeline;
+    const route = ref.routeHandler === true;
+    const replay = rateOptions ? this.rateStage(pipeline, rateOptions, service, tier, route) : pipeline;
     if (queue && !keep) pipeline = this.deadLetterStage(pipeline, ref, queue, service, tier);
-    if (rateOptions) pipeline = this.rateStage(pipeline, rateOptions, service, tier);
+    if (rateOptions) pipeline = this.rateStage(pipeline, rateOptions, service, tier, route);
     return { pipeline, replay };
   }
 
@@ -369,8 +378,19 @@ export class ResilienceRuntime implements MethodInvoker {
     };
   }
 
-  private rateStage(inner: Pipeline, options: RateLimitOptions, service: string, serviceTier?: string): Pipeline {
-    const { name = service, tiers, tier, cost, keyFunc, ...settings } = options;
+  /**
+   * `route`: the stage guards a route handler itself. Only such limiters (and those that
+   * opt in with `responseHeaders: true`) put their verdict in the response headers.
+   */
+  private rateStage(
+    inner: Pipeline,
+    options: RateLimitOptions,
+    service: string,
+    serviceTier: string | undefined,
+    route: boolean,
+  ): Pipeline {
+    const { name = service, tiers, tier, cost, keyFunc, responseHeaders, ...settings } = options;
+    const inHeaders = responseHeaders ?? route;
     const limiterFor = this.limiterChooser(name, settings, tiers, tier, serviceTier);
     // The key's shape (kind, IPv6 prefix, API-key validator) as this stage's settings refine it.
     const keyShape = this.rates.settingsOf(name, settings, serviceTier);
@@ -399,20 +419,13 @@ export class ResilienceRuntime implements MethodInvoker {
       if (decision) {
         rates.record(limiter.name, decision.allowed);
         if (!decision.allowed) return Promise.reject(exceeded(limiter.verdictOf(decision)));
-        if (store) {
-          const verdict = limiter.verdictOf(decision);
-          if (store.verdicts) store.verdicts.push(verdict);
-          else store.verdicts = [verdict];
-        }
+        if (store && inHeaders) keepVerdict(store, limiter.verdictOf(decision));
         return inner(call, args);
       }
       return limiter.acquire(key, units).then(
         (verdict) => {
           rates.record(limiter.name, true);
-          if (store) {
-            if (store.verdicts) store.verdicts.push(verdict);
-            else store.verdicts = [verdict];
-          }
+          if (store && inHeaders) keepVerdict(store, verdict);
           return inner(call, args);
         },
         (error: unknown) => {

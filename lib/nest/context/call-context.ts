@@ -12,5 +12,30 @@ export interface CallContextStore {
   verdicts?: RateLimitVerdict[];
 }
 
+/**
+ * Keeps a verdict for the response headers: one per limiter name, the most restrictive
+ * (fewest remaining, then the longest until reset), so a handler that calls a limited
+ * method 600 times still sends one item for it.
+ */
+export function keepVerdict(store: CallContextStore, verdict: RateLimitVerdict): void {
+  const verdicts = store.verdicts;
+  if (!verdicts) {
+    store.verdicts = [verdict];
+    return;
+  }
+  const index = verdicts.findIndex((v) => v.limiter === verdict.limiter);
+  if (index === -1) {
+    verdicts.push(verdict);
+    return;
+  }
+  const kept = verdicts[index] as RateLimitVerdict;
+  if (
+    verdict.remaining < kept.remaining ||
+    (verdict.remaining === kept.remaining && verdict.resetAfter > kept.resetAfter)
+  ) {
+    verdicts[index] = verdict;
+  }
+}
+
 /** Set by ResilienceInterceptor around every handler, so decorated methods anywhere below can read it. */
 export const callContext = new AsyncLocalStorage<CallContextStore>();

@@ -13,6 +13,12 @@ export interface RateLimitOptions extends Omit<RateSettings, 'keyFunc'> {
   tier?: (context: RateLimitKeyContext) => string | undefined;
   /** What a call costs. Default 1. */
   cost?: number | ((context: RateLimitKeyContext) => number);
+  /**
+   * Put this limiter's verdict in the response's RateLimit headers. Default: only when the
+   * decorated method is the route handler itself (a limiter on a service method the
+   * handler calls stays out of the headers unless it opts in).
+   */
+  responseHeaders?: boolean;
 }
 
 /**

@@ -18,6 +18,8 @@ export interface MethodRef {
   methodName: string;
   original: (...args: unknown[]) => unknown;
   metadata: ResilienceMethodMetadata;
+  /** Nest calls it as a route or message handler (set at bootstrap). */
+  routeHandler?: boolean;
   /** The last runtime that ran this method and its pipeline (saves a lookup per call). */
   cached?: { runtime: object; pipeline: unknown; observable: boolean };
 }
