@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module.js';
@@ -16,7 +17,31 @@ export async function startSampleApp(port = Number(process.env.PORT ?? 3000), qu
   return { app, url: `http://127.0.0.1:${address.port}` };
 }
 
+/**
+ * The admin API (the flaky downstream, the dead-letter queues) needs ADMIN_TOKEN. Run by
+ * hand with none set, the app makes one for this run and prints it with the commands
+ * that drive it, so `npm start` can be explored with no set-up.
+ */
+function adminToken(): { token: string; generated: boolean } {
+  if (process.env.ADMIN_TOKEN) return { token: process.env.ADMIN_TOKEN, generated: false };
+  process.env.ADMIN_TOKEN = randomBytes(16).toString('hex');
+  return { token: process.env.ADMIN_TOKEN, generated: true };
+}
+
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop() ?? '')) {
+  const { token, generated } = adminToken();
   const { url } = await startSampleApp();
+  const auth = `-H 'Authorization: Bearer ${token}'`;
   console.log(`nest-resilience sample app listening on ${url}`);
+  console.log(
+    [
+      generated ? 'ADMIN_TOKEN was not set: this run uses a generated one.' : 'Admin API: your ADMIN_TOKEN.',
+      'Drive it:',
+      `  curl -X POST ${url}/payments -H 'content-type: application/json' -d '{"orderId":"o-1","amount":10}'`,
+      `  curl -X PUT ${url}/admin/downstream ${auth} -H 'content-type: application/json' -d '{"failureRate":1}'   # an outage`,
+      `  curl ${url}/health   ·   curl ${url}/metrics`,
+      `  curl ${url}/admin/dlq/payment_gateway ${auth}   ·   curl -X POST ${url}/admin/dlq/payment_gateway/replay ${auth}`,
+      `  curl -X PUT ${url}/admin/downstream ${auth} -H 'content-type: application/json' -d '{"failureRate":0}'   # recovery`,
+    ].join('\n'),
+  );
 }

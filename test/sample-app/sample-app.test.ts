@@ -180,3 +180,52 @@ describe('sample app with REDIS_URL', () => {
     }
   });
 });
+
+describe('npm start with no ADMIN_TOKEN', () => {
+  it('prints a generated token and commands that drive the flaky downstream and the admin API', async () => {
+    const { spawn } = await import('node:child_process');
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const cwd = mkdtempSync(join(tmpdir(), 'sample-start-'));
+    const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0' };
+    delete env.ADMIN_TOKEN;
+    delete env.REDIS_URL;
+    const main = fileURLToPath(new URL('../../sample-app/main.js', import.meta.url));
+    const child = spawn(process.execPath, [main], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    try {
+      const deadline = Date.now() + 20_000;
+      while (!/# recovery/.test(output) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      assert.match(output, /ADMIN_TOKEN was not set: this run uses a generated one/);
+      const token = /Bearer ([0-9a-f]{32})/.exec(output)?.[1];
+      const url = /listening on (http:\/\/\S+)/.exec(output)?.[1];
+      assert.ok(token && url, output);
+      const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+      const outage = await fetch(`${url}/admin/downstream`, { method: 'PUT', headers, body: '{"failureRate":1}' });
+      assert.equal(outage.status, 200);
+      const payment = await fetch(`${url}/payments`, {
+        method: 'POST',
+        headers,
+        body: '{"orderId":"o-1","amount":10}',
+      });
+      assert.ok(payment.status >= 500, `a payment during the outage: ${payment.status}`);
+      const letters = await fetch(`${url}/admin/dlq/payment_gateway`, { headers });
+      assert.equal(letters.status, 200);
+      assert.equal((await fetch(`${url}/admin/dlq/payment_gateway`)).status, 401, 'still closed without the token');
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.on('exit', resolve));
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+
+  it('npm run demo needs no set-up either', async () => {
+    const demo = fileURLToPath(new URL('../../sample-app/demo.js', import.meta.url));
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    delete env.ADMIN_TOKEN;
+    const { stdout } = await run(process.execPath, [demo], { timeout: 60_000, env });
+    assert.match(stdout, /every phase behaved as expected/);
+  });
+});
