@@ -19,6 +19,19 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 local floor, max, ceil = math.floor, math.max, math.ceil
 
+local function nextToken(tokens, C, T)
+  local whole = floor(tokens + 1e-9)
+  if whole >= C then return 0 end
+  return max(0, (whole + 1 - tokens) * T)
+end
+local function slidingRetry(C, W, w, cur, prev, cost)
+  if cur + cost <= C and prev > 0 then
+    return max(0, w * W + (1 - (C - cur - cost) / prev) * W - now)
+  end
+  local g = 0
+  if cur > 0 then g = max(0, 1 - (C - cost) / cur) end
+  return (w + 1) * W + g * W - now
+end
 local function decide(strat, C, W, rate, sa, sb, sc, cost)
   if strat == 1 then
     local T = W / rate
@@ -26,9 +39,11 @@ local function decide(strat, C, W, rate, sa, sb, sc, cost)
     local newTat = tat + cost * T
     local allowAt = newTat - C * T
     if allowAt <= now then
-      return true, floor((now + C * T - newTat) / T + 1e-9), 0, newTat - now, newTat, 0, 0, newTat - now
+      local tokens = (now + C * T - newTat) / T
+      return true, floor(tokens + 1e-9), 0, nextToken(tokens, C, T), newTat, 0, 0, newTat - now
     end
-    return false, max(0, floor((now + C * T - tat) / T + 1e-9)), allowAt - now, tat - now
+    local tokens = (now + C * T - tat) / T
+    return false, max(0, floor(tokens + 1e-9)), allowAt - now, nextToken(tokens, C, T)
   elseif strat == 2 then
     local w = floor(now / W)
     local count = 0
@@ -43,19 +58,14 @@ local function decide(strat, C, W, rate, sa, sb, sc, cost)
   local cur, prev = 0, 0
   if sa == w then cur = sb; prev = sc elseif sa == w - 1 then prev = sb end
   local est = prev * (1 - (now - w * W) / W) + cur
-  local reset = (w + 2) * W - now
+  local ttl = (w + 2) * W - now
   if est + cost <= C then
-    return true, max(0, floor(C - est - cost + 1e-9)), 0, reset, w, cur + cost, prev, reset
+    local rem = max(0, floor(C - est - cost + 1e-9))
+    local reset = math.min(W, slidingRetry(C, W, w, cur + cost, prev, rem + 1))
+    return true, rem, 0, reset, w, cur + cost, prev, ttl
   end
-  local retry
-  if cur + cost <= C and prev > 0 then
-    retry = max(0, w * W + (1 - (C - cur - cost) / prev) * W - now)
-  else
-    local g = 0
-    if cur > 0 then g = max(0, 1 - (C - cost) / cur) end
-    retry = (w + 1) * W + g * W - now
-  end
-  return false, max(0, floor(C - est + 1e-9)), retry, reset
+  local rem = max(0, floor(C - est + 1e-9))
+  return false, rem, slidingRetry(C, W, w, cur, prev, cost), math.min(W, slidingRetry(C, W, w, cur, prev, rem + 1))
 end
 
 local defs = {}

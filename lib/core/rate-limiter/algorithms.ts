@@ -56,8 +56,23 @@ function tokenBucket(rule: RateLimitRule, s: RateState, now: number, cost: numbe
   const tat = Math.max(s.a, now);
   const newTat = tat + cost * T;
   const allowAt = newTat - C * T;
-  if (allowAt <= now) return admit(out, Math.floor((now + C * T - newTat) / T + 1e-9), newTat - now, newTat, 0, 0);
-  return deny(out, Math.max(0, Math.floor((now + C * T - tat) / T + 1e-9)), allowAt - now, tat - now);
+  if (allowAt <= now) {
+    const tokens = (now + C * T - newTat) / T;
+    return admit(out, Math.floor(tokens + 1e-9), nextToken(tokens, C, T), newTat, 0, 0);
+  }
+  const tokens = (now + C * T - tat) / T;
+  return deny(out, Math.max(0, Math.floor(tokens + 1e-9)), allowAt - now, nextToken(tokens, C, T));
+}
+
+/**
+ * A token bucket's reset `t`: the time until the next token, when `remaining` goes up
+ * by one (at most T, so at most the window); 0 when the bucket is full. Not the time until
+ * it is full again, which grows as calls use it up, the wrong way for a client's clock.
+ */
+function nextToken(tokens: number, C: number, T: number): number {
+  const whole = Math.floor(tokens + 1e-9);
+  if (whole >= C) return 0;
+  return Math.max(0, (whole + 1 - tokens) * T);
 }
 
 function fixedWindow(rule: RateLimitRule, s: RateState, now: number, cost: number, out: Decision): Decision {
@@ -90,12 +105,17 @@ function slidingWindow(rule: RateLimitRule, s: RateState, now: number, cost: num
   }
   const elapsed = (now - w * W) / W;
   const estimate = previous * (1 - elapsed) + current;
-  const resetAfterMs = (w + 2) * W - now;
   if (estimate + cost <= C) {
-    return admit(out, Math.max(0, Math.floor(C - estimate - cost + 1e-9)), resetAfterMs, w, current + cost, previous);
+    const remaining = Math.max(0, Math.floor(C - estimate - cost + 1e-9));
+    // t: when `remaining` next goes up by one (the previous window's weight decaying, or
+    // the window turning), at most one window away.
+    const resetAfterMs = Math.min(W, slidingRetryAfter(C, W, w, now, current + cost, previous, remaining + 1));
+    return admit(out, remaining, resetAfterMs, w, current + cost, previous);
   }
+  const remaining = Math.max(0, Math.floor(C - estimate + 1e-9));
   const retryAfterMs = slidingRetryAfter(C, W, w, now, current, previous, cost);
-  return deny(out, Math.max(0, Math.floor(C - estimate + 1e-9)), retryAfterMs, resetAfterMs);
+  const resetAfterMs = Math.min(W, slidingRetryAfter(C, W, w, now, current, previous, remaining + 1));
+  return deny(out, remaining, retryAfterMs, resetAfterMs);
 }
 
 /** Time until previous*(1-f) + current + cost <= C, in this window or the next. */

@@ -48,7 +48,8 @@ describe('token bucket (GCRA)', () => {
     assert.equal(denied.allowed, false);
     assert.equal(denied.remaining, 0);
     assert.equal(denied.retryAfter, 1);
-    assert.equal(denied.resetAfter, 10);
+    // t is when `remaining` next goes up (the next token), not when the bucket is full again.
+    assert.equal(denied.resetAfter, 1);
     clock.advance(999);
     assert.equal((await l.consume()).allowed, false);
     clock.advance(1);
