@@ -70,7 +70,17 @@ describe('synchronous methods', () => {
     class AppModule {}
     const { app, url } = await startHttpApp(AppModule, 'express');
     try {
+      const warnings: Error[] = [];
+      const onWarning = (w: Error) => warnings.push(w);
+      process.on('warning', onWarning);
       assert.equal(await (await fetch(`${url}/label`)).text(), '#7');
+      await new Promise((resolve) => setImmediate(resolve));
+      process.off('warning', onWarning);
+      assert.deepEqual(
+        warnings.filter((w) => (w as { code?: string }).code === 'NEST_RESILIENCE_SYNC_METHOD').map((w) => w.message),
+        [],
+        'no warning for a handler Nest awaits',
+      );
     } finally {
       await app.close();
     }

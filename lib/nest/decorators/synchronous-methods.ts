@@ -42,7 +42,8 @@ const warned = new WeakSet<MethodRef>();
 
 /** For methods whose declared type could not tell: says so once, at the first sign. */
 export function warnSynchronous(ref: MethodRef, what: string): void {
-  if (warned.has(ref)) return;
+  // Nest awaits a route or message handler's result, whatever it is: nothing to warn about.
+  if (ref.routeHandler || warned.has(ref)) return;
   warned.add(ref);
   process.emitWarning(
     `${ref.className}.${ref.methodName} ${what}, but with resilience decorators it returns a Promise: callers must await it. Declare it async.`,
