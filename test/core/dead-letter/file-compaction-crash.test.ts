@@ -67,7 +67,8 @@ function run(dir: string, books: Books, onSpawn: (child: ChildProcess) => void):
     for (const line of parts) if (line) books.read(line);
   });
   onSpawn(child);
-  return new Promise((resolve) => child.on('exit', () => resolve()));
+  // 'close' (stdout read to its end), not 'exit': see file-disk.test.ts.
+  return new Promise((resolve) => child.on('close', () => resolve()));
 }
 
 describe('file dead-letter log: SIGKILL during compaction', () => {

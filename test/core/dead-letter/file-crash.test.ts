@@ -27,7 +27,7 @@ describe('file dead-letter backend under SIGKILL', () => {
             child.kill('SIGKILL');
           }
         });
-        child.on('exit', () => resolve());
+        child.on('close', () => resolve()); // after the last line of stdout, unlike 'exit'
       });
       assert.ok(killed, 'the worker was killed before it finished');
       assert.ok(resolved.length >= 3000 && resolved.length < 10_000, `${resolved.length} adds had resolved`);

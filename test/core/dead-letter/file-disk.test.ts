@@ -18,7 +18,9 @@ function lines(child: ChildProcess, onLine: (line: string) => void): Promise<num
     buffered = parts.pop() ?? '';
     for (const line of parts) if (line) onLine(line);
   });
-  return new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+  // 'close', not 'exit': 'exit' can come before the last lines of stdout are read, and a
+  // line read after the check (a 'd' said before a delete) would make the books wrong.
+  return new Promise((resolve) => child.on('close', (code) => resolve(code)));
 }
 
 async function allIds(q: DeadLetterQueue): Promise<Set<string>> {
