@@ -1,6 +1,12 @@
 export { type CallContextStore, callContext } from './context/call-context.js';
 export { currentCallSignal } from './context/call-signal.js';
-export { type BuiltInKeyOptions, builtInKey, clientIp, type RateLimitKeyContext } from './context/rate-limit-key.js';
+export {
+  type BuiltInKeyOptions,
+  builtInKey,
+  clientIp,
+  type KeyRequest,
+  type RateLimitKeyContext,
+} from './context/rate-limit-key.js';
 export { CircuitBreaker } from './decorators/circuit-breaker.decorator.js';
 export { DeadLetter } from './decorators/dead-letter.decorator.js';
 export { RateLimit, type RateLimitOptions } from './decorators/rate-limit.decorator.js';

@@ -11,7 +11,7 @@ import type { RetryExecuteOptions } from '../core/retry/retry-policy.js';
 import { CONFIG_SERVICE_TOKEN, type ConfigServiceLike } from './config-service-source.js';
 import { callContext, keepVerdict } from './context/call-context.js';
 import { callSignalScope } from './context/call-signal.js';
-import { builtInKey, type RateLimitKeyContext } from './context/rate-limit-key.js';
+import { builtInKey, type KeyRequest, type RateLimitKeyContext } from './context/rate-limit-key.js';
 import type { RateLimitOptions } from './decorators/rate-limit.decorator.js';
 import { isNestHandler, refuseSynchronous, warnSynchronous } from './decorators/synchronous-methods.js';
 import type { MethodInvoker, MethodRef } from './decorators/wrap-method.js';
@@ -243,7 +243,11 @@ export class ResilienceRuntime implements MethodInvoker {
       if (percent <= 0) return false;
       if (percent >= 100) return true;
       const store = callContext.getStore();
-      const context: RateLimitKeyContext = { args, request: store?.request, type: store?.type ?? 'none' };
+      const context: RateLimitKeyContext = {
+        args,
+        request: store?.request as KeyRequest | undefined,
+        type: store?.type ?? 'none',
+      };
       const key = store?.key ?? (keyFunc ? keyFunc(context) : builtInKey(keyShape.key, context.request, keyShape));
       const bucket = key === undefined || key === 'global' ? Math.random() * 10_000 : stableHash(key) % 10_000;
       return bucket < percent * 100;
@@ -408,7 +412,11 @@ export class ResilienceRuntime implements MethodInvoker {
         key = store?.key ?? builtInKey(keyKind, store?.request, keyShape);
         units = (cost as number | undefined) ?? 1;
       } else {
-        const context: RateLimitKeyContext = { args, request: store?.request, type: store?.type ?? 'none' };
+        const context: RateLimitKeyContext = {
+          args,
+          request: store?.request as KeyRequest | undefined,
+          type: store?.type ?? 'none',
+        };
         limiter = limiterFor.choose(context);
         key = store?.key ?? (keyFunc ? (keyFunc(context) ?? 'global') : builtInKey(keyKind, context.request, keyShape));
         units = typeof cost === 'function' ? cost(context) : (cost ?? 1);

@@ -2,12 +2,24 @@ import { createHash } from 'node:crypto';
 import type { ApiKeyValidator, RateKeyKind } from '../../config/types.js';
 import { addressIdentity } from '../../core/rate-limiter/ip-prefix.js';
 
+/**
+ * The request a key or tier function sees: Express's `Request` or Fastify's, reduced to
+ * what such functions read (`user` is whatever an authentication guard attached).
+ */
+export interface KeyRequest {
+  ip?: string;
+  headers: Record<string, string | string[] | undefined>;
+  // biome-ignore lint/suspicious/noExplicitAny: an auth guard attaches a user of its own shape
+  user?: any;
+  [property: string]: unknown;
+}
+
 /** What a rate-limit key function receives. */
 export interface RateLimitKeyContext {
   /** The decorated method's arguments. */
   args: unknown[];
-  /** The current HTTP request (Express or Fastify), when there is one. */
-  request?: unknown;
+  /** The current HTTP request (Express or Fastify); undefined outside HTTP (RPC, a job). */
+  request?: KeyRequest;
   /** 'http', 'rpc', 'ws', 'graphql', or 'none' outside any handler. */
   type: string;
 }
