@@ -73,7 +73,9 @@ export class SegmentWriter {
     const bySegment = new Map<number, RecordMark[]>();
     for (const m of marks) {
       if (this.legacy.has(m.segment)) continue;
-      bySegment.set(m.segment, [...(bySegment.get(m.segment) ?? []), m]);
+      const list = bySegment.get(m.segment);
+      if (list) list.push(m);
+      else bySegment.set(m.segment, [m]);
     }
     for (const [segment, list] of bySegment) {
       const own = segment === this.current ? this.handle : undefined;

@@ -100,12 +100,14 @@ function apiKeyIdentity(request: unknown, options: BuiltInKeyOptions): string | 
  */
 export function builtInKey(kind: RateKeyKind, request: unknown, options: BuiltInKeyOptions = {}): string {
   if (kind === 'global' || request === undefined) return 'global';
-  const address = clientIp(request);
-  const ip = `ip:${address === undefined ? 'unknown' : addressIdentity(address, options.ipv6Subnet ?? DEFAULT_IPV6_SUBNET)}`;
-  if (kind === 'ip') return ip;
   if (kind === 'user') {
     const id = userId(request);
-    return id === undefined ? ip : `user:${id}`;
+    if (id !== undefined) return `user:${id}`;
+  } else if (kind === 'apiKey') {
+    const identity = apiKeyIdentity(request, options);
+    if (identity !== undefined) return identity;
   }
-  return apiKeyIdentity(request, options) ?? ip;
+  // 'ip', and the fallback of the others: parsed only when used.
+  const address = clientIp(request);
+  return `ip:${address === undefined ? 'unknown' : addressIdentity(address, options.ipv6Subnet ?? DEFAULT_IPV6_SUBNET)}`;
 }
