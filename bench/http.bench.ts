@@ -1,9 +1,10 @@
-import { fork } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 
-const SECONDS = Number(process.env.HTTP_BENCH_SECONDS ?? 10);
+const SECONDS = Number(process.env.HTTP_BENCH_SECONDS ?? 3);
+const ROUNDS = Number(process.env.HTTP_BENCH_ROUNDS ?? 9);
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -15,73 +16,114 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** Requests per second of one server variant (in its own process) under autocannon. */
-async function requestsPerSecond(variant: string): Promise<{ average: number; first: number; last: number }> {
-  const port = await freePort();
-  const server = fork(fileURLToPath(new URL('./http-server.js', import.meta.url)), [variant, String(port)], {
-    stdio: 'inherit',
-  });
+/** Pins a process to one CPU when the machine has two or more and `taskset` exists. */
+function pin(pid: number, cpu: number): boolean {
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('message', () => resolve());
-      server.once('exit', (code) => reject(new Error(`server ${variant} exited with ${code}`)));
-    });
-    const url = `http://127.0.0.1:${port}/hello`;
-    await autocannon({ url, connections: 50, duration: 2 });
-    const perSecond: number[] = [];
-    const result = await new Promise<autocannon.Result>((resolve, reject) => {
-      const instance = autocannon({ url, connections: 50, duration: SECONDS }, (error, r) =>
-        error ? reject(error) : resolve(r),
-      );
-      (instance as unknown as NodeJS.EventEmitter).on('tick', (counter: { counter: number }) =>
-        perSecond.push(counter.counter),
-      );
-    });
-    perSecond.pop(); // the last tick may be a partial second
-    const third = Math.max(1, Math.floor(perSecond.length / 3));
-    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-    return {
-      average: result.requests.average,
-      first: mean(perSecond.slice(0, third)),
-      last: mean(perSecond.slice(-third)),
-    };
-  } finally {
-    server.kill();
+    execFileSync('taskset', ['-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
   }
 }
 
-export async function benchHttp(variants = ['bare', 'plain', 'rate-limit', 'throttler', 'resilient']): Promise<string> {
-  const results: Record<string, { average: number; first: number; last: number }> = {};
-  for (const variant of variants) results[variant] = await requestsPerSecond(variant);
-  const plain = results.plain.average;
-  const label: Record<string, string> = {
-    bare: 'route in an app without nest-resilience (reference)',
-    plain: 'route without limits (our module loaded)',
-    'rate-limit': 'same route with @RateLimit (60 s window, one key)',
-    throttler: 'same route behind @nestjs/throttler ThrottlerGuard (60 s ttl, one key)',
-    resilient: 'same route with @Resilient (limiter, breaker, retry, dead letter)',
-  };
-  const lines = [
-    `### HTTP, Express, autocannon 50 connections, ${SECONDS} s per case (issues 5 and 7)`,
-    '',
-    '| case | req/s (mean) | first third | last third |',
-    '|---|---:|---:|---:|',
-    ...variants.map(
-      (v) =>
-        `| ${label[v]} | ${Math.round(results[v].average)} | ${Math.round(results[v].first)} | ${Math.round(results[v].last)} |`,
-    ),
-    '',
-    '| target (at least) | ratio | limit | met |',
-    '|---|---:|---:|:---:|',
-  ];
-  const row = (target: string, ratio: number, limit: number) =>
-    lines.push(`| ${target} | ${ratio.toFixed(3)} | ${limit} | ${ratio >= limit ? 'yes' : 'NO'} |`);
-  if (results['rate-limit']) row('@RateLimit / plain', results['rate-limit'].average / plain, 0.9);
-  if (results.throttler) row('throttler / plain (reference)', results.throttler.average / plain, 0);
-  if (results.bare) row('plain with our module / app without it (reference)', plain / results.bare.average, 0);
-  if (results.resilient) {
-    row('@Resilient / plain', results.resilient.average / plain, 0.9);
-    if (results.throttler) row('@Resilient / throttler', results.resilient.average / results.throttler.average, 1);
+interface Server {
+  url: string;
+  stop: () => void;
+}
+
+/** One server variant in its own process, pinned to CPU 0 (the load generator gets CPU 1). */
+async function startServer(variant: string): Promise<Server> {
+  const port = await freePort();
+  const script = fileURLToPath(new URL('./http-server.js', import.meta.url));
+  const child = spawn(process.execPath, [script, variant, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve());
+    child.once('exit', (code) => reject(new Error(`server ${variant} exited with ${code}`)));
+  });
+  if (child.pid) pin(child.pid, 0);
+  return { url: `http://127.0.0.1:${port}/hello`, stop: () => child.kill() };
+}
+
+async function requestsPerSecond(url: string, seconds: number): Promise<number> {
+  const result = await autocannon({ url, connections: 50, duration: seconds });
+  if (result.non2xx || result.errors) throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  return result.requests.average;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+const LABEL: Record<string, string> = {
+  bare: 'app without nest-resilience (reference)',
+  'noop-interceptor': 'app without it, one global no-op interceptor (reference)',
+  plain: 'plain route, our module loaded',
+  mixed: 'plain route, our module loaded, a @RateLimit route beside it has served traffic',
+  global: 'plain route, module loaded with `interceptor: "global"`',
+  'rate-limit': '@RateLimit route (60 s window, one key)',
+  resilient: '@Resilient route (limiter, breaker, retry, dead letter)',
+  throttler: '@nestjs/throttler ThrottlerGuard (60 s ttl, one key)',
+};
+
+/** [case, baseline, at least] */
+const PAIRS: [string, string, number][] = [
+  ['plain', 'bare', 0.97],
+  ['mixed', 'bare', 0],
+  ['global', 'bare', 0],
+  ['noop-interceptor', 'bare', 0],
+  ['rate-limit', 'plain', 0.95],
+  ['resilient', 'plain', 0.93],
+  ['throttler', 'plain', 0],
+  ['resilient', 'throttler', 1],
+];
+
+/**
+ * Every variant runs in its own server process, all started up front. Rounds interleave
+ * the variants (the order rotates each round so none always runs first or last), each
+ * measured for SECONDS under autocannon; a pair's ratio is taken within each round, and
+ * the table reports the median ratio with its min-max spread over the rounds.
+ */
+export async function benchHttp(
+  variants = ['bare', 'noop-interceptor', 'plain', 'mixed', 'global', 'rate-limit', 'resilient', 'throttler'],
+): Promise<string> {
+  const pinned = pin(process.pid, 1);
+  const servers: Record<string, Server> = {};
+  try {
+    for (const v of variants) servers[v] = await startServer(v);
+    for (const v of variants) await requestsPerSecond(servers[v].url, 2); // warm-up (JIT)
+    const rps: Record<string, number[]> = Object.fromEntries(variants.map((v) => [v, []]));
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = variants.map((_, i) => variants[(i + round) % variants.length]);
+      for (const v of order) rps[v].push(await requestsPerSecond(servers[v].url, SECONDS));
+    }
+    const lines = [
+      `### HTTP, Express, autocannon 50 connections, ${ROUNDS} interleaved rounds of ${SECONDS} s per case (issue 13)`,
+      '',
+      pinned ? 'Server processes pinned to CPU 0, the load generator to CPU 1.' : 'Not pinned (no taskset).',
+      '',
+      '| case | req/s (median) | min | max |',
+      '|---|---:|---:|---:|',
+      ...variants.map(
+        (v) =>
+          `| ${LABEL[v]} | ${Math.round(median(rps[v]))} | ${Math.round(Math.min(...rps[v]))} | ${Math.round(Math.max(...rps[v]))} |`,
+      ),
+      '',
+      '| ratio (per round) | median | min | max | target (at least) | met |',
+      '|---|---:|---:|---:|---:|:---:|',
+    ];
+    for (const [a, b, limit] of PAIRS) {
+      if (!rps[a] || !rps[b]) continue;
+      const ratios = rps[a].map((x, i) => x / rps[b][i]);
+      const m = median(ratios);
+      const verdict = limit === 0 ? 'reference' : m >= limit ? 'yes' : 'NO';
+      lines.push(
+        `| ${a} / ${b} | ${m.toFixed(3)} | ${Math.min(...ratios).toFixed(3)} | ${Math.max(...ratios).toFixed(3)} | ${limit || '-'} | ${verdict} |`,
+      );
+    }
+    return lines.join('\n');
+  } finally {
+    for (const s of Object.values(servers)) s.stop();
   }
-  return lines.join('\n');
 }

@@ -17,6 +17,8 @@ export {
   ResilienceHealthIndicator,
   type ResilienceHealthResult,
 } from './health/resilience-health.indicator.js';
+export { type GraphQLResilienceCode, GraphQLResilienceError } from './context/transport-errors.js';
+export type { InterceptorMode } from './http/interceptor-binding.js';
 export { type RateLimitHeaderStyle, rateLimitHeaders } from './http/rate-limit-headers.js';
 export { ResilienceInterceptor, retryAfterHeader } from './http/resilience.interceptor.js';
 export { RESILIENCE_METRICS } from './metrics/metrics-binder.js';

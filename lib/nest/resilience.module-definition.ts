@@ -1,8 +1,9 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import type { ResilienceConfig } from '../config/types.js';
+import type { InterceptorMode } from './http/interceptor-binding.js';
 import { ResilienceInterceptor } from './http/resilience.interceptor.js';
-import { RESILIENCE_CONFIG_KEY, RESILIENCE_ROLLOUT } from './tokens.js';
+import { RESILIENCE_CONFIG_KEY, RESILIENCE_INTERCEPTOR_MODE, RESILIENCE_ROLLOUT } from './tokens.js';
 
 export interface ResilienceModuleExtras {
   /** Register the module globally. */
@@ -12,12 +13,43 @@ export interface ResilienceModuleExtras {
   /** Live share (0-100) of a service's rollout, e.g. from a feature-flag client; undefined falls back to the configuration. */
   rolloutFlag?: (service: string) => number | undefined;
   /**
-   * Register ResilienceInterceptor for every route (default true). Any global interceptor
-   * costs a Nest 12 app about 15% of its throughput on a trivial route; with false, put
-   * @UseInterceptors(ResilienceInterceptor) on the controllers that need 429/503 mapping,
-   * RateLimit headers, or request-based keys.
+   * Where ResilienceInterceptor (429/503 mapping, RateLimit headers, the request for keys)
+   * runs. 'routes' (default): only on handlers that need it: decorated ones, `http.routes`
+   * entries, and those of classes that inject (directly or through other providers)
+   * something with our decorators or one of our services. Any interceptor costs a route
+   * its RxJS chain, so the others pay nothing. 'global': on every handler (a handler that
+   * reaches resilience some other way, e.g. through ModuleRef.get at run time). 'none':
+   * only where you put @UseInterceptors(ResilienceInterceptor).
    */
+  interceptor?: InterceptorMode;
+  /** @deprecated since 0.2: `interceptor: 'global'` (true) or `'none'` (false). */
   globalInterceptor?: boolean;
+}
+
+const INTERCEPTOR_MODES: InterceptorMode[] = ['routes', 'global', 'none'];
+
+/** The `interceptor` option, or the deprecated `globalInterceptor`; both, disagreeing, is an error. */
+export function interceptorMode(
+  extras: Pick<ResilienceModuleExtras, 'interceptor' | 'globalInterceptor'>,
+): InterceptorMode {
+  const { interceptor, globalInterceptor } = extras;
+  if (interceptor !== undefined && !INTERCEPTOR_MODES.includes(interceptor)) {
+    throw new TypeError(
+      `ResilienceModule.forRoot: interceptor must be one of ${INTERCEPTOR_MODES.map((m) => `'${m}'`).join(', ')}, got ${JSON.stringify(interceptor)}`,
+    );
+  }
+  if (globalInterceptor !== undefined && typeof globalInterceptor !== 'boolean') {
+    throw new TypeError(
+      `ResilienceModule.forRoot: globalInterceptor must be a boolean, got ${JSON.stringify(globalInterceptor)}`,
+    );
+  }
+  const legacy = globalInterceptor === undefined ? undefined : globalInterceptor ? 'global' : 'none';
+  if (interceptor !== undefined && legacy !== undefined && interceptor !== legacy) {
+    throw new TypeError(
+      `ResilienceModule.forRoot: interceptor '${interceptor}' and globalInterceptor ${globalInterceptor} disagree; keep interceptor (globalInterceptor is deprecated)`,
+    );
+  }
+  return interceptor ?? legacy ?? 'routes';
 }
 
 export { RESILIENCE_CONFIG_KEY, RESILIENCE_ROLLOUT };
@@ -30,16 +62,26 @@ export const {
 } = new ConfigurableModuleBuilder<ResilienceConfig>({ moduleName: 'Resilience' })
   .setClassMethodName('forRoot')
   .setExtras<ResilienceModuleExtras>(
-    { isGlobal: false, configKey: 'resilience', rolloutFlag: undefined, globalInterceptor: true },
-    (definition, extras) => ({
-      ...definition,
-      global: extras.isGlobal,
-      providers: [
-        ...(definition.providers ?? []),
-        { provide: RESILIENCE_CONFIG_KEY, useValue: extras.configKey },
-        { provide: RESILIENCE_ROLLOUT, useValue: extras.rolloutFlag ?? null },
-        ...(extras.globalInterceptor === false ? [] : [{ provide: APP_INTERCEPTOR, useClass: ResilienceInterceptor }]),
-      ],
-    }),
+    {
+      isGlobal: false,
+      configKey: 'resilience',
+      rolloutFlag: undefined,
+      interceptor: undefined,
+      globalInterceptor: undefined,
+    },
+    (definition, extras) => {
+      const mode = interceptorMode(extras);
+      return {
+        ...definition,
+        global: extras.isGlobal,
+        providers: [
+          ...(definition.providers ?? []),
+          { provide: RESILIENCE_CONFIG_KEY, useValue: extras.configKey },
+          { provide: RESILIENCE_ROLLOUT, useValue: extras.rolloutFlag ?? null },
+          { provide: RESILIENCE_INTERCEPTOR_MODE, useValue: mode },
+          ...(mode === 'global' ? [{ provide: APP_INTERCEPTOR, useExisting: ResilienceInterceptor }] : []),
+        ],
+      };
+    },
   )
   .build();

@@ -4,6 +4,7 @@ import { nearMissKey } from '../config/misleading-settings.js';
 import type { ResilienceConfig } from '../config/types.js';
 import { CONFIG_SERVICE_TOKEN, type ConfigServiceLike } from './config-service-source.js';
 import { ResilienceHealthIndicator } from './health/resilience-health.indicator.js';
+import { InterceptorBinding } from './http/interceptor-binding.js';
 import { ResilienceInterceptor } from './http/resilience.interceptor.js';
 import { metricsProvider } from './metrics/metrics.provider.js';
 import { MetricsBinder, RESILIENCE_METRICS } from './metrics/metrics-binder.js';
@@ -85,6 +86,7 @@ const SERVICES = [
     metricsProvider,
     MetricsBinder,
     ResilienceInterceptor,
+    InterceptorBinding,
   ],
   exports: [
     ResilienceSettings,
@@ -98,6 +100,12 @@ const SERVICES = [
   ],
 })
 export class ResilienceModule extends ConfigurableModuleClass {
+  /** Before any router or message handler exists (a microservice builds them before onModuleInit). */
+  constructor(binding: InterceptorBinding) {
+    super();
+    binding.bind();
+  }
+
   static override forRoot(options: typeof OPTIONS_TYPE = {}) {
     return super.forRoot(options);
   }

@@ -3,3 +3,6 @@ export const RESILIENCE_CONFIG_KEY = Symbol('RESILIENCE_CONFIG_KEY');
 
 /** Provides the RolloutFlag the runtime reads (the `rolloutFlag` option of forRoot). */
 export const RESILIENCE_ROLLOUT = Symbol('RESILIENCE_ROLLOUT');
+
+/** Where ResilienceInterceptor runs (the `interceptor` option of forRoot). */
+export const RESILIENCE_INTERCEPTOR_MODE = Symbol('RESILIENCE_INTERCEPTOR_MODE');

@@ -1,5 +1,8 @@
 import { createRequire } from 'node:module';
+import { IntrinsicException } from '@nestjs/common';
 import { CircuitOpenError, RateLimitExceededError } from '../../core/errors.js';
+import { RateLimiterShutdownError } from '../services/rate-limiter.service.js';
+import { ApplicationShutdownError } from '../services/retry.service.js';
 
 type ExceptionClass = new (error: object) => Error;
 
@@ -14,13 +17,41 @@ const load = (pkg: string, name: string): ExceptionClass | undefined => {
 let rpcException: ExceptionClass | undefined | null = null;
 let wsException: ExceptionClass | undefined | null = null;
 
+export type GraphQLResilienceCode = 'TOO_MANY_REQUESTS' | 'SERVICE_UNAVAILABLE';
+
 /**
- * Our errors for an RPC or WebSocket client: Nest turns any other error into "Internal
+ * What a GraphQL client gets for our errors: graphql-js copies an error's `extensions` into
+ * the response (Apollo and Mercurius alike), so `{ code, retryAfter }` reaches the client
+ * in place of INTERNAL_SERVER_ERROR. An IntrinsicException, so Nest does not log it as an
+ * ERROR: a rejection is an expected outcome, counted by the metrics. `cause` is our error.
+ */
+export class GraphQLResilienceError extends IntrinsicException {
+  readonly extensions: { code: GraphQLResilienceCode; retryAfter?: number };
+
+  constructor(error: Error & { retryAfter?: number }, code: GraphQLResilienceCode) {
+    super(error.message, { cause: error });
+    this.name = 'GraphQLResilienceError';
+    this.extensions = error.retryAfter === undefined ? { code } : { code, retryAfter: Math.max(1, Math.ceil(error.retryAfter)) };
+  }
+}
+
+function forGraphQL(error: unknown): unknown {
+  if (error instanceof RateLimitExceededError) return new GraphQLResilienceError(error, 'TOO_MANY_REQUESTS');
+  if (error instanceof CircuitOpenError) return new GraphQLResilienceError(error, 'SERVICE_UNAVAILABLE');
+  if (error instanceof RateLimiterShutdownError || error instanceof ApplicationShutdownError) {
+    return new GraphQLResilienceError(error, 'SERVICE_UNAVAILABLE');
+  }
+  return error;
+}
+
+/**
+ * Our errors for a GraphQL client (see GraphQLResilienceError), or an RPC or WebSocket client: Nest turns any other error into "Internal
  * server error" there, so they become RpcException / WsException carrying the status a
  * client can act on (429, 503), the message and retryAfter. The two packages are optional
  * peers of Nest's: when absent, the error passes unchanged. Never an HTTP response.
  */
 export function forTransport(type: string, error: unknown): unknown {
+  if (type === 'graphql') return forGraphQL(error);
   if (!(error instanceof CircuitOpenError) && !(error instanceof RateLimitExceededError)) return error;
   let Exception: ExceptionClass | undefined;
   if (type === 'rpc') {

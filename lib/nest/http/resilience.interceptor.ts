@@ -40,7 +40,8 @@ function requestOf(context: ExecutionContext): unknown {
  * CircuitOpenError -> 503, RateLimitExceededError -> 429, both with Retry-After;
  * RateLimiterShutdownError and ApplicationShutdownError (a call waiting for its turn or
  * for its next retry, cancelled by shutdown) -> 503 with Connection: close.
- * In GraphQL, RPC and WebSocket contexts errors pass through untouched.
+ * In GraphQL our errors carry `extensions: { code, retryAfter }`; over RPC and WebSockets
+ * they become RpcException / WsException (context/transport-errors.ts).
  */
 @Injectable()
 export class ResilienceInterceptor implements NestInterceptor {
