@@ -7,6 +7,7 @@ export {
   type KeyRequest,
   type RateLimitKeyContext,
 } from './context/rate-limit-key.js';
+export { type GraphQLResilienceCode, GraphQLResilienceError } from './context/transport-errors.js';
 export { CircuitBreaker } from './decorators/circuit-breaker.decorator.js';
 export { DeadLetter } from './decorators/dead-letter.decorator.js';
 export { RateLimit, type RateLimitOptions } from './decorators/rate-limit.decorator.js';
@@ -17,7 +18,6 @@ export {
   ResilienceHealthIndicator,
   type ResilienceHealthResult,
 } from './health/resilience-health.indicator.js';
-export { type GraphQLResilienceCode, GraphQLResilienceError } from './context/transport-errors.js';
 export type { InterceptorMode } from './http/interceptor-binding.js';
 export { type RateLimitHeaderStyle, rateLimitHeaders } from './http/rate-limit-headers.js';
 export { ResilienceInterceptor, retryAfterHeader } from './http/resilience.interceptor.js';

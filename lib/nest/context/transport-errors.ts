@@ -31,7 +31,8 @@ export class GraphQLResilienceError extends IntrinsicException {
   constructor(error: Error & { retryAfter?: number }, code: GraphQLResilienceCode) {
     super(error.message, { cause: error });
     this.name = 'GraphQLResilienceError';
-    this.extensions = error.retryAfter === undefined ? { code } : { code, retryAfter: Math.max(1, Math.ceil(error.retryAfter)) };
+    this.extensions =
+      error.retryAfter === undefined ? { code } : { code, retryAfter: Math.max(1, Math.ceil(error.retryAfter)) };
   }
 }
 
