@@ -1,4 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -28,7 +29,19 @@ function pin(pid: number, cpu: number): boolean {
 
 interface Server {
   url: string;
+  pid: number;
   stop: () => void;
+}
+
+/** CPU time (user + system) a process has used, in clock ticks of /proc/<pid>/stat (Linux). */
+function cpuTicks(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15)
+  } catch {
+    return undefined;
+  }
 }
 
 /** One server variant in its own process, pinned to CPU 0 (the load generator gets CPU 1). */
@@ -41,13 +54,23 @@ async function startServer(variant: string): Promise<Server> {
     child.once('exit', (code) => reject(new Error(`server ${variant} exited with ${code}`)));
   });
   if (child.pid) pin(child.pid, 0);
-  return { url: `http://127.0.0.1:${port}/hello`, stop: () => child.kill() };
+  return { url: `http://127.0.0.1:${port}/hello`, pid: child.pid ?? 0, stop: () => child.kill() };
 }
 
-async function requestsPerSecond(url: string, seconds: number): Promise<number> {
-  const result = await autocannon({ url, connections: 50, duration: seconds });
-  if (result.non2xx || result.errors) throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-  return result.requests.average;
+interface Sample {
+  perSecond: number;
+  /** Server CPU (clock ticks) per 1,000 requests: less sensitive to a noisy neighbour than throughput. */
+  cpuPerThousand: number;
+}
+
+async function measureServer(server: Server, seconds: number): Promise<Sample> {
+  const before = cpuTicks(server.pid);
+  const result = await autocannon({ url: server.url, connections: 50, duration: seconds });
+  const after = cpuTicks(server.pid);
+  if (result.non2xx || result.errors)
+    throw new Error(`${server.url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  const cpu = before === undefined || after === undefined ? Number.NaN : after - before;
+  return { perSecond: result.requests.average, cpuPerThousand: (cpu * 1000) / result.requests.total };
 }
 
 const median = (xs: number[]) => {
@@ -92,35 +115,44 @@ export async function benchHttp(
   const servers: Record<string, Server> = {};
   try {
     for (const v of variants) servers[v] = await startServer(v);
-    for (const v of variants) await requestsPerSecond(servers[v].url, 2); // warm-up (JIT)
+    for (const v of variants) await measureServer(servers[v], 2); // warm-up (JIT)
     const rps: Record<string, number[]> = Object.fromEntries(variants.map((v) => [v, []]));
+    const cpu: Record<string, number[]> = Object.fromEntries(variants.map((v) => [v, []]));
     for (let round = 0; round < ROUNDS; round++) {
       const order = variants.map((_, i) => variants[(i + round) % variants.length]);
-      for (const v of order) rps[v].push(await requestsPerSecond(servers[v].url, SECONDS));
+      for (const v of order) {
+        const sample = await measureServer(servers[v], SECONDS);
+        rps[v].push(sample.perSecond);
+        cpu[v].push(sample.cpuPerThousand);
+      }
     }
     const lines = [
       `### HTTP, Express, autocannon 50 connections, ${ROUNDS} interleaved rounds of ${SECONDS} s per case (issue 13)`,
       '',
       pinned ? 'Server processes pinned to CPU 0, the load generator to CPU 1.' : 'Not pinned (no taskset).',
       '',
-      '| case | req/s (median) | min | max |',
-      '|---|---:|---:|---:|',
+      '| case | req/s (median) | min | max | server CPU ms per 1,000 requests (median) |',
+      '|---|---:|---:|---:|---:|',
       ...variants.map(
         (v) =>
-          `| ${LABEL[v]} | ${Math.round(median(rps[v]))} | ${Math.round(Math.min(...rps[v]))} | ${Math.round(Math.max(...rps[v]))} |`,
+          `| ${LABEL[v]} | ${Math.round(median(rps[v]))} | ${Math.round(Math.min(...rps[v]))} | ${Math.round(Math.max(...rps[v]))} | ${(median(cpu[v]) * 10).toFixed(1)} |`,
       ),
       '',
-      '| ratio (per round) | median | min | max | target (at least) | met |',
-      '|---|---:|---:|---:|---:|:---:|',
+      'Ratios per round, then median and min-max over the rounds: throughput (case / baseline) and',
+      'CPU efficiency (baseline CPU per request / case CPU per request; 1 = the same cost).',
+      '',
+      '| pair | throughput median | min | max | CPU efficiency median | min | max | target (at least) | met (by CPU efficiency) |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|:---:|',
     ];
+    const span = (xs: number[]) =>
+      `${median(xs).toFixed(3)} | ${Math.min(...xs).toFixed(3)} | ${Math.max(...xs).toFixed(3)}`;
     for (const [a, b, limit] of PAIRS) {
       if (!rps[a] || !rps[b]) continue;
-      const ratios = rps[a].map((x, i) => x / rps[b][i]);
-      const m = median(ratios);
+      const throughput = rps[a].map((x, i) => x / rps[b][i]);
+      const efficiency = cpu[a].map((x, i) => cpu[b][i] / x);
+      const m = median(efficiency);
       const verdict = limit === 0 ? 'reference' : m >= limit ? 'yes' : 'NO';
-      lines.push(
-        `| ${a} / ${b} | ${m.toFixed(3)} | ${Math.min(...ratios).toFixed(3)} | ${Math.max(...ratios).toFixed(3)} | ${limit || '-'} | ${verdict} |`,
-      );
+      lines.push(`| ${a} / ${b} | ${span(throughput)} | ${span(efficiency)} | ${limit || '-'} | ${verdict} |`);
     }
     return lines.join('\n');
   } finally {
