@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module';
+import { packageRequire } from '../runtime/package-require.js';
 
 export interface ConfigServiceLike {
   get(key: string): unknown;
@@ -11,7 +11,7 @@ export interface ConfigServiceLike {
  */
 export function optionalConfigServiceToken(): (abstract new (...args: never[]) => ConfigServiceLike) | undefined {
   try {
-    const require = createRequire(import.meta.url);
+    const require = packageRequire;
     return (require('@nestjs/config') as { ConfigService: abstract new (...args: never[]) => ConfigServiceLike })
       .ConfigService;
   } catch {

@@ -6,8 +6,8 @@ import { realSleep, type Sleep } from '../core/retry/sleep.js';
  * them in tests (`overrideProvider(RESILIENCE_CLOCK).useValue(new ManualClock())`) to
  * make time-dependent behaviour exact.
  */
-export const RESILIENCE_CLOCK = Symbol('RESILIENCE_CLOCK');
-export const RESILIENCE_SLEEP = Symbol('RESILIENCE_SLEEP');
+export const RESILIENCE_CLOCK = Symbol.for('nest-resilience:RESILIENCE_CLOCK');
+export const RESILIENCE_SLEEP = Symbol.for('nest-resilience:RESILIENCE_SLEEP');
 
 export const timingProviders = [
   { provide: RESILIENCE_CLOCK, useValue: systemClock satisfies Clock },

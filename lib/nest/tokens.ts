@@ -1,8 +1,8 @@
 /** Token of the ConfigService key read when forRoot() gets no configuration. */
-export const RESILIENCE_CONFIG_KEY = Symbol('RESILIENCE_CONFIG_KEY');
+export const RESILIENCE_CONFIG_KEY = Symbol.for('nest-resilience:RESILIENCE_CONFIG_KEY');
 
 /** Provides the RolloutFlag the runtime reads (the `rolloutFlag` option of forRoot). */
-export const RESILIENCE_ROLLOUT = Symbol('RESILIENCE_ROLLOUT');
+export const RESILIENCE_ROLLOUT = Symbol.for('nest-resilience:RESILIENCE_ROLLOUT');
 
 /** Where ResilienceInterceptor runs (the `interceptor` option of forRoot). */
-export const RESILIENCE_INTERCEPTOR_MODE = Symbol('RESILIENCE_INTERCEPTOR_MODE');
+export const RESILIENCE_INTERCEPTOR_MODE = Symbol.for('nest-resilience:RESILIENCE_INTERCEPTOR_MODE');

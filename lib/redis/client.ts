@@ -1,7 +1,7 @@
-import { createRequire } from 'node:module';
 import type { Redis, RedisOptions } from 'ioredis';
 import type { RedisSettings } from '../config/types.js';
 import { toMilliseconds } from '../core/duration.js';
+import { packageRequire } from '../runtime/package-require.js';
 
 /** Defaults chosen so that a Redis outage fails a command fast instead of hanging a request. */
 export const REDIS_DEFAULTS = { commandTimeout: 0.5, connectTimeout: 2 } as const;
@@ -95,7 +95,7 @@ function whenReady(client: Redis, timeoutMs: number): Promise<void> {
 export function createRedisClientSync(settings: RedisSettings, overrides: Partial<RedisOptions> = {}): Redis {
   let RedisClass: typeof import('ioredis').Redis;
   try {
-    ({ Redis: RedisClass } = createRequire(import.meta.url)('ioredis') as typeof import('ioredis'));
+    ({ Redis: RedisClass } = packageRequire('ioredis') as typeof import('ioredis'));
   } catch (error) {
     throw new Error('Redis is configured but the optional peer dependency "ioredis" is not installed: npm i ioredis', {
       cause: error,

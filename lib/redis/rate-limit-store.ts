@@ -8,6 +8,7 @@ import {
   type RateLimitStrategy,
   type RateLimitVerdict,
 } from '../core/rate-limiter/types.js';
+import { packageRequire } from '../runtime/package-require.js';
 import { RATE_LIMIT_LUA } from './rate-limit.lua.js';
 
 export type RedisFailureMode = 'open' | 'closed' | 'local';
@@ -208,7 +209,7 @@ export class RedisRateLimitStore implements RateLimitStore {
   private slot(tag: string): number {
     if (!this.slotOf) {
       // ioredis depends on cluster-key-slot: resolve it from ioredis; loaded only for a Cluster.
-      const fromHere = createRequire(import.meta.url);
+      const fromHere = packageRequire;
       this.slotOf = createRequire(fromHere.resolve('ioredis'))('cluster-key-slot') as (key: string) => number;
     }
     return this.slotOf(tag);

@@ -1,6 +1,6 @@
-import { createRequire } from 'node:module';
 import { IntrinsicException } from '@nestjs/common';
 import { CircuitOpenError, RateLimitExceededError } from '../../core/errors.js';
+import { packageRequire } from '../../runtime/package-require.js';
 import { RateLimiterShutdownError } from '../services/rate-limiter.service.js';
 import { ApplicationShutdownError } from '../services/retry.service.js';
 
@@ -8,7 +8,7 @@ type ExceptionClass = new (error: object) => Error;
 
 const load = (pkg: string, name: string): ExceptionClass | undefined => {
   try {
-    return (createRequire(import.meta.url)(pkg) as Record<string, ExceptionClass>)[name];
+    return (packageRequire(pkg) as Record<string, ExceptionClass>)[name];
   } catch {
     return undefined;
   }

@@ -1,17 +1,24 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
+import type { HealthIndicatorStatus } from '@nestjs/terminus';
 import type { Cluster, Redis } from 'ioredis';
 import type { CircuitState } from '../../core/circuit-breaker/types.js';
 import { RESILIENCE_REDIS } from '../redis/redis.provider.js';
 import { CircuitBreakerService } from '../services/circuit-breaker.service.js';
 import { DeadLetterService } from '../services/dead-letter.service.js';
+import { terminusHasDegraded } from './terminus-version.js';
 
 export type HealthStatus = 'up' | 'degraded' | 'down';
 
-/** Terminus's HealthIndicatorResult shape: `{ [key]: { status, ...details } }`. */
+/**
+ * Terminus's HealthIndicatorResult shape: `{ [key]: { status, ...details } }`. `status` has the
+ * type of the installed Terminus ('up' | 'down' in 11, also 'degraded' in 12); `state` is ours,
+ * three-valued whichever major is installed.
+ */
 export type ResilienceHealthResult = Record<
   string,
   {
-    status: HealthStatus;
+    status: HealthIndicatorStatus;
+    state: HealthStatus;
     circuits: Record<string, { state: CircuitState; tier: string; retryAfter?: number }>;
     queues: Record<string, { status: HealthStatus; size: number; alertThreshold: number }>;
     redis?: { status: HealthStatus; connection: string };
@@ -28,8 +35,8 @@ const worst = (a: HealthStatus, b: HealthStatus): HealthStatus => (RANK[b] > RAN
  * - dead-letter queues: a queue at its alert threshold is `down`;
  * - Redis, when configured: not connected is `down` if a dead-letter queue lives there
  *   (letters could not be kept), else `degraded` (limiters decide by their failure mode).
- * It returns the result Terminus 12 expects without importing @nestjs/terminus, which
- * stays an optional peer.
+ * Terminus 11 has no `degraded`: there a degraded result is `status: 'up'` (it still serves),
+ * `state: 'degraded'`. @nestjs/terminus stays an optional peer: only its version is read.
  */
 @Injectable()
 export class ResilienceHealthIndicator {
@@ -58,13 +65,16 @@ export class ResilienceHealthIndicator {
       queues[name] = { status: queueStatus, size, alertThreshold: queue.alertThreshold };
       status = worst(status, queueStatus);
     }
-    const result: ResilienceHealthResult[string] = { status, circuits, queues };
+    let redis: ResilienceHealthResult[string]['redis'];
     if (this.redis) {
       const connected = this.redis.status === 'ready';
       const redisStatus: HealthStatus = connected ? 'up' : redisQueues ? 'down' : 'degraded';
-      result.redis = { status: redisStatus, connection: this.redis.status };
-      result.status = worst(result.status, redisStatus);
+      redis = { status: redisStatus, connection: this.redis.status };
+      status = worst(status, redisStatus);
     }
+    const reported = (status === 'degraded' && !terminusHasDegraded() ? 'up' : status) as HealthIndicatorStatus;
+    const result: ResilienceHealthResult[string] = { status: reported, state: status, circuits, queues };
+    if (redis) result.redis = redis;
     return { [key]: result };
   }
 }

@@ -6,7 +6,7 @@ import { RateLimiterService } from '../services/rate-limiter.service.js';
 import { RetryService } from '../services/retry.service.js';
 import { ResilienceMetrics } from './resilience-metrics.js';
 
-export const RESILIENCE_METRICS = Symbol('RESILIENCE_METRICS');
+export const RESILIENCE_METRICS = Symbol.for('nest-resilience:RESILIENCE_METRICS');
 
 /**
  * Connects the pattern services of this application to the metrics (when metrics are

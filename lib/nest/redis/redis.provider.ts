@@ -4,7 +4,7 @@ import { createRedisClient } from '../../redis/client.js';
 import { ResilienceSettings } from '../resilience-settings.js';
 
 /** The module's Redis client, or null when no `redis` is configured. */
-export const RESILIENCE_REDIS = Symbol('RESILIENCE_REDIS');
+export const RESILIENCE_REDIS = Symbol.for('nest-resilience:RESILIENCE_REDIS');
 
 export const redisProvider = {
   provide: RESILIENCE_REDIS,
