@@ -19,7 +19,9 @@ writeFileSync(`${root}dist/cjs/package.json`, `${JSON.stringify({ type: 'commonj
 // Nothing else may use import.meta: it is a syntax error in CommonJS.
 let left = '';
 try {
-  left = execFileSync('grep', ['-rl', 'import\\.meta', `${root}dist/cjs`, '--include=*.js'], { encoding: 'utf8' }).trim();
+  left = execFileSync('grep', ['-rl', 'import\\.meta', `${root}dist/cjs`, '--include=*.js'], {
+    encoding: 'utf8',
+  }).trim();
 } catch (error) {
   if (error.status !== 1) throw error; // 1: no match
 }

