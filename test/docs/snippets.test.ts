@@ -151,7 +151,14 @@ describe('documented code blocks, as written', () => {
       join(WORK, 'tsconfig.json'),
       JSON.stringify({
         extends: '../../tsconfig.json',
-        compilerOptions: { rootDir: '.', outDir: 'out', declaration: false, sourceMap: false, noUnusedLocals: false },
+        compilerOptions: {
+          rootDir: '.',
+          outDir: 'out',
+          declaration: false,
+          sourceMap: false,
+          inlineSources: false,
+          noUnusedLocals: false,
+        },
         include: ['*.ts'],
       }),
     );
