@@ -182,7 +182,8 @@ export class ResilienceRuntime implements MethodInvoker {
     return from(promise);
   }
 
-  private pipelineFor(ref: MethodRef): Built {
+  /** The method's pipeline, built on first use (a conflict between named settings throws here). */
+  pipelineFor(ref: MethodRef): Built {
     let built = this.pipelines.get(ref);
     if (!built) {
       built = this.build(ref);
@@ -297,7 +298,7 @@ export class ResilienceRuntime implements MethodInvoker {
             policy.execute(() => inner(call, args), trail ? { onFailure, failures: trail } : undefined);
     }
     if (circuit) {
-      const breaker = this.circuits.get(`${circuit.name ?? base}${suffix}`, circuit.options, tier);
+      const breaker = this.circuits.get(`${circuit.name ?? base}${suffix}`, circuit.options, tier, originOf(ref));
       const inner = pipeline;
       if (keep) {
         const onRejected = (error: CircuitOpenError, args: unknown) =>
@@ -316,9 +317,9 @@ export class ResilienceRuntime implements MethodInvoker {
     }
     const rateOptions = rate ? { ...rate.options, name: `${rate.options?.name ?? base}${suffix}` } : undefined;
     const route = ref.routeHandler === true;
-    const replay = rateOptions ? this.rateStage(pipeline, rateOptions, service, tier, route) : pipeline;
+    const replay = rateOptions ? this.rateStage(pipeline, rateOptions, service, tier, route, originOf(ref)) : pipeline;
     if (queue && !keep) pipeline = this.deadLetterStage(pipeline, ref, queue, service, tier);
-    if (rateOptions) pipeline = this.rateStage(pipeline, rateOptions, service, tier, route);
+    if (rateOptions) pipeline = this.rateStage(pipeline, rateOptions, service, tier, route, originOf(ref));
     return { pipeline, replay };
   }
 
@@ -392,12 +393,15 @@ export class ResilienceRuntime implements MethodInvoker {
     service: string,
     serviceTier: string | undefined,
     route: boolean,
+    origin: string,
   ): Pipeline {
     const { name = service, tiers, tier, cost, keyFunc, responseHeaders, ...settings } = options;
     const inHeaders = responseHeaders ?? route;
-    const limiterFor = this.limiterChooser(name, settings, tiers, tier, serviceTier);
+    const limiterFor = this.limiterChooser(name, settings, tiers, tier, serviceTier, origin);
     // The key's shape (kind, IPv6 prefix, API-key validator) as this stage's settings refine it.
     const keyShape = this.rates.settingsOf(name, settings, serviceTier);
+    // `enabled: false` (here or in the service's settings): no limiter, no headers.
+    if (!keyShape.enabled && !tiers) return inner;
     const keyKind = keyShape.key;
     const rates = this.rates;
     const simple = !keyFunc && !tiers && typeof cost !== 'function';
@@ -450,16 +454,17 @@ export class ResilienceRuntime implements MethodInvoker {
     settings: Omit<RateSettings, 'keyFunc'>,
     tiers: Record<string, RateSettings | string> | undefined,
     tier: ((context: RateLimitKeyContext) => string | undefined) | undefined,
-    serviceTier?: string,
+    serviceTier: string | undefined,
+    origin: string,
   ): { first: string; choose: (context: RateLimitKeyContext) => RateLimiter } {
     if (!tiers || Object.keys(tiers).length === 0) {
-      const limiter = this.rates.get(name, settings, serviceTier);
+      const limiter = this.rates.get(name, settings, serviceTier, origin);
       return { first: name, choose: () => limiter };
     }
     const byTier = new Map<string, RateLimiter>();
     for (const [tierName, tierSettings] of Object.entries(tiers)) {
       const own = typeof tierSettings === 'string' ? { preset: tierSettings } : tierSettings;
-      byTier.set(tierName, this.rates.get(`${name}:${tierName}`, { ...settings, ...own }));
+      byTier.set(tierName, this.rates.get(`${name}:${tierName}`, { ...settings, ...own }, undefined, origin));
     }
     const fallback = byTier.values().next().value as RateLimiter;
     return {
@@ -467,4 +472,10 @@ export class ResilienceRuntime implements MethodInvoker {
       choose: (context) => byTier.get(tier?.(context) ?? '') ?? fallback,
     };
   }
+}
+
+/** Where a pipeline comes from, for errors that name it. */
+function originOf(ref: MethodRef): string {
+  const own = `${ref.className}.${ref.methodName}`;
+  return own === 'ResilienceService.call' ? `ResilienceService.call('${ref.metadata.resilient?.name}')` : own;
 }

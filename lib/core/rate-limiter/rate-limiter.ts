@@ -34,6 +34,8 @@ export interface RateLimiterOptions {
   sleep?: Sleep;
   /** Aborting it wakes every waiting call ('wait' mode) at once with the signal's reason. */
   signal?: AbortSignal;
+  /** false: admits every call and counts nothing (default true). */
+  enabled?: boolean;
 }
 
 /**
@@ -54,6 +56,7 @@ export class RateLimiter {
   private readonly clock: Clock;
   private readonly sleep: Sleep;
   private readonly signal?: AbortSignal;
+  private readonly disabled: boolean;
   /** The tail of each key's queue of waiting calls ('wait' mode), so waiters go in order. */
   private readonly queues = new Map<string, Promise<unknown>>();
 
@@ -77,6 +80,21 @@ export class RateLimiter {
     this.maxWaitMs = toMilliseconds(options.maxWait ?? 30, 'maxWait');
     this.sleep = options.sleep ?? realSleep;
     this.signal = options.signal;
+    this.disabled = options.enabled === false;
+  }
+
+  /** The verdict of a disabled limiter: admitted, nothing counted. */
+  private unlimited(): RateLimitVerdict {
+    const { name, windowMs } = this.rule;
+    return {
+      allowed: true,
+      limiter: name,
+      limit: this.capacity,
+      remaining: this.capacity,
+      retryAfter: 0,
+      resetAfter: 0,
+      window: windowMs / 1000,
+    };
   }
 
   get name(): string {
@@ -85,6 +103,7 @@ export class RateLimiter {
 
   /** Decides one request of `cost` for `key` and counts it if admitted. */
   consume(key = 'global', cost = 1): Promise<RateLimitVerdict> {
+    if (this.disabled) return Promise.resolve(this.unlimited());
     if (cost !== 1) this.checkCost(cost);
     if (this.memory) return Promise.resolve(this.memory.consumeOne(this.rule, key, cost, this.memoryTable));
     return Promise.resolve(this.store.consume(this.rules, key, cost)).then((v) => v[0]);
@@ -92,6 +111,7 @@ export class RateLimiter {
 
   /** The verdict a consume would give now, counting nothing. */
   async check(key = 'global', cost = 1): Promise<RateLimitVerdict> {
+    if (this.disabled) return this.unlimited();
     this.checkCost(cost);
     return (await this.store.peek(this.rules, key, cost))[0];
   }
@@ -102,6 +122,7 @@ export class RateLimiter {
 
   /** Admits the call or throws RateLimitExceededError ('reject'); waits for its turn ('wait'). */
   acquire(key = 'global', cost = 1): Promise<RateLimitVerdict> {
+    if (this.disabled) return Promise.resolve(this.unlimited());
     if (this.mode === 'wait') return this.enqueue(key, cost);
     const decision = this.tryDecideSync(key, cost);
     if (decision) {
@@ -118,7 +139,7 @@ export class RateLimiter {
    * (read it at once); undefined when the decision needs a round trip (use acquire).
    */
   tryDecideSync(key = 'global', cost = 1): Decision | undefined {
-    if (!this.memory || this.mode === 'wait') return undefined;
+    if (!this.memory || this.mode === 'wait' || this.disabled) return undefined;
     if (cost !== 1) this.checkCost(cost);
     return this.memory.decideOne(this.rule, key, cost, this.memoryTable);
   }

@@ -12,6 +12,7 @@ import type { Clock } from '../../core/clock.js';
 import { ResilienceConfigError } from '../../core/errors.js';
 import { ResilienceSettings } from '../resilience-settings.js';
 import { RESILIENCE_CLOCK } from '../timing.js';
+import { NamedSettings } from './named-registry.js';
 
 /**
  * The registry of named circuit breakers: one per service, as the guide asks.
@@ -22,19 +23,27 @@ import { RESILIENCE_CLOCK } from '../timing.js';
 export class CircuitBreakerService {
   private readonly breakers = new Map<string, CircuitBreakerPolicy>();
   private readonly listeners: CircuitBreakerListener[] = [];
+  private readonly created = new NamedSettings('circuit breaker');
 
   constructor(
     private readonly settings: ResilienceSettings,
     @Inject(RESILIENCE_CLOCK) private readonly clock: Clock,
   ) {}
 
-  /** The breaker named `name`, created on first use (later `options` for the same name are ignored). */
-  get(name: string, options?: CircuitSettings, tier?: string): CircuitBreakerPolicy {
+  /**
+   * The breaker named `name`, created on first use. With no options and no tier it is a
+   * lookup; options that resolve differently from the ones it was created with are an
+   * error naming both places (`origin` is this caller's).
+   */
+  get(name: string, options?: CircuitSettings, tier?: string, origin?: string): CircuitBreakerPolicy {
     const existing = this.breakers.get(name);
+    if (existing && options === undefined && tier === undefined && origin === undefined) return existing;
+    const resolved = this.resolve(name, options, tier);
+    this.created.agree(name, resolved, origin ?? 'CircuitBreakerService.get');
     if (existing) return existing;
     let breaker: CircuitBreakerPolicy;
     try {
-      breaker = new CircuitBreakerPolicy(name, { ...this.resolve(name, options, tier), clock: this.clock });
+      breaker = new CircuitBreakerPolicy(name, { ...resolved, clock: this.clock });
     } catch (error) {
       if (!(error instanceof RangeError)) throw error;
       throw new ResilienceConfigError([{ path: `circuit breaker "${name}"`, message: error.message }]);

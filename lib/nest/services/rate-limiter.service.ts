@@ -14,6 +14,7 @@ import { RedisRateLimitStore } from '../../redis/rate-limit-store.js';
 import { RESILIENCE_REDIS } from '../redis/redis.provider.js';
 import { ResilienceSettings } from '../resilience-settings.js';
 import { RESILIENCE_CLOCK, RESILIENCE_SLEEP } from '../timing.js';
+import { NamedSettings } from './named-registry.js';
 
 export interface RateLimitListener {
   onDecision?(limiter: string, allowed: boolean): void;
@@ -36,6 +37,7 @@ export class RateLimiterService implements BeforeApplicationShutdown {
   private readonly shutdown = new AbortController();
   private readonly logger = new Logger('Resilience');
   private readonly limiters = new Map<string, RateLimiter>();
+  private readonly created = new NamedSettings('rate limiter');
   private readonly listeners: RateLimitListener[] = [];
   readonly store: RateLimitStore;
 
@@ -53,14 +55,26 @@ export class RateLimiterService implements BeforeApplicationShutdown {
     this.store = redis ? new RedisRateLimitStore({ client: redis, keyPrefix, failureMode, local: memory }) : memory;
   }
 
-  /** The limiter `name` (see ResilienceSettings.resolveLimiter), created on first use. */
-  get(name: string, options?: RateSettings, tier?: string): RateLimiter {
+  /**
+   * The limiter `name` (see ResilienceSettings.resolveLimiter), created on first use. With no
+   * options and no tier it is a lookup; options that resolve differently from the ones it was
+   * created with are an error naming both places (`origin` is this caller's).
+   */
+  get(name: string, options?: RateSettings, tier?: string, origin?: string): RateLimiter {
     const existing = this.limiters.get(name);
-    if (existing) return existing;
+    if (existing && options === undefined && tier === undefined && origin === undefined) return existing;
     const parsed = rateSchema.safeParse(options ?? {}, { reportInput: true });
     if (!parsed.success)
       throw new ResilienceConfigError(formatZodIssues(parsed.error.issues, `rate limiter "${name}"`));
     const resolved = this.settings.resolveLimiter(name, parsed.data as RateSettings, tier);
+    // The counting rule and mode are the limiter; keys and validators belong to each stage.
+    const { rate, per, burst, strategy, mode, maxWait, enabled } = resolved;
+    this.created.agree(
+      name,
+      { rate, per, burst, strategy, mode, maxWait, enabled },
+      origin ?? 'RateLimiterService.get',
+    );
+    if (existing) return existing;
     let limiter: RateLimiter;
     try {
       limiter = new RateLimiter({
@@ -75,6 +89,7 @@ export class RateLimiterService implements BeforeApplicationShutdown {
         clock: this.clock,
         sleep: this.sleep,
         signal: this.shutdown.signal,
+        enabled: resolved.enabled,
       });
     } catch (error) {
       throw new ResilienceConfigError([{ path: `rate limiter "${name}"`, message: (error as Error).message }]);

@@ -3,6 +3,7 @@ import type { PatternSettings } from '../../config/types.js';
 import { callContext } from '../context/call-context.js';
 import type { MethodRef } from '../decorators/wrap-method.js';
 import { ResilienceRuntime } from '../resilience-runtime.js';
+import { optionsSignature } from './named-registry.js';
 
 export interface ResilientCallOptions extends PatternSettings {
   /** Replaces the service's configured tier. */
@@ -29,7 +30,7 @@ export class ResilienceService {
 
   call<T>(name: string, fn: () => T | PromiseLike<T>, options: ResilientCallOptions = {}): Promise<T> {
     const { args = [], tier, key: callKey, ...overrides } = options;
-    const key = `${name}\u0000${tier ?? ''}\u0000${JSON.stringify(overrides)}`;
+    const key = `${name}\u0000${tier ?? ''}\u0000${optionsSignature(overrides)}`;
     let ref = this.refs.get(key);
     if (!ref) {
       ref = {
@@ -38,6 +39,12 @@ export class ResilienceService {
         original: () => undefined,
         metadata: { resilient: { name, tier, overrides } },
       };
+      try {
+        // Built now, so overrides that contradict a breaker or limiter of this name reject this call.
+        this.runtime.pipelineFor(ref);
+      } catch (error) {
+        return Promise.reject(error);
+      }
       this.refs.set(key, ref);
     }
     if (callKey === undefined) return this.runtime.run(ref, fn, args) as Promise<T>;

@@ -8,6 +8,7 @@ import { ResilienceConfigError, ResilienceError } from '../../core/errors.js';
 import { type RetryContext, RetryPolicy, type Sleep } from '../../core/retry/index.js';
 import { ResilienceSettings } from '../resilience-settings.js';
 import { RESILIENCE_CLOCK, RESILIENCE_SLEEP } from '../timing.js';
+import { optionsSignature } from './named-registry.js';
 
 /** Options of RetryService and @Retry: retry settings plus the names they are resolved and reported under. */
 export interface RetryCallOptions extends RetrySettings {
@@ -65,12 +66,17 @@ export class RetryService implements BeforeApplicationShutdown {
     return this.policy(normalized.operation ?? normalized.service ?? 'default', normalized).execute(fn, callOptions);
   }
 
-  /** The policy of `operation`, created on first use (later options for the same operation are ignored). */
+  /**
+   * The policy of `operation` with these options, created on first use. Other options under
+   * the same operation get a policy of their own (a retry budget is per operation and
+   * options): options are never ignored. Functions count by identity.
+   */
   policy(operation: string, options: RetryCallOptions = {}): RetryPolicy {
-    const existing = this.policies.get(operation);
+    const key = `${operation}\u0000${optionsSignature(options)}`;
+    const existing = this.policies.get(key);
     if (existing) return existing;
     const policy = this.create(operation, options);
-    this.policies.set(operation, policy);
+    this.policies.set(key, policy);
     return policy;
   }
 
@@ -107,12 +113,10 @@ export class RetryService implements BeforeApplicationShutdown {
         userOnRetry?.(event);
         for (const l of listeners) l.onRetry?.(operation);
       },
-      onComplete:
-        listeners.length > 0
-          ? (attempts, succeeded) => {
-              for (const l of listeners) l.onComplete?.(operation, attempts, succeeded);
-            }
-          : undefined,
+      // Read per call, so a listener subscribed after this policy exists still hears it.
+      onComplete: (attempts, succeeded) => {
+        for (const l of listeners) l.onComplete?.(operation, attempts, succeeded);
+      },
     });
   }
 }

@@ -1,0 +1,72 @@
+import 'reflect-metadata';
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Controller, Get, Injectable, Module } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { RateLimit, RateLimiterService, ResilienceModule, Resilient, RetryService } from '../../lib/index.js';
+import { startHttpApp } from '../support/http-apps.js';
+
+@Injectable()
+class Quiet {
+  @RateLimit({ name: 'off_by_decorator', rate: 1, per: 60, key: 'global', enabled: false })
+  async byDecorator(): Promise<string> {
+    return 'ok';
+  }
+}
+
+@Controller()
+class QuietController {
+  @Get('quiet')
+  @Resilient('quiet_service')
+  quiet() {
+    return 'ok';
+  }
+}
+
+@Module({
+  imports: [
+    ResilienceModule.forRoot({
+      metrics: { enabled: false },
+      services: { quiet_service: { rate: { rate: 1, per: 60, enabled: false } } },
+    }),
+  ],
+  controllers: [QuietController],
+  providers: [Quiet],
+})
+class QuietModule {}
+
+describe('accepted settings are honoured', () => {
+  it('rate.enabled: false turns the limiter off (decorator, service settings, RateLimiterService)', async () => {
+    const { app, url } = await startHttpApp(QuietModule, 'express');
+    try {
+      const quiet = app.get(Quiet);
+      for (let i = 0; i < 3; i++) assert.equal(await quiet.byDecorator(), 'ok');
+      for (let i = 0; i < 3; i++) {
+        const response = await fetch(`${url}/quiet`);
+        assert.equal(response.status, 200, `call ${i + 1}: services.quiet_service.rate.enabled is false`);
+        assert.equal(response.headers.get('ratelimit'), null, 'no limiter, no RateLimit header');
+      }
+      const limiter = app.get(RateLimiterService).get('off_programmatic', { rate: 1, per: 60, enabled: false });
+      for (let i = 0; i < 3; i++) assert.equal((await limiter.acquire('k')).allowed, true);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('a retry listener subscribed after its policy was created still hears every completion', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [ResilienceModule.forRoot({ metrics: { enabled: false } })],
+    }).compile();
+    const retries = moduleRef.get(RetryService);
+    const policy = retries.policy('late_listener', { maxAttempts: 2, baseDelay: 0 });
+    const heard: [string, number, boolean][] = [];
+    retries.subscribe({ onComplete: (operation, attempts, succeeded) => heard.push([operation, attempts, succeeded]) });
+    let calls = 0;
+    await policy.execute(async () => {
+      if (++calls === 1) throw Object.assign(new Error('reset'), { code: 'ECONNRESET' });
+      return 'ok';
+    });
+    assert.deepEqual(heard, [['late_listener', 2, true]]);
+    await moduleRef.close();
+  });
+});
