@@ -8,7 +8,10 @@ export function optionsSignature(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => {
     if (typeof v === 'function') {
       let id = functionIds.get(v);
-      if (id === undefined) functionIds.set(v, (id = ++nextFunctionId));
+      if (id === undefined) {
+        id = ++nextFunctionId;
+        functionIds.set(v, id);
+      }
       return `[function ${v.name || 'anonymous'} #${id}]`;
     }
     if (v instanceof RegExp) return `[regexp ${v}]`;
