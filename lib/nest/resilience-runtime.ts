@@ -7,6 +7,7 @@ import { describeError } from '../core/dead-letter/serialize.js';
 import type { AttemptRecord } from '../core/dead-letter/types.js';
 import { CircuitOpenError } from '../core/errors.js';
 import { exceeded, type RateLimiter } from '../core/rate-limiter/rate-limiter.js';
+import type { RateLimitVerdict } from '../core/rate-limiter/types.js';
 import type { RetryExecuteOptions } from '../core/retry/retry-policy.js';
 import { CONFIG_SERVICE_TOKEN, type ConfigServiceLike } from './config-service-source.js';
 import { callContext, keepVerdict } from './context/call-context.js';
@@ -429,9 +430,13 @@ export class ResilienceRuntime implements MethodInvoker {
       // object only for a denial or for the response headers.
       const decision = limiter.tryDecideSync(key, units);
       if (decision) {
-        rates.record(limiter.name, decision.allowed);
-        if (!decision.allowed) return Promise.reject(exceeded(limiter.verdictOf(decision)));
-        if (store && inHeaders) keepVerdict(store, limiter.verdictOf(decision));
+        // Read the shared decision object before any listener runs: a listener that decides
+        // again (on any key) reuses it.
+        const allowed = decision.allowed;
+        const verdict = !allowed || (store && inHeaders) ? limiter.verdictOf(decision) : undefined;
+        rates.record(limiter.name, allowed);
+        if (!allowed) return Promise.reject(exceeded(verdict as RateLimitVerdict));
+        if (store && verdict) keepVerdict(store, verdict);
         return inner(call, args);
       }
       return limiter.acquire(key, units).then(

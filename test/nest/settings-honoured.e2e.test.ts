@@ -70,3 +70,31 @@ describe('accepted settings are honoured', () => {
     await moduleRef.close();
   });
 });
+
+describe('rate-limit listeners', () => {
+  it('a listener that decides again cannot turn a denial into an admission', async () => {
+    @Injectable()
+    class Limited {
+      @RateLimit({ name: 'once_only', rate: 1, per: 60, burst: 0, key: 'global' })
+      async call(): Promise<string> {
+        return 'ran';
+      }
+    }
+    const moduleRef = await Test.createTestingModule({
+      imports: [ResilienceModule.forRoot({ metrics: { enabled: false } })],
+      providers: [Limited],
+    }).compile();
+    await moduleRef.init();
+    const rates = moduleRef.get(RateLimiterService);
+    // On every decision, decide for another key of the same limiter (it has room).
+    rates.subscribe({
+      onDecision: (limiter) => {
+        if (limiter === 'once_only') void rates.get('once_only').consume(`other-${Math.random()}`);
+      },
+    });
+    const limited = moduleRef.get(Limited);
+    assert.equal(await limited.call(), 'ran');
+    await assert.rejects(limited.call(), /Rate limit "once_only" exceeded/, 'the second call is denied');
+    await moduleRef.close();
+  });
+});
