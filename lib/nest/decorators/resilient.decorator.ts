@@ -12,8 +12,9 @@ export interface ResilientOptions extends PatternSettings {
 }
 
 /**
- * The guide's full stack for a named service, in its order: rate limiter, circuit
- * breaker, retry, dead letter, operation. Settings are the service's (its tier and
+ * The guide's full stack for a named service, outside in: rate limiter, dead letter,
+ * circuit breaker, retry, operation (the dead letter sits outside the breaker and the
+ * retries, so a call is kept once, after its last attempt or its rejection). Settings are the service's (its tier and
  * `services.<name>` entry in the configuration); `tier` and pattern settings here go on top.
  * `@Resilient('payment_gateway', { tier: 'critical' })` is the guide's
  * `ResilientService('payment_gateway', tier='critical')`.

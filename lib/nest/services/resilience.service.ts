@@ -19,7 +19,7 @@ export interface ResilientCallOptions extends PatternSettings {
 
 /**
  * The guide's `ResilientService(name, tier).call(operation)`: runs `fn` through the
- * service's full stack (rate limiter, circuit breaker, retry, dead letter), with the
+ * service's full stack (outside in: rate limiter, dead letter, circuit breaker, retry), with the
  * settings of `services.<name>` and its tier, like @Resilient on a method.
  */
 @Injectable()
