@@ -18,6 +18,8 @@ export const RATE_LIMIT_LUA = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 local floor, max, ceil = math.floor, math.max, math.ceil
+-- Whole milliseconds, rounded up, ignoring float noise (as the memory store's verdicts).
+local function upMs(ms) return max(0, ceil(ms - 1e-6)) end
 
 local function nextToken(tokens, C, T)
   local whole = floor(tokens + 1e-9)
@@ -107,7 +109,7 @@ for g = 1, ngroups do
     for n = 1, count do
       local ok, rem, retry, reset, na, nb, nc, nt = decide(d[1], d[2], d[3], d[4], a, b, c, cost)
       if ok and op == 1 then a, b, c, ttl = na, nb, nc, nt end
-      out[o + 1] = ok and 1 or 0; out[o + 2] = rem; out[o + 3] = ceil(retry); out[o + 4] = ceil(reset); o = o + 4
+      out[o + 1] = ok and 1 or 0; out[o + 2] = rem; out[o + 3] = upMs(retry); out[o + 4] = upMs(reset); o = o + 4
     end
     if ttl then store(key, d[1], a, b, c, ttl) end
   else
@@ -149,7 +151,7 @@ for g = 1, ngroups do
           allowed = 0
           if ok[i] then remaining = remaining + cost end
         end
-        out[o + 1] = allowed; out[o + 2] = remaining; out[o + 3] = ceil(retry[i]); out[o + 4] = ceil(reset[i]); o = o + 4
+        out[o + 1] = allowed; out[o + 2] = remaining; out[o + 3] = upMs(retry[i]); out[o + 4] = upMs(reset[i]); o = o + 4
       end
     end
   end

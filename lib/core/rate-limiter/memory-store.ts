@@ -2,6 +2,11 @@ import { type Clock, coarseClock } from '../clock.js';
 import { type Decision, decide, isIdle, newDecision, type RateState } from './algorithms.js';
 import { capacity, type RateLimitRule, type RateLimitStore, type RateLimitVerdict } from './types.js';
 
+/** Whole milliseconds, rounded up, ignoring float noise: the Redis script rounds the same way, so both stores agree. */
+function upToMs(ms: number): number {
+  return Math.max(0, Math.ceil(ms - 1e-6));
+}
+
 export interface MemoryStoreOptions {
   /** Keys kept per limiter; beyond it the least recently used (idle ones first) are forgotten. Default 1,000,000. */
   maxKeys?: number;
@@ -140,8 +145,8 @@ function verdict(rule: RateLimitRule, d: Decision): RateLimitVerdict {
     limiter: rule.name,
     limit: capacity(rule),
     remaining: d.remaining,
-    retryAfter: d.retryAfterMs / 1000,
-    resetAfter: d.resetAfterMs / 1000,
+    retryAfter: upToMs(d.retryAfterMs) / 1000,
+    resetAfter: upToMs(d.resetAfterMs) / 1000,
     window: rule.windowMs / 1000,
   };
 }
