@@ -23,6 +23,7 @@ export { type RateLimitHeaderStyle, rateLimitHeaders } from './http/rate-limit-h
 export { ResilienceInterceptor, retryAfterHeader } from './http/resilience.interceptor.js';
 export { RESILIENCE_METRICS } from './metrics/metrics-binder.js';
 export { ResilienceMetrics } from './metrics/resilience-metrics.js';
+export type { RolloutFlag } from './pipeline/rollout-chooser.js';
 export { RESILIENCE_REDIS } from './redis/redis.provider.js';
 export { ResilienceModule } from './resilience.module.js';
 export {
@@ -30,7 +31,6 @@ export {
   RESILIENCE_ROLLOUT,
   type ResilienceModuleExtras,
 } from './resilience.module-definition.js';
-export type { RolloutFlag } from './resilience-runtime.js';
 export { ResilienceSettings } from './resilience-settings.js';
 export { CircuitBreakerService } from './services/circuit-breaker.service.js';
 export {

@@ -1,0 +1,56 @@
+import type { ConfigServiceLike } from '../config-service-source.js';
+import { callContext } from '../context/call-context.js';
+import { builtInKey, type KeyRequest, type RateLimitKeyContext } from '../context/rate-limit-key.js';
+import type { MethodRef } from '../decorators/wrap-method.js';
+import type { RateLimiterService } from '../services/rate-limiter.service.js';
+
+/** Live rollout share of a service (0 to 100), or undefined to use the configuration. */
+export type RolloutFlag = (service: string) => number | undefined;
+
+export interface RolloutDeps {
+  rates: RateLimiterService;
+  configKey: string;
+  configuredPercent: (service: string) => number;
+  rolloutFlag?: RolloutFlag;
+  configService?: ConfigServiceLike;
+}
+
+/** FNV-1a: a fast, well-spread 32-bit hash, so a key always falls in the same rollout bucket. */
+function stableHash(key: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    hash ^= key.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
+}
+
+/**
+ * Decides per call whether the rollout arm serves it: sticky per key (the
+ * `rolloutKey` of @Resilient, else the service's rate-limit key), so a client stays on
+ * one arm while the share holds; a call with no key of its own is decided at random.
+ * The share is read per call: the RESILIENCE_ROLLOUT function, else ConfigService's
+ * current value, else the configuration at bootstrap; a change takes effect at once.
+ */
+export function rolloutChooser(deps: RolloutDeps, service: string, ref: MethodRef): (args: unknown[]) => boolean {
+  const keyFunc = ref.metadata.resilient?.rolloutKey;
+  const keyShape = deps.rates.settingsOf(service);
+  const configured = deps.configuredPercent(service);
+  const path = `${deps.configKey}.services.${service}.rollout.percent`;
+  return (args) => {
+    const flagged = deps.rolloutFlag?.(service);
+    const live = flagged ?? deps.configService?.get(path);
+    const percent = typeof live === 'number' && live >= 0 && live <= 100 ? live : configured;
+    if (percent <= 0) return false;
+    if (percent >= 100) return true;
+    const store = callContext.getStore();
+    const context: RateLimitKeyContext = {
+      args,
+      request: store?.request as KeyRequest | undefined,
+      type: store?.type ?? 'none',
+    };
+    const key = store?.key ?? (keyFunc ? keyFunc(context) : builtInKey(keyShape.key, context.request, keyShape));
+    const bucket = key === undefined || key === 'global' ? Math.random() * 10_000 : stableHash(key) % 10_000;
+    return bucket < percent * 100;
+  };
+}
