@@ -27,6 +27,7 @@ export type { RolloutFlag } from './pipeline/rollout-chooser.js';
 export { RESILIENCE_REDIS } from './redis/redis.provider.js';
 export { ResilienceModule } from './resilience.module.js';
 export {
+  type DeadLetterBackendFactory,
   RESILIENCE_MODULE_OPTIONS,
   RESILIENCE_ROLLOUT,
   type ResilienceModuleExtras,

@@ -1,9 +1,21 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
+import type { ResolvedDlqSettings } from '../config/resolved-types.js';
 import type { ResilienceConfig } from '../config/types.js';
+import type { DeadLetterBackend } from '../core/dead-letter/types.js';
+import type { RateLimitStore } from '../core/rate-limiter/types.js';
 import type { InterceptorMode } from './http/interceptor-binding.js';
 import { ResilienceInterceptor } from './http/resilience.interceptor.js';
-import { RESILIENCE_CONFIG_KEY, RESILIENCE_INTERCEPTOR_MODE, RESILIENCE_ROLLOUT } from './tokens.js';
+import {
+  RESILIENCE_CONFIG_KEY,
+  RESILIENCE_DLQ_BACKEND,
+  RESILIENCE_INTERCEPTOR_MODE,
+  RESILIENCE_RATE_LIMIT_STORE,
+  RESILIENCE_ROLLOUT,
+} from './tokens.js';
+
+/** A dead-letter backend of your own for `queue`, or undefined for the built-in one its settings name. */
+export type DeadLetterBackendFactory = (queue: string, settings: ResolvedDlqSettings) => DeadLetterBackend | undefined;
 
 export interface ResilienceModuleExtras {
   /** Register the module globally. */
@@ -22,6 +34,16 @@ export interface ResilienceModuleExtras {
    * only where you put @UseInterceptors(ResilienceInterceptor).
    */
   interceptor?: InterceptorMode;
+  /**
+   * The store every rate limiter of the app counts in, instead of memory or the configured
+   * Redis: any RateLimitStore (one atomic decision over a key's rules; see lib/core/rate-limiter/types.ts).
+   */
+  rateLimitStore?: RateLimitStore;
+  /**
+   * Called for every dead-letter queue before the built-in backends: return a backend of your
+   * own (a database table, a message broker), or undefined for the one its settings name.
+   */
+  deadLetterBackend?: DeadLetterBackendFactory;
   /** @deprecated since 0.2: `interceptor: 'global'` (true) or `'none'` (false). */
   globalInterceptor?: boolean;
 }
@@ -68,6 +90,8 @@ export const {
       rolloutFlag: undefined,
       interceptor: undefined,
       globalInterceptor: undefined,
+      rateLimitStore: undefined,
+      deadLetterBackend: undefined,
     },
     (definition, extras) => {
       const mode = interceptorMode(extras);
@@ -79,6 +103,8 @@ export const {
           { provide: RESILIENCE_CONFIG_KEY, useValue: extras.configKey },
           { provide: RESILIENCE_ROLLOUT, useValue: extras.rolloutFlag ?? null },
           { provide: RESILIENCE_INTERCEPTOR_MODE, useValue: mode },
+          { provide: RESILIENCE_RATE_LIMIT_STORE, useValue: extras.rateLimitStore ?? null },
+          { provide: RESILIENCE_DLQ_BACKEND, useValue: extras.deadLetterBackend ?? null },
           ...(mode === 'global' ? [{ provide: APP_INTERCEPTOR, useExisting: ResilienceInterceptor }] : []),
         ],
       };

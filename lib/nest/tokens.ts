@@ -6,3 +6,9 @@ export const RESILIENCE_ROLLOUT = Symbol.for('nest-resilience:RESILIENCE_ROLLOUT
 
 /** Where ResilienceInterceptor runs (the `interceptor` option of forRoot). */
 export const RESILIENCE_INTERCEPTOR_MODE = Symbol.for('nest-resilience:RESILIENCE_INTERCEPTOR_MODE');
+
+/** A RateLimitStore of the user's own (the `rateLimitStore` option of forRoot). */
+export const RESILIENCE_RATE_LIMIT_STORE = Symbol.for('nest-resilience:RESILIENCE_RATE_LIMIT_STORE');
+
+/** A dead-letter backend factory of the user's own (the `deadLetterBackend` option of forRoot). */
+export const RESILIENCE_DLQ_BACKEND = Symbol.for('nest-resilience:RESILIENCE_DLQ_BACKEND');

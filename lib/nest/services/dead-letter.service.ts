@@ -18,8 +18,10 @@ import { deserializeValue } from '../../core/dead-letter/serialize.js';
 import type { DeadLetterRecord } from '../../core/dead-letter/types.js';
 import { ResilienceConfigError, ResilienceError } from '../../core/errors.js';
 import { RESILIENCE_REDIS } from '../redis/redis.provider.js';
+import type { DeadLetterBackendFactory } from '../resilience.module-definition.js';
 import { ResilienceSettings } from '../resilience-settings.js';
 import { RESILIENCE_CLOCK } from '../timing.js';
+import { RESILIENCE_DLQ_BACKEND } from '../tokens.js';
 import { backendFor, checkQueueName, codecFor } from './dead-letter-backends.js';
 
 /** A queue name nobody configured or declared: never created from input such as a URL. */
@@ -62,6 +64,7 @@ export class DeadLetterService implements OnModuleInit, OnApplicationBootstrap, 
     private readonly settings: ResilienceSettings,
     @Inject(RESILIENCE_CLOCK) private readonly clock: Clock,
     @Optional() @Inject(RESILIENCE_REDIS) private readonly redis?: Redis | Cluster | null,
+    @Optional() @Inject(RESILIENCE_DLQ_BACKEND) private readonly ownBackend?: DeadLetterBackendFactory | null,
   ) {}
 
   /**
@@ -104,11 +107,13 @@ export class DeadLetterService implements OnModuleInit, OnApplicationBootstrap, 
       throw new ResilienceConfigError(formatZodIssues(parsed.error.issues, `dead-letter queue "${name}"`));
     const resolved = this.settings.resolve(name, { tier, dlq: { ...(parsed.data as DlqSettings), queue: name } }).dlq;
     const codec = codecFor(name, resolved);
-    const backend = backendFor(name, resolved, codec, {
-      redis: this.redis,
-      redisKeyPrefix: this.settings.config.redis?.keyPrefix,
-      warn: (message) => this.logger.warn(message),
-    });
+    const backend =
+      this.ownBackend?.(name, resolved) ??
+      backendFor(name, resolved, codec, {
+        redis: this.redis,
+        redisKeyPrefix: this.settings.config.redis?.keyPrefix,
+        warn: (message) => this.logger.warn(message),
+      });
     const queue = new DeadLetterQueue({
       name,
       backend,

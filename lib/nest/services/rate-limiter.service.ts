@@ -14,6 +14,7 @@ import { RedisRateLimitStore } from '../../redis/rate-limit-store.js';
 import { RESILIENCE_REDIS } from '../redis/redis.provider.js';
 import { ResilienceSettings } from '../resilience-settings.js';
 import { RESILIENCE_CLOCK, RESILIENCE_SLEEP } from '../timing.js';
+import { RESILIENCE_RATE_LIMIT_STORE } from '../tokens.js';
 import { NamedSettings } from './named-registry.js';
 
 export interface RateLimitListener {
@@ -46,13 +47,15 @@ export class RateLimiterService implements BeforeApplicationShutdown {
     @Inject(RESILIENCE_CLOCK) private readonly clock: Clock,
     @Inject(RESILIENCE_SLEEP) private readonly sleep: Sleep,
     @Optional() @Inject(RESILIENCE_REDIS) redis?: Redis | Cluster | null,
+    @Optional() @Inject(RESILIENCE_RATE_LIMIT_STORE) own?: RateLimitStore | null,
   ) {
     // One listener per waiting call: many may wait at once.
     setMaxListeners(0, this.shutdown.signal);
     // The real clock by default becomes the coarse one for decisions (an injected test clock stays as is).
     const memory = new MemoryRateLimitStore({ clock: clock === systemClock ? coarseClock : clock });
     const { keyPrefix, failureMode } = settings.config.redis ?? {};
-    this.store = redis ? new RedisRateLimitStore({ client: redis, keyPrefix, failureMode, local: memory }) : memory;
+    this.store =
+      own ?? (redis ? new RedisRateLimitStore({ client: redis, keyPrefix, failureMode, local: memory }) : memory);
   }
 
   /**
