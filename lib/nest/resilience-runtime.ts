@@ -7,9 +7,11 @@ import type { AttemptRecord } from '../core/dead-letter/types.js';
 import { CircuitOpenError } from '../core/errors.js';
 import type { RetryExecuteOptions } from '../core/retry/retry-policy.js';
 import { CONFIG_SERVICE_TOKEN, type ConfigServiceLike } from './config-service-source.js';
+import { type CallContextStore, callContext } from './context/call-context.js';
 import { callSignalScope } from './context/call-signal.js';
 import { isNestHandler, refuseSynchronous, warnSynchronous } from './decorators/synchronous-methods.js';
 import type { MethodInvoker, MethodRef } from './decorators/wrap-method.js';
+import { RouteCall } from './http/route-call.js';
 import { RESILIENCE_METRICS } from './metrics/metrics-binder.js';
 import type { ResilienceMetrics } from './metrics/resilience-metrics.js';
 import { type DeadLetterDeps, deadLetterStage, letterKeeper } from './pipeline/dead-letter-stage.js';
@@ -32,6 +34,11 @@ function runCall(call: Call): Promise<unknown> {
   }
 }
 
+/** Ends a route call: headers on success, our errors mapped (ResilienceInterceptor). */
+interface RouteFinisher {
+  finishRoute(result: Promise<unknown>, response: unknown, store: CallContextStore): Promise<unknown>;
+}
+
 /**
  * Runs decorated methods of one application: builds each method's pipeline once (at
  * bootstrap, so bad options fail there) and sends every call through it.
@@ -42,6 +49,7 @@ export class ResilienceRuntime implements MethodInvoker {
   private readonly pipelines = new Map<MethodRef, Built>();
   private readonly returnsObservable = new WeakSet<MethodRef>();
   private readonly routeRefs = new WeakMap<object, MethodRef>();
+  private routeFinisher?: RouteFinisher;
 
   constructor(
     private readonly circuits: CircuitBreakerService,
@@ -130,7 +138,28 @@ export class ResilienceRuntime implements MethodInvoker {
     }, args);
   }
 
+  /** Set in 'routes' mode: ends decorated routes that run with a RouteCall instead of an interceptor. */
+  finishRoutesWith(finisher: RouteFinisher): void {
+    this.routeFinisher = finisher;
+  }
+
   invoke(target: object, ref: MethodRef, args: unknown[]): unknown {
+    const last = args[args.length - 1];
+    if (last instanceof RouteCall) {
+      const own = args.slice(0, -1);
+      const finisher = this.routeFinisher;
+      if (!finisher) return this.invokeMethod(target, ref, own);
+      const store: CallContextStore = { type: 'http', request: last.request };
+      const result = callContext.run(store, () => {
+        const out = this.invokeMethod(target, ref, own);
+        return isObservable(out) ? lastValueFrom(out) : (out as Promise<unknown>);
+      });
+      return finisher.finishRoute(result, last.response, store);
+    }
+    return this.invokeMethod(target, ref, args);
+  }
+
+  private invokeMethod(target: object, ref: MethodRef, args: unknown[]): unknown {
     let cached = ref.cached;
     if (cached?.runtime !== this) {
       cached = { runtime: this, pipeline: this.pipelineFor(ref).pipeline, observable: this.returnsObservable.has(ref) };

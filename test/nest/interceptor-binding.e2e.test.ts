@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Controller, forwardRef, Get, Inject, Injectable, Module } from '@nestjs/common';
+import { Controller, forwardRef, Get, Inject, Injectable, Module, Param, Query } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import {
   CircuitBreaker,
@@ -14,13 +14,22 @@ import { PLATFORMS, startHttpApp } from '../support/http-apps.js';
 
 const refused = () => Object.assign(new Error('refused'), { code: 'ECONNREFUSED' });
 
-/** Counts the requests that went through this app's ResilienceInterceptor. */
-function countInterceptions(interceptor: ResilienceInterceptor): { count: number } {
-  const counter = { count: 0 };
+/**
+ * Counts the requests this app's ResilienceInterceptor handled: through intercept(), or,
+ * for a decorated route that runs without an interceptor, through finishRoute().
+ */
+function countInterceptions(interceptor: ResilienceInterceptor): { count: number; fast: number } {
+  const counter = { count: 0, fast: 0 };
   const intercept = interceptor.intercept.bind(interceptor);
   interceptor.intercept = (context, next) => {
     counter.count++;
     return intercept(context, next);
+  };
+  const finishRoute = interceptor.finishRoute.bind(interceptor);
+  interceptor.finishRoute = (result, response, store) => {
+    counter.count++;
+    counter.fast++;
+    return finishRoute(result, response, store);
   };
   return counter;
 }
@@ -68,6 +77,14 @@ class LimitedController {
   @RateLimit({ name: 'limited', rate: 1, per: 60, key: 'global' })
   limited() {
     return 'ok';
+  }
+
+  // A decorated route with parameters of its own: the RouteCall argument never reaches it.
+  @Get('echo/:id')
+  @RateLimit({ name: 'echo', rate: 100, per: 60, key: 'ip' })
+  async echo(@Param('id') id: string, @Query('q') q?: string) {
+    // biome-ignore lint/complexity/noArguments: what the method really received
+    return { id, q, received: arguments.length };
   }
 
   @Get('beside')
@@ -172,8 +189,14 @@ for (const platform of PLATFORMS) {
         }
         assert.equal(counter.count, 0, 'routes that reach no resilience pay no interceptor');
 
+        const fastBefore = counter.fast;
         const [, limited, response] = await statusTwice(`${url}/limited`);
         assert.equal(limited, 429, 'a decorated route');
+        assert.equal(
+          counter.fast - fastBefore,
+          2,
+          'a decorated route whose class reaches nothing else: no interceptor',
+        );
         assert.ok(response.headers.get('ratelimit'), 'with its RateLimit header');
         assert.ok(Number(response.headers.get('retry-after')) >= 1);
 
@@ -191,6 +214,9 @@ for (const platform of PLATFORMS) {
         const cycle = await fetch(`${url}/cycle`);
         assert.equal(cycle.status, 503, 'through a forwardRef cycle (same breaker, opened by /token)');
         assert.deepEqual((await statusTwice(`${url}/mapped`)).slice(0, 2), [500, 503], 'an http.routes entry');
+        const echo = await fetch(`${url}/limited/echo/42?q=x`);
+        assert.deepEqual(await echo.json(), { id: '42', q: 'x', received: 2 });
+        assert.match(echo.headers.get('ratelimit') ?? '', /"echo";r=99;t=\d+/, 'headers from the route-parameter path');
         assert.ok(counter.count >= 11);
       } finally {
         await app.close();

@@ -9,7 +9,7 @@ import {
 import { INTERCEPTORS_METADATA } from '@nestjs/common/constants.js';
 import { MetadataScanner, ModulesContainer } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
-import type { Observable } from 'rxjs';
+import { Observable } from 'rxjs';
 import { methodRefOf } from '../decorators/wrap-method.js';
 import { ResilienceRuntime } from '../resilience-runtime.js';
 import { ResilienceSettings } from '../resilience-settings.js';
@@ -21,6 +21,7 @@ import { RetryService } from '../services/retry.service.js';
 import { RESILIENCE_INTERCEPTOR_MODE } from '../tokens.js';
 import { InjectionGraph } from './injection-graph.js';
 import { ResilienceInterceptor } from './resilience.interceptor.js';
+import { addRouteCallParam } from './route-call.js';
 import { RouteServices, routeOf } from './route-services.js';
 
 /**
@@ -73,6 +74,7 @@ export class InterceptorBinding {
     private readonly modules: ModulesContainer,
     private readonly scanner: MetadataScanner,
     private readonly interceptor: ResilienceInterceptor,
+    private readonly runtime: ResilienceRuntime,
     @Inject(RESILIENCE_INTERCEPTOR_MODE) private readonly mode: InterceptorMode,
     settings: ResilienceSettings,
   ) {
@@ -83,6 +85,7 @@ export class InterceptorBinding {
   bind(): void {
     if (this.bound || this.mode !== 'routes') return;
     this.bound = true;
+    this.runtime.finishRoutesWith(this.interceptor);
     const ours = this.ownWrapper();
     for (const module of this.modules.values()) {
       let attached = false;
@@ -114,10 +117,28 @@ export class InterceptorBinding {
       if (typeof handler !== 'function') continue;
       if (!isController && !PROVIDER_HANDLER_KEYS.some((key) => Reflect.hasMetadata(key, handler))) continue;
       classNeedsIt ??= this.dependsOnResilience(wrapper);
-      const needsIt = classNeedsIt || methodRefOf(handler) !== undefined || this.mappedRoute(metatype, handler);
-      if (needsIt) attached = this.attach(metatype, handler) || attached;
+      const decorated = methodRefOf(handler) !== undefined;
+      const mapped = this.mappedRoute(metatype, handler);
+      if (!classNeedsIt && !decorated && !mapped) continue;
+      // A decorated HTTP route whose class reaches no other resilience: the request and the
+      // response come in as a route parameter and the runtime maps the outcome; no interceptor.
+      if (isController && decorated && !classNeedsIt && !mapped && this.fastRoute(metatype, name, handler)) {
+        addRouteCallParam(metatype, name, handler);
+        continue;
+      }
+      attached = this.attach(metatype, handler) || attached;
     }
     return attached;
+  }
+
+  /** An HTTP route (not a message handler, not an Observable or SSE one) the user left to us. */
+  private fastRoute(controller: Type, name: string, handler: object): boolean {
+    if (!Reflect.hasMetadata('path', handler) || Reflect.hasMetadata('microservices:pattern', handler)) return false;
+    if (Reflect.getMetadata('design:returntype', controller.prototype, name) === Observable) return false;
+    if (Reflect.hasMetadata('__sse__', handler)) return false;
+    const own = (Reflect.getMetadata(INTERCEPTORS_METADATA, handler) as unknown[] | undefined) ?? [];
+    const ofClass = (Reflect.getMetadata(INTERCEPTORS_METADATA, controller) as unknown[] | undefined) ?? [];
+    return ![...own, ...ofClass].some((i) => i === ResilienceInterceptor || i instanceof ResilienceInterceptor);
   }
 
   private mappedRoute(controller: Type, handler: object): boolean {

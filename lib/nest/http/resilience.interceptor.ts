@@ -113,6 +113,22 @@ export class ResilienceInterceptor implements NestInterceptor {
     );
   }
 
+  /**
+   * The end of a decorated route that ran without this interceptor (a RouteCall parameter):
+   * the same headers and error mapping as intercept() gives.
+   */
+  finishRoute(result: Promise<unknown>, response: unknown, store: CallContextStore): Promise<unknown> {
+    return result.then(
+      (value) => {
+        this.writeVerdicts(response, store.verdicts);
+        return value;
+      },
+      (error: unknown) => {
+        throw this.toHttp(error, response, store);
+      },
+    );
+  }
+
   private writeVerdicts(response: unknown, verdicts: RateLimitVerdict[] | undefined): void {
     if (!verdicts?.length) return;
     const adapter = this.adapterHost.httpAdapter;
