@@ -25,6 +25,12 @@ export function retryAfterHeader(seconds: number): string {
   return String(Math.max(1, Math.ceil(seconds)));
 }
 
+/** The handler sent the response itself (@Res()): headers can no longer be set. Express, then Fastify. */
+function alreadySent(response: unknown): boolean {
+  const r = response as { headersSent?: boolean; sent?: boolean; raw?: { headersSent?: boolean } } | undefined;
+  return r?.headersSent === true || r?.sent === true || r?.raw?.headersSent === true;
+}
+
 /** The request of any context: HTTP's, or GraphQL's `context.req`. */
 function requestOf(context: ExecutionContext): unknown {
   const type = context.getType<string>();
@@ -130,7 +136,7 @@ export class ResilienceInterceptor implements NestInterceptor {
   }
 
   private writeVerdicts(response: unknown, verdicts: RateLimitVerdict[] | undefined): void {
-    if (!verdicts?.length) return;
+    if (!verdicts?.length || alreadySent(response)) return;
     const adapter = this.adapterHost.httpAdapter;
     for (const [name, value] of rateLimitHeaders(verdicts, this.headerStyle)) adapter?.setHeader(response, name, value);
   }
@@ -139,7 +145,7 @@ export class ResilienceInterceptor implements NestInterceptor {
     if (error instanceof RateLimiterShutdownError || error instanceof ApplicationShutdownError) {
       // The app is shutting down under this request: another replica can serve it. The
       // connection closes with the response; a kept-alive one would hold the server open.
-      this.adapterHost.httpAdapter?.setHeader(response, 'Connection', 'close');
+      if (!alreadySent(response)) this.adapterHost.httpAdapter?.setHeader(response, 'Connection', 'close');
       return new HttpException(
         { statusCode: HttpStatus.SERVICE_UNAVAILABLE, error: 'Service Unavailable', message: error.message },
         HttpStatus.SERVICE_UNAVAILABLE,
@@ -151,7 +157,7 @@ export class ResilienceInterceptor implements NestInterceptor {
       return error;
     }
     const adapter = this.adapterHost.httpAdapter;
-    adapter?.setHeader(response, 'Retry-After', retryAfterHeader(error.retryAfter));
+    if (!alreadySent(response)) adapter?.setHeader(response, 'Retry-After', retryAfterHeader(error.retryAfter));
     if (error instanceof CircuitOpenError) {
       this.writeVerdicts(response, store.verdicts);
       return new HttpException(
