@@ -136,9 +136,7 @@ export class InterceptorBinding {
     if (!Reflect.hasMetadata('path', handler) || Reflect.hasMetadata('microservices:pattern', handler)) return false;
     if (Reflect.getMetadata('design:returntype', controller.prototype, name) === Observable) return false;
     if (Reflect.hasMetadata('__sse__', handler)) return false;
-    const own = (Reflect.getMetadata(INTERCEPTORS_METADATA, handler) as unknown[] | undefined) ?? [];
-    const ofClass = (Reflect.getMetadata(INTERCEPTORS_METADATA, controller) as unknown[] | undefined) ?? [];
-    return ![...own, ...ofClass].some((i) => i === ResilienceInterceptor || i instanceof ResilienceInterceptor);
+    return !usersOwnInterceptor(controller, handler);
   }
 
   private mappedRoute(controller: Type, handler: object): boolean {
@@ -154,10 +152,8 @@ export class InterceptorBinding {
    * there, in another mode, resolves nothing and runs without it).
    */
   private attach(controller: Type, handler: object): boolean {
-    const own = (Reflect.getMetadata(INTERCEPTORS_METADATA, handler) as unknown[] | undefined) ?? [];
-    const ofClass = (Reflect.getMetadata(INTERCEPTORS_METADATA, controller) as unknown[] | undefined) ?? [];
-    const usersOwn = (i: unknown) => i === ResilienceInterceptor || i instanceof ResilienceInterceptor;
-    if (own.some(usersOwn) || ofClass.some(usersOwn)) return false;
+    if (usersOwnInterceptor(controller, handler)) return false;
+    const own = interceptorsOn(handler);
     if (!own.includes(RouteInterceptor))
       Reflect.defineMetadata(INTERCEPTORS_METADATA, [RouteInterceptor, ...own], handler);
     return true;
@@ -194,6 +190,16 @@ export class InterceptorBinding {
   }
 }
 
+function interceptorsOn(target: object): unknown[] {
+  return (Reflect.getMetadata(INTERCEPTORS_METADATA, target) as unknown[] | undefined) ?? [];
+}
+
+/** The user put ResilienceInterceptor on the handler or its class (@UseInterceptors): theirs stays. */
+function usersOwnInterceptor(controller: Type, handler: object): boolean {
+  const ours = (i: unknown) => i === ResilienceInterceptor || i instanceof ResilienceInterceptor;
+  return interceptorsOn(handler).some(ours) || interceptorsOn(controller).some(ours);
+}
+
 function runsResilience(wrapper: InstanceWrapper): boolean {
   const metatype = wrapper.metatype as Type | null;
   if (RESILIENCE_SERVICES.includes(metatype) || RESILIENCE_SERVICES.includes(wrapper.token)) return true;
@@ -203,8 +209,10 @@ function runsResilience(wrapper: InstanceWrapper): boolean {
   return !!value && typeof value === 'object' && hasDecoratedMethod(value.constructor as Type);
 }
 
+const SCANNER = new MetadataScanner();
+
 function hasDecoratedMethod(metatype: Type): boolean {
   const prototype = metatype.prototype as Record<string, unknown> | undefined;
   if (!prototype) return false;
-  return new MetadataScanner().getAllMethodNames(prototype).some((name) => methodRefOf(prototype[name]) !== undefined);
+  return SCANNER.getAllMethodNames(prototype).some((name) => methodRefOf(prototype[name]) !== undefined);
 }

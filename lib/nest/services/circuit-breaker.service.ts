@@ -12,7 +12,7 @@ import type { Clock } from '../../core/clock.js';
 import { ResilienceConfigError } from '../../core/errors.js';
 import { ResilienceSettings } from '../resilience-settings.js';
 import { RESILIENCE_CLOCK } from '../timing.js';
-import { NamedSettings } from './named-registry.js';
+import { CheckedOptions, NamedSettings } from './named-registry.js';
 
 /**
  * The registry of named circuit breakers: one per service, as the guide asks.
@@ -24,6 +24,7 @@ export class CircuitBreakerService {
   private readonly breakers = new Map<string, CircuitBreakerPolicy>();
   private readonly listeners: CircuitBreakerListener[] = [];
   private readonly created = new NamedSettings('circuit breaker');
+  private readonly checked = new CheckedOptions();
 
   constructor(
     private readonly settings: ResilienceSettings,
@@ -38,8 +39,11 @@ export class CircuitBreakerService {
   get(name: string, options?: CircuitSettings, tier?: string, origin?: string): CircuitBreakerPolicy {
     const existing = this.breakers.get(name);
     if (existing && options === undefined && tier === undefined && origin === undefined) return existing;
+    const checkKey = `${name}\u0000${tier ?? ''}`;
+    if (existing && this.checked.has(options, checkKey)) return existing;
     const resolved = this.resolve(name, options, tier);
     this.created.agree(name, resolved, origin ?? 'CircuitBreakerService.get');
+    this.checked.add(options, checkKey);
     if (existing) return existing;
     let breaker: CircuitBreakerPolicy;
     try {

@@ -49,3 +49,25 @@ export class NamedSettings {
     ]);
   }
 }
+
+/**
+ * Options objects already checked for a name (and tier): a call site that passes the same
+ * options object on every call pays a lookup, not a parse, a resolve and a signature.
+ */
+export class CheckedOptions {
+  private readonly seen = new WeakMap<object, Set<string>>();
+
+  has(options: object | undefined, key: string): boolean {
+    return options !== undefined && this.seen.get(options)?.has(key) === true;
+  }
+
+  add(options: object | undefined, key: string): void {
+    if (options === undefined) return;
+    let keys = this.seen.get(options);
+    if (!keys) {
+      keys = new Set();
+      this.seen.set(options, keys);
+    }
+    keys.add(key);
+  }
+}

@@ -15,7 +15,7 @@ import { RESILIENCE_REDIS } from '../redis/redis.provider.js';
 import { ResilienceSettings } from '../resilience-settings.js';
 import { RESILIENCE_CLOCK, RESILIENCE_SLEEP } from '../timing.js';
 import { RESILIENCE_RATE_LIMIT_STORE } from '../tokens.js';
-import { NamedSettings } from './named-registry.js';
+import { CheckedOptions, NamedSettings } from './named-registry.js';
 
 export interface RateLimitListener {
   onDecision?(limiter: string, allowed: boolean): void;
@@ -39,6 +39,7 @@ export class RateLimiterService implements BeforeApplicationShutdown {
   private readonly logger = new Logger('Resilience');
   private readonly limiters = new Map<string, RateLimiter>();
   private readonly created = new NamedSettings('rate limiter');
+  private readonly checked = new CheckedOptions();
   private readonly listeners: RateLimitListener[] = [];
   readonly store: RateLimitStore;
 
@@ -66,6 +67,8 @@ export class RateLimiterService implements BeforeApplicationShutdown {
   get(name: string, options?: RateSettings, tier?: string, origin?: string): RateLimiter {
     const existing = this.limiters.get(name);
     if (existing && options === undefined && tier === undefined && origin === undefined) return existing;
+    const checkKey = `${name}\u0000${tier ?? ''}`;
+    if (existing && this.checked.has(options, checkKey)) return existing;
     const parsed = rateSchema.safeParse(options ?? {}, { reportInput: true });
     if (!parsed.success)
       throw new ResilienceConfigError(formatZodIssues(parsed.error.issues, `rate limiter "${name}"`));
@@ -77,6 +80,7 @@ export class RateLimiterService implements BeforeApplicationShutdown {
       { rate, per, burst, strategy, mode, maxWait, enabled },
       origin ?? 'RateLimiterService.get',
     );
+    this.checked.add(options, checkKey);
     if (existing) return existing;
     let limiter: RateLimiter;
     try {

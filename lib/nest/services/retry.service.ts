@@ -40,6 +40,8 @@ export class ApplicationShutdownError extends ResilienceError {
 @Injectable()
 export class RetryService implements BeforeApplicationShutdown {
   private readonly policies = new Map<string, RetryPolicy>();
+  private readonly byOptions = new WeakMap<object, Map<string, RetryPolicy>>();
+  private readonly presets = new Map<string, RetryCallOptions>();
   private readonly listeners: RetryListener[] = [];
   private readonly shutdown = new AbortController();
 
@@ -62,7 +64,7 @@ export class RetryService implements BeforeApplicationShutdown {
     options: RetryCallOptions | string = {},
     callOptions: { signal?: AbortSignal } = {},
   ): Promise<T> {
-    const normalized = typeof options === 'string' ? { preset: options } : options;
+    const normalized = typeof options === 'string' ? this.presetOptions(options) : options;
     return this.policy(normalized.operation ?? normalized.service ?? 'default', normalized).execute(fn, callOptions);
   }
 
@@ -72,12 +74,33 @@ export class RetryService implements BeforeApplicationShutdown {
    * options): options are never ignored. Functions count by identity.
    */
   policy(operation: string, options: RetryCallOptions = {}): RetryPolicy {
+    // The same options object as before (a call site passing its options on every call): one
+    // lookup. Options are read when an object is first seen; change them with a new object.
+    const seen = this.byOptions.get(options)?.get(operation);
+    if (seen) return seen;
     const key = `${operation}\u0000${optionsSignature(options)}`;
-    const existing = this.policies.get(key);
-    if (existing) return existing;
-    const policy = this.create(operation, options);
-    this.policies.set(key, policy);
+    let policy = this.policies.get(key);
+    if (!policy) {
+      policy = this.create(operation, options);
+      this.policies.set(key, policy);
+    }
+    let byOperation = this.byOptions.get(options);
+    if (!byOperation) {
+      byOperation = new Map();
+      this.byOptions.set(options, byOperation);
+    }
+    byOperation.set(operation, policy);
     return policy;
+  }
+
+  /** One options object per preset name, so `execute(fn, 'network')` hits the identity lookup. */
+  private presetOptions(preset: string): RetryCallOptions {
+    let options = this.presets.get(preset);
+    if (!options) {
+      options = { preset };
+      this.presets.set(preset, options);
+    }
+    return options;
   }
 
   subscribe(listener: RetryListener): () => void {
