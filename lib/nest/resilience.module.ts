@@ -8,6 +8,7 @@ import { InterceptorBinding } from './http/interceptor-binding.js';
 import { ResilienceInterceptor } from './http/resilience.interceptor.js';
 import { metricsProvider } from './metrics/metrics.provider.js';
 import { MetricsBinder, RESILIENCE_METRICS } from './metrics/metrics-binder.js';
+import { stageProviders } from './pipeline/stage-providers.js';
 import { RESILIENCE_REDIS, RedisLifecycle, redisProvider } from './redis/redis.provider.js';
 import { ResilienceExplorer } from './resilience.explorer.js';
 import {
@@ -81,6 +82,7 @@ const SERVICES = [
     redisProvider,
     RedisLifecycle,
     ...SERVICES,
+    ...stageProviders,
     ResilienceRuntime,
     ResilienceExplorer,
     metricsProvider,

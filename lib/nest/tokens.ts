@@ -12,3 +12,6 @@ export const RESILIENCE_RATE_LIMIT_STORE = Symbol.for('nest-resilience:RESILIENC
 
 /** A dead-letter backend factory of the user's own (the `deadLetterBackend` option of forRoot). */
 export const RESILIENCE_DLQ_BACKEND = Symbol.for('nest-resilience:RESILIENCE_DLQ_BACKEND');
+
+/** The stage factories (one per pattern) every pipeline is built from, in no particular order. */
+export const RESILIENCE_STAGE_FACTORIES = Symbol.for('nest-resilience:RESILIENCE_STAGE_FACTORIES');

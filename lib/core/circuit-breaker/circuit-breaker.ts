@@ -132,17 +132,19 @@ export class CircuitBreakerPolicy {
     };
   }
 
+  /** True when a fallback answers for counted failures and rejected calls. */
+  get hasFallback(): boolean {
+    return this.fallback !== undefined;
+  }
+
   /**
    * Runs `fn` through the breaker. Rejects with CircuitOpenError without calling it
-   * while OPEN (or while every half-open trial slot is taken).
+   * while OPEN (or while every half-open trial slot is taken). An admitted call's `fn` runs
+   * before execute returns (so a caller knows synchronously whether it was turned away).
    */
-  execute<T>(
-    fn: (context: CallContext) => T | PromiseLike<T>,
-    onRejected?: (error: CircuitOpenError, context: unknown) => Promise<T>,
-    rejectedContext?: unknown,
-  ): Promise<T> {
+  execute<T>(fn: (context: CallContext) => T | PromiseLike<T>): Promise<T> {
     const generation = this.admit();
-    if (generation === undefined) return this.reject<T>(onRejected, rejectedContext);
+    if (generation === undefined) return this.reject<T>();
     if (this.fastPath) return this.executeFast(fn, generation);
     const startedAt = this.slowMs !== undefined ? this.clock.now() : 0;
     if (this.callTimeoutMs !== undefined) return this.runWithTimeout(fn, generation, startedAt);
@@ -213,20 +215,13 @@ export class CircuitBreakerPolicy {
     return this.generation;
   }
 
-  /**
-   * Turns a call away; `onRejected` (a hook that may be shared by every call: it gets the
-   * call's `context` back) decides the outcome instead of the fallback.
-   */
-  private reject<T>(
-    onRejected?: (error: CircuitOpenError, context: unknown) => Promise<T>,
-    context?: unknown,
-  ): Promise<T> {
+  /** Turns a call away: CircuitOpenError, or the fallback's answer. */
+  private reject<T>(): Promise<T> {
     const retryAfter = this.currentState === 'open' ? this.retryAfter : HALF_OPEN_RETRY_AFTER_MS / 1000;
     const error = CircuitOpenError.stackless(this.name, retryAfter);
     if (this.listeners.length > 0) {
       for (const l of this.listeners) if (l.onRejection) safely(() => l.onRejection?.(this.name));
     }
-    if (onRejected) return onRejected(error, context);
     return this.fallback ? this.recover<T>(error) : Promise.reject(error);
   }
 

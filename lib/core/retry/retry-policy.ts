@@ -5,6 +5,7 @@ import { CircuitOpenError, RateLimitExceededError } from '../errors.js';
 import { backoffDelay, type Jitter } from './backoff.js';
 import { RetryBudget } from './budget.js';
 import { isPermanentError } from './classify.js';
+import type { FailedAttempt } from './failed-attempt.js';
 import { retryAfterOf } from './retry-after.js';
 import { realSleep, type Sleep } from './sleep.js';
 
@@ -66,20 +67,14 @@ function opensTooLong(error: unknown, maxDelaySeconds: number): boolean {
 
 const FIRST_ATTEMPT: RetryContext = Object.freeze({ attempt: 1 });
 
-/**
- * Per-call options of RetryPolicy.execute. The hooks receive this object back, so they can
- * be functions shared by every call, with the call's own data in `failures` and `args`.
- */
+/** Per-call options of RetryPolicy.execute. */
 export interface RetryExecuteOptions {
+  /** Cancels a wait at once (rejecting with its reason); passed to the operation. */
   signal?: AbortSignal;
-  /** Told of each failed attempt. */
-  onFailure?: (options: RetryExecuteOptions, attempt: number, error: unknown) => void;
+  /** Each failed attempt is appended here (the first included), with the time it failed. */
+  attempts?: FailedAttempt[];
   /** Awaited when the call gives up, before the error is rethrown (e.g. to keep a dead letter first). */
-  onGiveUp?: (error: unknown, attempts: number, options: RetryExecuteOptions) => Promise<unknown>;
-  /** The call's collection of failures, for the hooks. */
-  failures?: unknown[];
-  /** The call's arguments, for the hooks. */
-  args?: unknown[];
+  beforeGiveUp?: (error: unknown, attempts: number) => Promise<unknown>;
 }
 const NO_OPTIONS: RetryExecuteOptions = Object.freeze({});
 const NO_ERROR = Symbol('no error');
@@ -179,15 +174,15 @@ export class RetryPolicy {
    */
   execute<T>(fn: (context: RetryContext) => T | PromiseLike<T>, options: RetryExecuteOptions = NO_OPTIONS): Promise<T> {
     const { signal } = options;
-    const onFailure = options.onFailure || options.onGiveUp ? options : undefined;
+    const watched = options.attempts || options.beforeGiveUp ? options : undefined;
     if (signal?.aborted) return Promise.reject(signal.reason);
     const startedAt = this.deadlineMs !== undefined ? this.clock.now() : 0;
     let first: T | PromiseLike<T>;
     try {
       first = fn(signal ? { attempt: 1, signal } : FIRST_ATTEMPT);
     } catch (error) {
-      onFailure?.onFailure?.(onFailure, 1, error);
-      return this.retry(fn, signal, startedAt, error, undefined, onFailure);
+      this.recordFailure(watched, 1, error);
+      return this.retry(fn, signal, startedAt, error, undefined, watched);
     }
     if (!(first instanceof Promise)) {
       return this.plainSuccess
@@ -195,8 +190,8 @@ export class RetryPolicy {
         : Promise.resolve(first).then((r) => this.firstResult(fn, signal, startedAt, r));
     }
     const failed = (error: unknown) => {
-      onFailure?.onFailure?.(onFailure, 1, error);
-      return this.retry(fn, signal, startedAt, error, undefined, onFailure);
+      this.recordFailure(watched, 1, error);
+      return this.retry(fn, signal, startedAt, error, undefined, watched);
     };
     if (this.plainSuccess) return (first as Promise<T>).catch(failed);
     return (first as Promise<T>).then((result) => this.firstResult(fn, signal, startedAt, result), failed);
@@ -221,7 +216,7 @@ export class RetryPolicy {
     startedAt: number,
     firstError: unknown,
     firstResult: T | undefined,
-    onFailure?: RetryExecuteOptions,
+    watched?: RetryExecuteOptions,
   ): Promise<T> {
     let error: unknown = firstError;
     let result = firstResult;
@@ -242,7 +237,7 @@ export class RetryPolicy {
         this.onComplete?.(attempt, false);
         if (error === NO_ERROR) return result as T;
         annotate(error, attempt);
-        if (onFailure?.onGiveUp) await onFailure.onGiveUp(error, attempt, onFailure);
+        if (watched?.beforeGiveUp) await watched.beforeGiveUp(error, attempt);
         throw error;
       }
       attempt++;
@@ -264,9 +259,13 @@ export class RetryPolicy {
         return value;
       } catch (caught) {
         error = caught;
-        onFailure?.onFailure?.(onFailure, attempt, caught);
+        this.recordFailure(watched, attempt, caught);
       }
     }
+  }
+
+  private recordFailure(watched: RetryExecuteOptions | undefined, attempt: number, error: unknown): void {
+    watched?.attempts?.push({ attempt, at: this.clock.now(), error });
   }
 
   private waitSignal(signal: AbortSignal | undefined): AbortSignal | undefined {

@@ -1,22 +1,12 @@
-import type { Logger } from '@nestjs/common';
-import { ROLLOUT_SUFFIX } from '../../config/resolve.js';
-import type { DlqSettings } from '../../config/types.js';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Clock } from '../../core/clock.js';
-import { describeError } from '../../core/dead-letter/serialize.js';
-import type { AttemptRecord } from '../../core/dead-letter/types.js';
-import { CircuitOpenError } from '../../core/errors.js';
-import { callContext } from '../context/call-context.js';
+import { deadLetterStage } from '../../core/pipeline/dead-letter-stage.js';
+import type { Stage } from '../../core/pipeline/stage.js';
 import type { MethodRef } from '../decorators/wrap-method.js';
-import type { ResilienceSettings } from '../resilience-settings.js';
-import type { DeadLetterService } from '../services/dead-letter.service.js';
-import type { Pipeline } from './types.js';
-
-export interface DeadLetterDeps {
-  deadLetters: DeadLetterService;
-  settings: ResilienceSettings;
-  clock: Clock;
-  logger: Logger;
-}
+import { ResilienceSettings } from '../resilience-settings.js';
+import { DeadLetterService } from '../services/dead-letter.service.js';
+import { RESILIENCE_CLOCK } from '../timing.js';
+import type { StageFactory, StagePlan } from './types.js';
 
 /** The W3C trace id (traceparent) or the X-Request-Id of the current request, if any. */
 function traceIdOf(request: unknown): string | undefined {
@@ -27,64 +17,46 @@ function traceIdOf(request: unknown): string | undefined {
   return typeof requestId === 'string' ? requestId : undefined;
 }
 
-/**
- * Keeps a failed call's letter; resolves once it is stored. If it cannot be stored, it
- * says so in the log and resolves all the same: the caller still gets the call's error.
- */
-export function letterKeeper(
-  deps: DeadLetterDeps,
-  ref: MethodRef,
-  queueName: string,
-  service: string,
-  tier: string | undefined,
-  options: DlqSettings | undefined,
-): (args: unknown[], error: unknown, history: AttemptRecord[], reason: string) => Promise<boolean> {
-  const queue = deps.deadLetters.declare(queueName, options, tier);
-  const source = { service: service.replace(ROLLOUT_SUFFIX, ''), className: ref.className, method: ref.methodName };
-  const logger = deps.logger;
-  return (args, error, history, reason) =>
-    queue
-      .add({
-        args,
-        error,
-        source,
-        attempts: history.length,
-        history,
-        reason,
-        traceId: traceIdOf(callContext.getStore()?.request),
-      })
-      .then(
-        () => true,
-        (addError: unknown) => {
-          logger.error(
-            `could not dead-letter a failed call of ${source.className}.${source.method} to "${queueName}": ${(addError as Error).message}`,
-          );
-          return false;
-        },
-      );
-}
+/** The dead letter of @DeadLetter (or of @Resilient's service, when its settings enable one). */
+@Injectable()
+export class DeadLetterStageFactory implements StageFactory {
+  readonly kind = 'dead_letter';
+  private readonly logger = new Logger('Resilience');
 
-export function deadLetterStage(
-  deps: DeadLetterDeps,
-  inner: Pipeline,
-  ref: MethodRef,
-  queueName: string,
-  service: string,
-  tier?: string,
-): Pipeline {
-  const options = ref.metadata.dlq?.options ?? ref.metadata.resilient?.overrides?.dlq;
-  const keep = letterKeeper(deps, ref, queueName, service, tier, options);
-  const rethrow = options?.rethrow ?? deps.settings.resolve(service, { tier }).dlq.rethrow;
-  const clock = deps.clock;
-  return (call, args) => {
-    const trail: AttemptRecord[] = [];
-    return inner(call, args, trail).catch(async (error: unknown) => {
-      const rejected = error instanceof CircuitOpenError && trail.length === 0;
-      if (!rejected && trail.length === 0) trail.push({ attempt: 1, at: clock.now(), error: describeError(error) });
-      const stored = await keep(args, error, trail, rejected ? 'circuit_open' : 'failed');
-      // Never lose a call silently: if its letter could not be kept, the caller gets the failure.
-      if (rethrow || !stored) throw error;
-      return undefined;
+  constructor(
+    private readonly deadLetters: DeadLetterService,
+    private readonly settings: ResilienceSettings,
+    @Inject(RESILIENCE_CLOCK) private readonly clock: Clock,
+  ) {}
+
+  /** The queue a method's failures go to, if it has a dead-letter stage. */
+  queueOf(ref: MethodRef): string | undefined {
+    const { dlq, resilient } = ref.metadata;
+    if (dlq) return dlq.queue ?? resilient?.name ?? ref.className;
+    if (!resilient) return undefined;
+    const resolved = this.settings.resolve(resilient.name, { tier: resilient.tier, dlq: resilient.overrides?.dlq });
+    return resolved.dlq.enabled ? resolved.dlq.queue : undefined;
+  }
+
+  create(plan: StagePlan): Stage | undefined {
+    const { ref, base, service, tier } = plan;
+    const queueName = this.queueOf(ref);
+    if (!queueName) return undefined;
+    const options = ref.metadata.dlq?.options ?? ref.metadata.resilient?.overrides?.dlq;
+    const queue = this.deadLetters.declare(queueName, options, tier);
+    const source = { service: base, className: ref.className, method: ref.methodName };
+    const logger = this.logger;
+    return deadLetterStage({
+      queue,
+      rethrow: options?.rethrow ?? this.settings.resolve(service, { tier }).dlq.rethrow,
+      source,
+      clock: this.clock,
+      traceId: (context) => traceIdOf(context.request),
+      // The caller still gets the call's error; the log says the letter is missing.
+      onStoreError: (error) =>
+        logger.error(
+          `could not dead-letter a failed call of ${source.className}.${source.method} to "${queueName}": ${(error as Error).message}`,
+        ),
     });
-  };
+  }
 }

@@ -1,5 +1,5 @@
 import type { ConfigServiceLike } from '../config-service-source.js';
-import { callContext } from '../context/call-context.js';
+import type { CallContextStore } from '../context/call-context.js';
 import { builtInKey, type KeyRequest, type RateLimitKeyContext } from '../context/rate-limit-key.js';
 import type { MethodRef } from '../decorators/wrap-method.js';
 import type { RateLimiterService } from '../services/rate-limiter.service.js';
@@ -32,18 +32,21 @@ function stableHash(key: string): number {
  * The share is read per call: the RESILIENCE_ROLLOUT function, else ConfigService's
  * current value, else the configuration at bootstrap; a change takes effect at once.
  */
-export function rolloutChooser(deps: RolloutDeps, service: string, ref: MethodRef): (args: unknown[]) => boolean {
+export function rolloutChooser(
+  deps: RolloutDeps,
+  service: string,
+  ref: MethodRef,
+): (args: unknown[], store: CallContextStore | undefined) => boolean {
   const keyFunc = ref.metadata.resilient?.rolloutKey;
   const keyShape = deps.rates.settingsOf(service);
   const configured = deps.configuredPercent(service);
   const path = `${deps.configKey}.services.${service}.rollout.percent`;
-  return (args) => {
+  return (args, store) => {
     const flagged = deps.rolloutFlag?.(service);
     const live = flagged ?? deps.configService?.get(path);
     const percent = typeof live === 'number' && live >= 0 && live <= 100 ? live : configured;
     if (percent <= 0) return false;
     if (percent >= 100) return true;
-    const store = callContext.getStore();
     const context: RateLimitKeyContext = {
       args,
       request: store?.request as KeyRequest | undefined,

@@ -397,8 +397,8 @@ describe('retry options', () => {
   });
 });
 
-describe('per-call failure hook', () => {
-  it('is told of every failed attempt, first included, sync or async', async () => {
+describe('per-call attempt record and give-up hook', () => {
+  it('records every failed attempt, first included, sync or async, and awaits beforeGiveUp before rethrowing', async () => {
     const { policy } = recorded({ maxAttempts: 3, jitter: false });
     for (const op of [
       flaky(5).fn,
@@ -406,11 +406,22 @@ describe('per-call failure hook', () => {
         throw new Error('sync');
       },
     ]) {
-      const failures: unknown[] = [];
+      const attempts: { attempt: number }[] = [];
+      const order: string[] = [];
       await policy
-        .execute(op, { failures, onFailure: (o, attempt) => (o.failures as number[]).push(attempt) })
-        .catch(() => {});
-      assert.deepEqual(failures, [1, 2, 3]);
+        .execute(op, {
+          attempts: attempts as never,
+          beforeGiveUp: async (_error, made) => {
+            await Promise.resolve();
+            order.push(`gave up after ${made}`);
+          },
+        })
+        .catch(() => order.push('rejected'));
+      assert.deepEqual(
+        attempts.map((a) => a.attempt),
+        [1, 2, 3],
+      );
+      assert.deepEqual(order, ['gave up after 3', 'rejected']);
     }
   });
 });

@@ -1,0 +1,10 @@
+/**
+ * The guide's order of the patterns, outermost first: the rate limiter turns excess
+ * calls away before anything else; the dead letter sits outside the breaker and the
+ * retries, so a call is kept once, after its last attempt, and a call the open breaker
+ * turned away is kept too; the breaker sees one outcome per call (after its retries); the
+ * retry runs the operation.
+ */
+export const STAGE_ORDER = ['rate_limit', 'dead_letter', 'circuit_breaker', 'retry'] as const;
+
+export type StageKind = (typeof STAGE_ORDER)[number] | (string & {});

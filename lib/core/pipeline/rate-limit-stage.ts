@@ -1,0 +1,76 @@
+import { RateLimitExceededError } from '../errors.js';
+import { exceeded, type RateLimiter } from '../rate-limiter/rate-limiter.js';
+import type { RateLimitVerdict } from '../rate-limiter/types.js';
+import type { ResilienceContext } from './context.js';
+import type { Stage } from './stage.js';
+
+export interface RateLimitStageOptions {
+  /** The limiter, or a function choosing one per call (a limiter per client tier). */
+  limiter: RateLimiter | ((context: ResilienceContext) => RateLimiter);
+  /** The call's key. Default: `context.key`, else 'global'. */
+  key?: (context: ResilienceContext) => string;
+  /** Units the call takes. Default 1. */
+  cost?: number | ((context: ResilienceContext) => number);
+  /** Gets the verdict of each admitted call (e.g. for RateLimit response headers). */
+  onAdmitted?: (verdict: RateLimitVerdict, context: ResilienceContext) => void;
+  /** Whether this call wants onAdmitted (so a verdict is built only when someone reads it). */
+  wantsVerdict?: (context: ResilienceContext) => boolean;
+  /** Told of every decision (metrics). */
+  onDecision?: (limiter: RateLimiter, allowed: boolean) => void;
+}
+
+const keyOfContext = (context: ResilienceContext) => context.key ?? 'global';
+
+/** Admits the call or rejects it with RateLimitExceededError (`rejectedBy: 'rate_limited'`). */
+export function rateLimitStage(options: RateLimitStageOptions): Stage {
+  const { limiter, cost = 1, onAdmitted, wantsVerdict, onDecision } = options;
+  const keyOf = options.key ?? keyOfContext;
+  const choose = typeof limiter === 'function' ? limiter : () => limiter;
+  return {
+    kind: 'rate_limit',
+    failures: 'reports-own',
+    wrap(next, hooks) {
+      const report = hooks.finalFailure;
+      const refuse = (error: unknown, context: ResilienceContext): Promise<never> => {
+        if (error instanceof RateLimitExceededError) context.rejectedBy = 'rate_limited';
+        return report ? report(error, context).then(() => Promise.reject(error)) : Promise.reject(error);
+      };
+      return (context) => {
+        let chosen: RateLimiter;
+        let key: string;
+        let units: number;
+        let decision: ReturnType<RateLimiter['tryDecideSync']>;
+        try {
+          chosen = choose(context);
+          key = keyOf(context);
+          units = typeof cost === 'function' ? cost(context) : cost;
+          // A memory limiter decides at once: no promise in the way of the call.
+          decision = chosen.tryDecideSync(key, units);
+        } catch (error) {
+          return Promise.reject(error);
+        }
+        if (decision) {
+          // The decision object is shared: read it before anyone else decides.
+          const allowed = decision.allowed;
+          const wanted = onAdmitted !== undefined && (wantsVerdict?.(context) ?? true);
+          const verdict = !allowed || wanted ? chosen.verdictOf(decision) : undefined;
+          onDecision?.(chosen, allowed);
+          if (!allowed) return refuse(exceeded(verdict as RateLimitVerdict), context);
+          if (verdict) onAdmitted?.(verdict, context);
+          return next(context);
+        }
+        return chosen.acquire(key, units).then(
+          (verdict) => {
+            onDecision?.(chosen, true);
+            if (onAdmitted && (wantsVerdict?.(context) ?? true)) onAdmitted(verdict, context);
+            return next(context);
+          },
+          (error: unknown) => {
+            onDecision?.(chosen, false);
+            return refuse(error, context);
+          },
+        );
+      };
+    },
+  };
+}

@@ -1,0 +1,111 @@
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { ROLLOUT_SUFFIX } from '../../config/resolve.js';
+import { compose } from '../../core/pipeline/compose.js';
+import type { Next, Stage } from '../../core/pipeline/stage.js';
+import { CONFIG_SERVICE_TOKEN, type ConfigServiceLike } from '../config-service-source.js';
+import { callContext } from '../context/call-context.js';
+import { callSignalScope } from '../context/call-signal.js';
+import type { MethodRef } from '../decorators/wrap-method.js';
+import { RESILIENCE_METRICS } from '../metrics/metrics-binder.js';
+import type { ResilienceMetrics } from '../metrics/resilience-metrics.js';
+import { ResilienceSettings } from '../resilience-settings.js';
+import { RateLimiterService } from '../services/rate-limiter.service.js';
+import { RESILIENCE_CONFIG_KEY, RESILIENCE_ROLLOUT, RESILIENCE_STAGE_FACTORIES } from '../tokens.js';
+import { type RolloutFlag, rolloutChooser } from './rollout-chooser.js';
+import type { Built, Call, NestCallContext, Pipeline, StageFactory, StagePlan } from './types.js';
+
+/** The innermost step of every Nest pipeline: the method, under the call's signal when there is one. */
+function runMethod(context: NestCallContext): unknown {
+  const signal = context.signal;
+  return signal ? callSignalScope.run({ signal }, context.call) : context.call();
+}
+
+/** A pipeline's entry: one context per call, with the current request's store. */
+function entry(next: Next): Pipeline {
+  return (call: Call, args: unknown[]) => {
+    const store = callContext.getStore();
+    const context: NestCallContext = {
+      args,
+      operation: runMethod as never,
+      call,
+      store,
+      key: store?.key,
+      request: store?.request,
+    };
+    return next(context);
+  };
+}
+
+/**
+ * Builds a method's pipeline: its metadata and the service's settings go to each stage
+ * factory, the stages they return are composed in the guide's order (lib/core/pipeline),
+ * and a service with a rollout gets a second, complete arm and a router between them.
+ */
+@Injectable()
+export class PipelineBuilder {
+  constructor(
+    @Inject(RESILIENCE_STAGE_FACTORIES) private readonly factories: StageFactory[],
+    private readonly settings: ResilienceSettings,
+    private readonly rates: RateLimiterService,
+    @Inject(RESILIENCE_CONFIG_KEY) private readonly configKey: string,
+    @Optional() @Inject(RESILIENCE_METRICS) private readonly metrics?: ResilienceMetrics | null,
+    @Optional() @Inject(RESILIENCE_ROLLOUT) private readonly rolloutFlag?: RolloutFlag | null,
+    @Optional() @Inject(CONFIG_SERVICE_TOKEN) private readonly configService?: ConfigServiceLike,
+  ) {}
+
+  /** Builds now; throws what the method's options get wrong (a conflict between named settings, too). */
+  build(ref: MethodRef): Built {
+    const service = ref.metadata.resilient?.name ?? ref.className;
+    const stable = this.arm(ref, '');
+    if (!this.settings.hasRollout(service)) return { pipeline: entry(stable.pipeline), replay: entry(stable.replay) };
+    const rollout = this.arm(ref, ROLLOUT_SUFFIX);
+    const useRollout = rolloutChooser(
+      {
+        rates: this.rates,
+        configKey: this.configKey,
+        configuredPercent: (name) => this.settings.config.services?.[name]?.rollout?.percent ?? 0,
+        rolloutFlag: this.rolloutFlag ?? undefined,
+        configService: this.configService,
+      },
+      service,
+      ref,
+    );
+    const metrics = this.metrics;
+    const routed: Next = (context) => {
+      const store = (context as NestCallContext).store;
+      const arm = useRollout(context.args as unknown[], store);
+      metrics?.rolloutCalls.inc({ service, arm: arm ? 'rollout' : 'stable' });
+      return (arm ? rollout : stable).pipeline(context);
+    };
+    return { pipeline: entry(routed), replay: entry(stable.replay) };
+  }
+
+  /** One arm: every factory's stage for this method, composed; and the same without its dead letter. */
+  private arm(ref: MethodRef, suffix: string): { pipeline: Next; replay: Next } {
+    const { resilient } = ref.metadata;
+    const base = resilient?.name ?? ref.className;
+    const plan: StagePlan = {
+      ref,
+      base,
+      suffix,
+      service: `${base}${suffix}`,
+      tier: resilient?.tier,
+      origin: originOf(ref),
+    };
+    const stages: Stage[] = [];
+    for (const factory of this.factories) {
+      const stage = factory.create(plan);
+      if (stage) stages.push(stage);
+    }
+    return {
+      pipeline: compose(stages),
+      replay: compose(stages.filter((stage) => stage.kind !== 'dead_letter')),
+    };
+  }
+}
+
+/** Where a pipeline comes from, for errors that name it. */
+export function originOf(ref: MethodRef): string {
+  const own = `${ref.className}.${ref.methodName}`;
+  return own === 'ResilienceService.call' ? `ResilienceService.call('${ref.metadata.resilient?.name}')` : own;
+}

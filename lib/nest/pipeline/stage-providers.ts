@@ -1,0 +1,16 @@
+import type { Provider } from '@nestjs/common';
+import { RESILIENCE_STAGE_FACTORIES } from '../tokens.js';
+import { CircuitStageFactory } from './circuit-stage.js';
+import { DeadLetterStageFactory } from './dead-letter-stage.js';
+import { PipelineBuilder } from './pipeline-builder.js';
+import { RateStageFactory } from './rate-stage.js';
+import { RetryStageFactory } from './retry-stage.js';
+
+/** One factory per pattern; a new pattern adds its factory here (the order of stages is the core's). */
+const FACTORIES = [RateStageFactory, DeadLetterStageFactory, CircuitStageFactory, RetryStageFactory];
+
+export const stageProviders: Provider[] = [
+  ...FACTORIES,
+  { provide: RESILIENCE_STAGE_FACTORIES, useFactory: (...factories: unknown[]) => factories, inject: FACTORIES },
+  PipelineBuilder,
+];
