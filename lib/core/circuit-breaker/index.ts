@@ -1,3 +1,4 @@
 export * from './circuit-breaker.js';
+export * from './state-store.js';
 export * from './types.js';
 export { CountWindow, type OutcomeWindow, TimeWindow, type WindowSnapshot, type WindowTotals } from './window.js';

@@ -49,3 +49,40 @@ export class TimedCall<T> implements CallContext, Deadline {
     this.resolve(outcome);
   }
 }
+
+/** What runTimed needs of a breaker. */
+interface TimedBreaker {
+  timedOut<T>(call: TimedCall<T>): void;
+  succeeded<T>(generation: number, startedAt: number, result: T): T | Promise<T>;
+  failed<T>(generation: number, startedAt: number, error: unknown): Promise<T>;
+}
+
+/** Runs an admitted call under `timeoutMs`: it ends at its deadline whatever the operation does. */
+export function runTimed<T, S>(
+  breaker: TimedBreaker,
+  deadlines: DeadlineQueue,
+  timeoutMs: number,
+  fn: (context: CallContext, state: S) => T | PromiseLike<T>,
+  generation: number,
+  startedAt: number,
+  state: S,
+): Promise<T> {
+  const call = new TimedCall<T>(breaker, deadlines, generation, startedAt, Date.now() + timeoutMs);
+  let pending: T | PromiseLike<T>;
+  try {
+    pending = fn(call, state);
+  } catch (error) {
+    call.settle(breaker.failed<T>(generation, startedAt, error));
+    return call.promise;
+  }
+  // A call that already timed out was counted as a failure; its late outcome is ignored.
+  Promise.resolve(pending).then(
+    (result) => {
+      if (!call.settled) call.settle(breaker.succeeded(generation, startedAt, result));
+    },
+    (error) => {
+      if (!call.settled) call.settle(breaker.failed<T>(generation, startedAt, error));
+    },
+  );
+  return call.promise;
+}

@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { Duration } from '../duration.js';
 import type { ErrorMatcher } from '../error-matchers.js';
+import type { CircuitStateStore } from './state-store.js';
 import type { WindowSnapshot } from './window.js';
 
 export type CircuitState = 'closed' | 'open' | 'half_open';
@@ -31,6 +32,8 @@ export interface CircuitBreakerOptions {
   /** Counts a returned value as a failure (the value is still returned). */
   isResultFailure?: (result: unknown) => boolean;
   onStateChange?: StateChangeListener;
+  /** Loaded from at creation, saved to at every state change (see CircuitStateStore). */
+  stateStore?: CircuitStateStore;
   /** Failure-rate mode: open when this percentage of the window failed (with at least `minimumCalls`). */
   failureRateThreshold?: number;
   /** 'count' (last N calls, default) or 'time' (last N seconds). */

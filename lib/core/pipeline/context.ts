@@ -32,5 +32,14 @@ export function createContext(
   args: readonly unknown[] = [],
   init?: Partial<Pick<ResilienceContext, 'key' | 'request' | 'signal'>>,
 ): ResilienceContext {
-  return init ? { args, operation, ...init } : { args, operation };
+  // Every field in one literal: one hidden class for every context (see retry-stage.ts).
+  return {
+    args,
+    operation,
+    key: init?.key,
+    request: init?.request,
+    signal: init?.signal,
+    attempts: undefined,
+    rejectedBy: undefined,
+  };
 }

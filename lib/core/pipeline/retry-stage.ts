@@ -1,5 +1,6 @@
-import type { RetryExecuteOptions, RetryPolicy } from '../retry/retry-policy.js';
-import type { Stage } from './stage.js';
+import type { RetryPolicy } from '../retry/retry-policy.js';
+import type { ResilienceContext } from './context.js';
+import type { FailureObserver, Stage } from './stage.js';
 
 /** Runs the stages inside it (the operation, by default) again as `policy` says. */
 export function retryStage(policy: RetryPolicy): Stage {
@@ -10,15 +11,21 @@ export function retryStage(policy: RetryPolicy): Stage {
     wrap(next, hooks) {
       const report = hooks.finalFailure;
       const record = hooks.recordAttempts;
-      if (!report && !record) {
-        return (context) =>
-          policy.execute(() => next(context), context.signal ? { signal: context.signal } : undefined);
-      }
+      // Shared by every call (the context rides as the policy's state): no closure per call.
+      const attempt = (_attempt: unknown, context: ResilienceContext) => next(context);
+      const giveUp = report
+        ? (error: unknown, _attempts: number, context: ResilienceContext) => (report as FailureObserver)(error, context)
+        : undefined;
+      // One literal per call, every field in it (adding fields one by one made V8 pretenure
+      // these objects into old space: a major GC every few hundred thousand calls).
       return (context) => {
-        const options: RetryExecuteOptions = { signal: context.signal };
-        if (record) options.attempts = context.attempts ??= [];
-        if (report) options.beforeGiveUp = (error) => report(error, context);
-        return policy.execute(() => next(context), options);
+        if (record && !context.attempts) context.attempts = [];
+        return policy.execute(attempt, {
+          signal: context.signal,
+          attempts: context.attempts,
+          beforeGiveUp: giveUp,
+          state: context,
+        });
       };
     },
   };

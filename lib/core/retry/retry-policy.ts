@@ -67,15 +67,20 @@ function opensTooLong(error: unknown, maxDelaySeconds: number): boolean {
 
 const FIRST_ATTEMPT: RetryContext = Object.freeze({ attempt: 1 });
 
-/** Per-call options of RetryPolicy.execute. */
-export interface RetryExecuteOptions {
+/**
+ * Per-call options of RetryPolicy.execute. `state` is handed to the operation and the hook
+ * (Polly's TState): a caller can share one function between calls instead of a closure per call.
+ */
+export interface RetryExecuteOptions<S = unknown> {
   /** Cancels a wait at once (rejecting with its reason); passed to the operation. */
   signal?: AbortSignal;
   /** Each failed attempt is appended here (the first included), with the time it failed. */
   attempts?: FailedAttempt[];
   /** Awaited when the call gives up, before the error is rethrown (e.g. to keep a dead letter first). */
-  beforeGiveUp?: (error: unknown, attempts: number) => Promise<unknown>;
+  beforeGiveUp?: (error: unknown, attempts: number, state: S) => Promise<unknown>;
+  state?: S;
 }
+type Attempt<T, S> = (context: RetryContext, state: S) => T | PromiseLike<T>;
 const NO_OPTIONS: RetryExecuteOptions = Object.freeze({});
 const NO_ERROR = Symbol('no error');
 const attemptsByError = new WeakMap<object, number>();
@@ -172,52 +177,54 @@ export class RetryPolicy {
    * Runs `fn`, retrying as configured. `signal` cancels a wait at once (rejecting with
    * its reason) and is passed to the operation.
    */
-  execute<T>(fn: (context: RetryContext) => T | PromiseLike<T>, options: RetryExecuteOptions = NO_OPTIONS): Promise<T> {
-    const { signal } = options;
-    const watched = options.attempts || options.beforeGiveUp ? options : undefined;
+  execute<T, S = unknown>(
+    fn: Attempt<T, S>,
+    options: RetryExecuteOptions<S> = NO_OPTIONS as RetryExecuteOptions<S>,
+  ): Promise<T> {
+    const signal = options.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
     const startedAt = this.deadlineMs !== undefined ? this.clock.now() : 0;
     let first: T | PromiseLike<T>;
     try {
-      first = fn(signal ? { attempt: 1, signal } : FIRST_ATTEMPT);
+      first = fn(signal ? { attempt: 1, signal } : FIRST_ATTEMPT, options.state as S);
     } catch (error) {
-      this.recordFailure(watched, 1, error);
-      return this.retry(fn, signal, startedAt, error, undefined, watched);
+      this.recordFailure(options, 1, error);
+      return this.retry(fn, options, startedAt, error, undefined);
     }
     if (!(first instanceof Promise)) {
       return this.plainSuccess
         ? Promise.resolve(first)
-        : Promise.resolve(first).then((r) => this.firstResult(fn, signal, startedAt, r));
+        : Promise.resolve(first).then((r) => this.firstResult(fn, options, startedAt, r));
     }
     const failed = (error: unknown) => {
-      this.recordFailure(watched, 1, error);
-      return this.retry(fn, signal, startedAt, error, undefined, watched);
+      this.recordFailure(options, 1, error);
+      return this.retry(fn, options, startedAt, error, undefined);
     };
     if (this.plainSuccess) return (first as Promise<T>).catch(failed);
-    return (first as Promise<T>).then((result) => this.firstResult(fn, signal, startedAt, result), failed);
+    return (first as Promise<T>).then((result) => this.firstResult(fn, options, startedAt, result), failed);
   }
 
-  private firstResult<T>(
-    fn: (context: RetryContext) => T | PromiseLike<T>,
-    signal: AbortSignal | undefined,
+  private firstResult<T, S>(
+    fn: Attempt<T, S>,
+    options: RetryExecuteOptions<S>,
     startedAt: number,
     result: T,
   ): T | Promise<T> {
-    if (this.retryOnResult?.(result)) return this.retry(fn, signal, startedAt, NO_ERROR, result);
+    if (this.retryOnResult?.(result)) return this.retry(fn, options, startedAt, NO_ERROR, result);
     this.budget?.onSuccess();
     this.onComplete?.(1, true);
     return result;
   }
 
   /** The retry loop, entered after a first attempt that failed (or returned a retried result). */
-  private async retry<T>(
-    fn: (context: RetryContext) => T | PromiseLike<T>,
-    signal: AbortSignal | undefined,
+  private async retry<T, S>(
+    fn: Attempt<T, S>,
+    options: RetryExecuteOptions<S>,
     startedAt: number,
     firstError: unknown,
     firstResult: T | undefined,
-    watched?: RetryExecuteOptions,
   ): Promise<T> {
+    const signal = options.signal;
     let error: unknown = firstError;
     let result = firstResult;
     let attempt = 1;
@@ -237,7 +244,7 @@ export class RetryPolicy {
         this.onComplete?.(attempt, false);
         if (error === NO_ERROR) return result as T;
         annotate(error, attempt);
-        if (watched?.beforeGiveUp) await watched.beforeGiveUp(error, attempt);
+        if (options.beforeGiveUp) await options.beforeGiveUp(error, attempt, options.state as S);
         throw error;
       }
       attempt++;
@@ -248,7 +255,7 @@ export class RetryPolicy {
       waited += delay;
       previousDelay = delay;
       try {
-        const value = await fn(signal ? { attempt, signal } : { attempt });
+        const value = await fn(signal ? { attempt, signal } : { attempt }, options.state as S);
         if (this.retryOnResult?.(value)) {
           error = NO_ERROR;
           result = value;
@@ -259,13 +266,13 @@ export class RetryPolicy {
         return value;
       } catch (caught) {
         error = caught;
-        this.recordFailure(watched, attempt, caught);
+        this.recordFailure(options, attempt, caught);
       }
     }
   }
 
-  private recordFailure(watched: RetryExecuteOptions | undefined, attempt: number, error: unknown): void {
-    watched?.attempts?.push({ attempt, at: this.clock.now(), error });
+  private recordFailure(options: { attempts?: FailedAttempt[] }, attempt: number, error: unknown): void {
+    options.attempts?.push({ attempt, at: this.clock.now(), error });
   }
 
   private waitSignal(signal: AbortSignal | undefined): AbortSignal | undefined {

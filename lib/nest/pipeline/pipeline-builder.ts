@@ -31,6 +31,11 @@ function entry(next: Next): Pipeline {
       store,
       key: store?.key,
       request: store?.request,
+      // Declared up front: one hidden class for every context (see core retry-stage.ts).
+      signal: undefined,
+      attempts: undefined,
+      rejectedBy: undefined,
+      keyContext: undefined,
     };
     return next(context);
   };

@@ -1,0 +1,299 @@
+import { type Clock, systemClock } from '../clock.js';
+import { DeadlineQueue } from '../deadline-queue.js';
+import { CallTimeoutError, CircuitOpenError } from '../errors.js';
+import { RateRule } from './opening-rules.js';
+import { breakerSettings } from './options.js';
+import { safely } from './snapshot.js';
+import { runTimed, type TimedCall } from './timed-call.js';
+import type { CallContext, CircuitBreakerListener, CircuitBreakerOptions, CircuitState } from './types.js';
+
+const NO_CONTEXT: CallContext = Object.freeze({});
+/** Generation given to calls of a disabled breaker: never equal to a real one. */
+const UNTRACKED = -1;
+/** Retry-After of a call turned away because every half-open trial slot is taken. */
+const HALF_OPEN_RETRY_AFTER_MS = 1000;
+
+/**
+ * The guide's circuit breaker, with resilience4j's rate and slow-call modes.
+ *
+ * - No timers: OPEN becomes HALF_OPEN lazily, on the first call after `timeout`.
+ * - O(1) per call whatever the window holds.
+ * - Every state change starts a new generation; a call admitted in an earlier
+ *   generation changes nothing when it ends (no stale result flips the state).
+ * - HALF_OPEN admits at most `halfOpenMaxCalls` trials at once; the rest are rejected.
+ *
+ * This file is the state machine; CircuitBreakerPolicy (circuit-breaker.ts) adds the
+ * controls (force, disable, reset), metrics and snapshots.
+ */
+export abstract class CircuitBreakerCore {
+  readonly name: string;
+  protected readonly failureThreshold: number;
+  protected readonly successThreshold: number;
+  protected readonly openMs: number;
+  protected readonly maxOpenMs: number;
+  protected readonly timeoutMultiplier: number;
+  protected readonly halfOpenMaxCalls: number;
+  protected readonly trialLeaseMs: number;
+  /** When the oldest trial holding a slot was admitted. */
+  protected trialsSince = 0;
+  protected readonly slowMs?: number;
+  protected readonly callTimeoutMs?: number;
+  protected readonly isFailure: (error: unknown) => boolean;
+  protected readonly isResultFailure?: (result: unknown) => boolean;
+  protected readonly fallback?: (error: unknown) => unknown;
+  protected readonly clock: Clock;
+  /** Rate mode: the failure and slow-call rates over a sliding window. */
+  protected readonly rateRule?: RateRule;
+  protected readonly listeners: CircuitBreakerListener[] = [];
+  protected deadlines?: DeadlineQueue;
+  protected readonly fastPath: boolean;
+  protected observers?: {
+    generation: number;
+    onResult: (result: unknown) => unknown;
+    onError: (error: unknown) => never;
+  };
+
+  protected currentState: CircuitState = 'closed';
+  protected generation = 0;
+  protected consecutiveFailures = 0;
+  protected consecutiveSuccesses = 0;
+  protected trialsInFlight = 0;
+  protected openUntil = 0;
+  protected reopens = 0;
+  protected forced = false;
+  protected disabled: boolean;
+
+  constructor(name = 'default', options: CircuitBreakerOptions = {}) {
+    this.name = name;
+    const settings = breakerSettings(options);
+    this.failureThreshold = settings.failureThreshold;
+    this.successThreshold = settings.successThreshold;
+    this.openMs = settings.openMs;
+    this.timeoutMultiplier = settings.timeoutMultiplier;
+    this.maxOpenMs = settings.maxOpenMs;
+    this.halfOpenMaxCalls = settings.halfOpenMaxCalls;
+    this.trialLeaseMs = settings.trialLeaseMs;
+    this.slowMs = settings.slowMs;
+    this.callTimeoutMs = settings.callTimeoutMs;
+    this.isFailure = settings.isFailure;
+    this.rateRule = settings.window
+      ? new RateRule(settings.window, settings.minimumCalls, settings.failureRate, settings.slowRate)
+      : undefined;
+    this.isResultFailure = options.isResultFailure;
+    this.fallback = options.fallback;
+    this.clock = options.clock ?? systemClock;
+    this.disabled = options.enabled === false;
+    this.fastPath =
+      this.slowMs === undefined && this.callTimeoutMs === undefined && !this.fallback && !this.isResultFailure;
+    if (options.onStateChange) {
+      const listener = options.onStateChange;
+      this.listeners.push({ onStateChange: listener });
+    }
+  }
+
+  /** The state now (an expired OPEN reads as HALF_OPEN, as the next call will find it). */
+  get state(): CircuitState {
+    if (this.currentState === 'open' && !this.forced && this.clock.now() >= this.openUntil) return 'half_open';
+    return this.currentState;
+  }
+
+  /** Seconds until an OPEN breaker admits a trial (0 when it would admit now). */
+  get retryAfter(): number {
+    if (this.currentState !== 'open') return 0;
+    if (this.forced) return this.openMs / 1000;
+    return Math.max(0, this.openUntil - this.clock.now()) / 1000;
+  }
+
+  /**
+   * Runs `fn` through the breaker. Rejects with CircuitOpenError without calling it
+   * while OPEN (or while every half-open trial slot is taken). An admitted call's `fn` runs
+   * before execute returns (so a caller knows synchronously whether it was turned away).
+   * `state` is handed to `fn` (Polly's TState: one shared function instead of a closure per call).
+   */
+  execute<T, S = undefined>(fn: (context: CallContext, state: S) => T | PromiseLike<T>, state?: S): Promise<T> {
+    const generation = this.admit();
+    if (generation === undefined) return this.reject<T>();
+    if (this.fastPath) return this.executeFast(fn, generation, state as S);
+    const startedAt = this.slowMs !== undefined ? this.clock.now() : 0;
+    if (this.callTimeoutMs !== undefined) {
+      if (!this.deadlines) this.deadlines = new DeadlineQueue();
+      return runTimed(this, this.deadlines, this.callTimeoutMs, fn, generation, startedAt, state as S);
+    }
+    let pending: T | PromiseLike<T>;
+    try {
+      pending = fn(NO_CONTEXT, state as S);
+    } catch (error) {
+      return this.failed<T>(generation, startedAt, error);
+    }
+    return Promise.resolve(pending).then(
+      (result) => this.succeeded(generation, startedAt, result),
+      (error) => this.failed<T>(generation, startedAt, error),
+    );
+  }
+
+  /**
+   * The common case (no slow-call, timeout, fallback or result check): the breaker
+   * observes the operation's promise through handlers shared by every call of the
+   * generation (no closure per call), and the caller gets the promise those handlers
+   * derive: it settles as the operation did, and a rejection nobody handles still reaches
+   * 'unhandledRejection' (handlers on the operation's own promise would mark it handled).
+   */
+  private executeFast<T, S>(
+    fn: (context: CallContext, state: S) => T | PromiseLike<T>,
+    generation: number,
+    state: S,
+  ): Promise<T> {
+    let pending: T | PromiseLike<T>;
+    try {
+      pending = fn(NO_CONTEXT, state);
+    } catch (error) {
+      this.recordFailure(generation, 0, error, false);
+      return Promise.reject(error);
+    }
+    const promise = pending instanceof Promise ? (pending as Promise<T>) : Promise.resolve(pending);
+    let handlers = this.observers;
+    if (handlers === undefined || handlers.generation !== generation) {
+      handlers = {
+        generation,
+        onResult: (result: unknown) => this.succeeded(generation, 0, result),
+        onError: (error: unknown) => {
+          this.recordFailure(generation, 0, error, false);
+          throw error;
+        },
+      };
+      this.observers = handlers;
+    }
+    return promise.then(handlers.onResult, handlers.onError) as Promise<T>;
+  }
+
+  /** Admits a call: its generation, or undefined to reject it. */
+  private admit(): number | undefined {
+    if (this.disabled) return UNTRACKED;
+    switch (this.currentState) {
+      case 'closed':
+        return this.generation;
+      case 'open':
+        if (this.forced || this.clock.now() < this.openUntil) return undefined;
+        this.transition('half_open');
+        break;
+      case 'half_open':
+        break;
+    }
+    if (this.trialsInFlight >= this.halfOpenMaxCalls) {
+      if (this.clock.now() - this.trialsSince < this.trialLeaseMs) return undefined;
+      // The trials' leases ran out: a new round of trials; the old ones' results count for nothing.
+      this.generation++;
+      this.trialsInFlight = 0;
+    }
+    if (this.trialsInFlight === 0) this.trialsSince = this.clock.now();
+    this.trialsInFlight++;
+    return this.generation;
+  }
+
+  /** Turns a call away: CircuitOpenError, or the fallback's answer. */
+  private reject<T>(): Promise<T> {
+    const retryAfter = this.currentState === 'open' ? this.retryAfter : HALF_OPEN_RETRY_AFTER_MS / 1000;
+    const error = CircuitOpenError.stackless(this.name, retryAfter);
+    if (this.listeners.length > 0) {
+      for (const l of this.listeners) if (l.onRejection) safely(() => l.onRejection?.(this.name));
+    }
+    return this.fallback ? this.recover<T>(error) : Promise.reject(error);
+  }
+
+  /** @internal A call of `generation` succeeded (runTimed reports through it). */
+  succeeded<T>(generation: number, startedAt: number, result: T): T | Promise<T> {
+    if (this.isResultFailure?.(result)) {
+      this.recordFailure(generation, startedAt, result, true);
+      return result;
+    }
+    if (generation !== this.generation) return result;
+    const now = this.slowMs !== undefined || this.rateRule !== undefined ? this.clock.now() : 0;
+    const slow = this.slowMs !== undefined && now - startedAt >= this.slowMs;
+    for (const l of this.listeners) if (l.onSuccess) safely(() => l.onSuccess?.(this.name));
+    if (this.currentState === 'half_open') {
+      this.trialsInFlight--;
+      if (++this.consecutiveSuccesses >= this.successThreshold) this.transition('closed');
+    } else {
+      this.consecutiveFailures = 0;
+      if (this.rateRule?.record(false, slow, now)) this.open(false);
+    }
+    return result;
+  }
+
+  /**
+   * A call failed. The fallback answers for failures the breaker counts (and, in reject(),
+   * for calls it turns away); an error it does not count passes through untouched, as if
+   * there were no breaker.
+   */
+  /** @internal */
+  failed<T>(generation: number, startedAt: number, error: unknown): Promise<T> {
+    const counted = this.isFailure(error);
+    this.recordFailure(generation, startedAt, error, false, counted);
+    return counted && this.fallback ? this.recover<T>(error) : Promise.reject(error);
+  }
+
+  /** Counts a failure of a call of `generation` (an error, or a result isResultFailure flagged). */
+  private recordFailure(
+    generation: number,
+    startedAt: number,
+    outcome: unknown,
+    flaggedResult: boolean,
+    countedError?: boolean,
+  ): void {
+    if (generation !== this.generation) return;
+    const counted = flaggedResult || (countedError ?? this.isFailure(outcome));
+    if (this.currentState === 'half_open') {
+      this.trialsInFlight--;
+      if (counted) this.open(true);
+      return;
+    }
+    if (!counted) return;
+    const now = this.clock.now();
+    for (const l of this.listeners) if (l.onFailure) safely(() => l.onFailure?.(this.name, outcome));
+    this.consecutiveFailures++;
+    const slow = this.slowMs !== undefined && now - startedAt >= this.slowMs;
+    const rateOpens = this.rateRule?.record(true, slow, now) ?? false;
+    if (this.consecutiveFailures >= this.failureThreshold || rateOpens) this.open(false);
+  }
+
+  private recover<T>(error: unknown): Promise<T> {
+    try {
+      return Promise.resolve(this.fallback?.(error) as T);
+    } catch (fallbackError) {
+      return Promise.reject(fallbackError);
+    }
+  }
+
+  /** Ends a timed call that ran past `callTimeout`. */
+  timedOut<T>(call: TimedCall<T>): void {
+    const error = new CallTimeoutError((this.callTimeoutMs as number) / 1000, `Call through circuit "${this.name}"`);
+    call.abort(error);
+    call.resolveWith(this.failed<T>(call.generation, call.startedAt, error));
+  }
+
+  private open(fromHalfOpen: boolean): void {
+    this.reopens = fromHalfOpen ? this.reopens + 1 : 0;
+    const duration = Math.min(this.maxOpenMs, this.openMs * this.timeoutMultiplier ** this.reopens);
+    this.openUntil = this.clock.now() + Math.max(this.openMs <= this.maxOpenMs ? this.openMs : 0, duration);
+    this.transition('open');
+  }
+
+  protected transition(to: CircuitState): void {
+    const from = this.currentState;
+    this.currentState = to;
+    this.generation++;
+    this.trialsInFlight = 0;
+    this.consecutiveSuccesses = 0;
+    this.consecutiveFailures = 0;
+    if (to === 'closed') {
+      this.reopens = 0;
+      this.rateRule?.reset();
+    }
+    this.stateChanged();
+    if (from === to) return;
+    for (const l of this.listeners) if (l.onStateChange) safely(() => l.onStateChange?.(from, to, this.name));
+  }
+
+  /** After every transition (CircuitBreakerPolicy saves the state to its store). */
+  protected abstract stateChanged(): void;
+}
