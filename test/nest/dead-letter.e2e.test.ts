@@ -8,6 +8,8 @@ import { Injectable, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { register } from 'prom-client';
 import {
+  CircuitBreaker,
+  CircuitOpenError,
   DeadLetter,
   DeadLetterService,
   deserializeValue,
@@ -39,6 +41,20 @@ class Orders {
   @DeadLetter('analytics', { rethrow: false })
   async track(event: string): Promise<void> {
     throw new Error(`analytics down for ${event}`);
+  }
+
+  // Throws what a breaker further down throws: this method's own breaker stays closed.
+  @DeadLetter('relayed')
+  @CircuitBreaker('relay-breaker')
+  async relay(): Promise<never> {
+    throw CircuitOpenError.stackless('inventory', 5);
+  }
+
+  @DeadLetter('answered')
+  @Retry({ maxAttempts: 2, baseDelay: 0.001, jitter: false })
+  @CircuitBreaker('answering-breaker', { failureThreshold: 1, fallback: () => 'cached' })
+  async quote(): Promise<string> {
+    throw refused();
   }
 
   @Resilient('payment_gateway')
@@ -108,6 +124,24 @@ describe('dead letters through a Nest app (file backend)', () => {
       await dlq.queue('analytics').purge();
       assert.equal(await orders.track('signup'), undefined);
       assert.equal(await dlq.queue('analytics').size(), 1);
+    }));
+
+  it('labels a letter from the stage that turned the call away, never from the error: a CircuitOpenError of a breaker further down is a failure', () =>
+    withApp(async ({ orders, dlq }) => {
+      const queue = dlq.queue('relayed');
+      await queue.purge();
+      await assert.rejects(orders.relay(), CircuitOpenError);
+      const [letter] = (await queue.list()).items;
+      assert.deepEqual([letter.reason, letter.attempts], ['failed', 1]);
+    }));
+
+  it("keeps no letter for a call the breaker's fallback answered, with retries inside it", () =>
+    withApp(async ({ orders, dlq }) => {
+      const queue = dlq.queue('answered');
+      await queue.purge();
+      assert.equal(await orders.quote(), 'cached');
+      assert.equal(await orders.quote(), 'cached', 'open now: the fallback answers the rejection too');
+      assert.equal(await queue.size(), 0);
     }));
 
   it("@Resilient keeps the calls an open breaker turned away, as 'circuit_open'", () =>
