@@ -1,8 +1,7 @@
-import { tryParseDuration } from '../core/duration.js';
 import { type ConfigIssue, ResilienceConfigError } from '../core/errors.js';
+import { crossCheck } from './cross-check.js';
 import { formatZodIssues } from './format-issues.js';
 import { mergeLayers } from './merge.js';
-import { misleadingSettings } from './misleading-settings.js';
 import { type PatternName, presets } from './presets.js';
 import type { ResolvedPatterns, ResolvedRateSettings, ResolvedServiceConfig } from './resolved-types.js';
 import { configSchema } from './schema.js';
@@ -53,6 +52,8 @@ const PROFILES: Record<EnvironmentName, PatternSettings> = {
 const ENVIRONMENTS = new Set<string>(['development', 'staging', 'production']);
 export const DEFAULT_TIER = 'standard';
 /** `<service>@rollout` names the rollout arm of a service as if it were a service of its own. */
+export { checkRetryDelays } from './cross-check.js';
+
 export const ROLLOUT_SUFFIX = '@rollout';
 
 /** Validates shape, types and ranges; returns the normalized config (durations in seconds) or every problem. */
@@ -65,57 +66,6 @@ export function parseResilienceConfig(
   return result.success && issues.length === 0
     ? { ok: true, config: result.data as ResilienceConfig }
     : { ok: false, issues };
-}
-
-function entries(value: unknown): [string, Record<string, unknown>][] {
-  if (!value || typeof value !== 'object') return [];
-  return Object.entries(value).filter(
-    (e): e is [string, Record<string, unknown>] => !!e[1] && typeof e[1] === 'object',
-  );
-}
-
-/**
- * Checks between fields and sections, on raw input (so they run even when the schema
- * found other problems): tiers named by services and defaultTier must exist; a retry's
- * maxDelay must not be below its baseDelay.
- */
-function crossCheck(raw: unknown): ConfigIssue[] {
-  const config = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
-  const issues: ConfigIssue[] = [];
-  const tiers = new Set([...Object.keys(presets.tiers), ...entries(config.tiers).map(([name]) => name)]);
-  const known = [...tiers].map((t) => JSON.stringify(t)).join(', ');
-  if (typeof config.defaultTier === 'string' && !tiers.has(config.defaultTier)) {
-    issues.push({
-      path: 'defaultTier',
-      message: `unknown tier ${JSON.stringify(config.defaultTier)} (known: ${known})`,
-    });
-  }
-  for (const [name, service] of entries(config.services)) {
-    if (typeof service.tier === 'string' && !tiers.has(service.tier)) {
-      issues.push({
-        path: `services.${name}.tier`,
-        message: `unknown tier ${JSON.stringify(service.tier)} (known: ${known})`,
-      });
-    }
-  }
-  const retries: [string, unknown][] = [['defaults.retry', (config.defaults as Record<string, unknown>)?.retry]];
-  for (const [name, tier] of entries(config.tiers)) retries.push([`tiers.${name}.retry`, tier.retry]);
-  for (const [name, service] of entries(config.services)) {
-    retries.push([`services.${name}.retry`, service.retry]);
-    retries.push([`services.${name}.rollout.retry`, (service.rollout as Record<string, unknown>)?.retry]);
-  }
-  for (const [path, retry] of retries) issues.push(...checkRetryDelays(retry, path));
-  issues.push(...misleadingSettings(raw));
-  return issues;
-}
-
-export function checkRetryDelays(retry: unknown, path: string): ConfigIssue[] {
-  if (!retry || typeof retry !== 'object') return [];
-  const { baseDelay, maxDelay } = retry as Record<string, unknown>;
-  const base = tryParseDuration(baseDelay);
-  const max = tryParseDuration(maxDelay);
-  if (base === undefined || max === undefined || max >= base) return [];
-  return [{ path: `${path}.maxDelay`, message: `must be >= baseDelay (${base}s), got ${max}s` }];
 }
 
 /** Layers one pattern's settings; a layer's `preset` expands under that layer's own fields. */

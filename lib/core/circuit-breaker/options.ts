@@ -66,7 +66,7 @@ export function breakerSettings(options: CircuitBreakerOptions): BreakerSettings
         `minimumCalls (${minimumCalls}) is greater than slidingWindowSize (${size}): a count window of ${size} calls never holds ${minimumCalls}, so the rate would never be checked`,
       );
     }
-    window = type === 'count' ? new CountWindow(size) : new TimeWindow(size);
+    window = options.window ?? (type === 'count' ? new CountWindow(size) : new TimeWindow(size));
   }
   return {
     failureThreshold,

@@ -2,7 +2,7 @@ import type { Clock } from '../clock.js';
 import type { Duration } from '../duration.js';
 import type { ErrorMatcher } from '../error-matchers.js';
 import type { CircuitStateStore } from './state-store.js';
-import type { WindowSnapshot } from './window.js';
+import type { OutcomeWindow, WindowSnapshot } from './window.js';
 
 export type CircuitState = 'closed' | 'open' | 'half_open';
 export type StateChangeListener = (oldState: CircuitState, newState: CircuitState, name: string) => void;
@@ -40,6 +40,8 @@ export interface CircuitBreakerOptions {
   slidingWindowType?: 'count' | 'time';
   /** N for the window. Default 100 calls, or 60 seconds. */
   slidingWindowSize?: number;
+  /** Rate mode: your own window of outcomes (e.g. one shared with a dashboard) instead of one built from slidingWindowType/Size. */
+  window?: OutcomeWindow;
   /** Calls the window must hold before a rate is judged. Default 10. */
   minimumCalls?: number;
   /** A call at least this slow counts as slow. */

@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { type Clock, systemClock } from '../clock.js';
-import { ResilienceError } from '../errors.js';
 import { LetterCodec } from './codec.js';
 import { letterId } from './id.js';
+import { DEFAULT_MAX_MESSAGE_SIZE, DeadLetterTooLargeError, fitToSize } from './letter-size.js';
 import { MemoryDeadLetterBackend } from './memory-backend.js';
 import {
   checkReplayOptions,
@@ -23,22 +23,7 @@ import type {
   ListPage,
 } from './types.js';
 
-/** A letter larger than `maxMessageSize`: never silently dropped, so the caller hears of it. */
-export class DeadLetterTooLargeError extends ResilienceError {
-  /** `size` is undefined when the arguments were refused before being copied whole. */
-  constructor(
-    readonly size: number | undefined,
-    readonly limit: number,
-    readonly queue: string,
-  ) {
-    super(
-      `Dead letter for queue "${queue}" is ${size === undefined ? 'more than' : size} bytes, over maxMessageSize ${limit} bytes (set storageConfig.maxMessageSize, or truncate: true to keep it without its arguments)`,
-    );
-  }
-}
-
-/** Bytes of a stored letter at most, unless the backend or the queue says otherwise. */
-export const DEFAULT_MAX_MESSAGE_SIZE = 1024 * 1024;
+export { DEFAULT_MAX_MESSAGE_SIZE, DeadLetterTooLargeError } from './letter-size.js';
 
 /** Damaged letters remembered per queue for the report (the oldest are forgotten first). */
 const DAMAGE_REPORT_SIZE = 1000;
@@ -178,7 +163,7 @@ export class DeadLetterQueue extends EventEmitter<DeadLetterQueueEvents> {
       createdAt: now,
       ...(tooLarge ? { truncated: { originalSize: budget, atLeast: true } } : {}),
     };
-    const sized = this.enforceSize(letter);
+    const sized = fitToSize(letter, this.maxMessageSize, this.truncateOversized, this.codec, this.name);
     const size = await this.backend.add(sized);
     this.emit('added', sized);
     await this.checkAlert(typeof size === 'number' ? size : undefined);
@@ -286,21 +271,6 @@ export class DeadLetterQueue extends EventEmitter<DeadLetterQueueEvents> {
 
   close(): Promise<void> {
     return this.backend.close();
-  }
-
-  private enforceSize(letter: DeadLetterRecord): DeadLetterRecord {
-    const size = this.storedSize(letter);
-    if (size <= this.maxMessageSize) return letter;
-    if (!this.truncateOversized) throw new DeadLetterTooLargeError(size, this.maxMessageSize, this.name);
-    const truncated: DeadLetterRecord = { ...letter, args: null, truncated: { originalSize: size } };
-    const stillTooLarge = this.storedSize(truncated);
-    if (stillTooLarge > this.maxMessageSize)
-      throw new DeadLetterTooLargeError(stillTooLarge, this.maxMessageSize, this.name);
-    return truncated;
-  }
-
-  private storedSize(letter: DeadLetterRecord): number {
-    return Buffer.byteLength(this.codec ? this.codec.encode(letter) : JSON.stringify(letter));
   }
 
   private async checkAlert(knownSize?: number): Promise<void> {

@@ -1,6 +1,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { LetterCodec } from './codec.js';
+import type { FileBackendOptions, Pending } from './file-backend-options.js';
 import { frame } from './file-frame.js';
 import { acquireLock } from './file-lock.js';
 import { type IndexEntry, LogIndex } from './file-log-index.js';
@@ -16,30 +17,7 @@ import {
   type ListPage,
 } from './types.js';
 
-export interface FileBackendOptions {
-  /** A directory, or a file path whose directory and name (without extension) name the log. */
-  filePath: string;
-  /** Bytes per log segment before a new one starts. Default 64 MiB. */
-  segmentSize?: number;
-  /** Copies a consistent snapshot of the log every `backupInterval` seconds. */
-  backupEnabled?: boolean;
-  backupInterval?: number;
-  /** Snapshots kept. Default 3. */
-  backupsKept?: number;
-  codec?: LetterCodec;
-  /** The queue whose letters the log holds: a letter of another queue found in it is refused. */
-  queue?: string;
-  /** Told of torn or damaged records skipped while reading the log. */
-  onWarning?: (message: string) => void;
-}
-
-interface Pending {
-  record: string;
-  op: Op;
-  letter?: DeadLetterRecord;
-  resolve: () => void;
-  reject: (error: unknown) => void;
-}
+export type { FileBackendOptions } from './file-backend-options.js';
 
 /**
  * Dead letters in an append-only log of segments (record format: file-frame.ts). Every
@@ -123,8 +101,7 @@ export class FileDeadLetterBackend implements DeadLetterBackend {
     if (!listener || this.unreported.length === 0) return;
     const found = this.unreported;
     this.unreported = [];
-    // After the current turn: whoever set the listener is done constructing and has
-    // subscribed to its own events.
+    // After the current turn: whoever set the listener has subscribed to its own events.
     queueMicrotask(() => {
       for (const damage of found) this.damageListener?.(damage);
     });
@@ -314,12 +291,8 @@ export class FileDeadLetterBackend implements DeadLetterBackend {
 
   /** Bytes in the log (live and dead), for tests and metrics. */
   stats(): { segments: number; totalBytes: number; liveBytes: number; syncs: number; damagedRecords: number } {
-    return {
-      segments: segmentNames(this.files).length,
-      totalBytes: this.totalBytes,
-      liveBytes: this.index.liveBytes,
-      syncs: this.writer.syncs,
-      damagedRecords: this.damagedRecords,
-    };
+    const { totalBytes, damagedRecords } = this;
+    const segments = segmentNames(this.files).length;
+    return { segments, totalBytes, liveBytes: this.index.liveBytes, syncs: this.writer.syncs, damagedRecords };
   }
 }

@@ -5,6 +5,7 @@ import {
   type CircuitBreakerSnapshot,
   CircuitOpenError,
   type CircuitStateStore,
+  CountWindow,
   ManualClock,
   MemoryCircuitStateStore,
 } from '../../../lib/core/index.js';
@@ -47,5 +48,25 @@ describe('CircuitStateStore: the seam a shared store implements', () => {
     assert.equal(saved.at(-1)?.forced, true);
     breaker.restore(seed);
     assert.equal(saved.at(-1)?.state, 'closed');
+  });
+});
+
+describe('the outcome window is injectable', () => {
+  it('a breaker in rate mode records into the window it is given and opens from it', async () => {
+    const window = new CountWindow(4);
+    const breaker = new CircuitBreakerPolicy('w', {
+      failureRateThreshold: 50,
+      minimumCalls: 4,
+      failureThreshold: 100,
+      window,
+    });
+    await breaker.execute(async () => 'ok');
+    await breaker.execute(async () => 'ok');
+    await assert.rejects(breaker.execute(fail));
+    assert.deepEqual(window.totals(), { calls: 3, failures: 1, slow: 0 });
+    await assert.rejects(breaker.execute(fail));
+    assert.equal(breaker.state, 'closed', '2 of 4 is 50%: the rate must be above the threshold');
+    await assert.rejects(breaker.execute(fail));
+    assert.equal(breaker.state, 'open', '3 of the last 4 failed');
   });
 });
