@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { DURATION_HINT, tryParseDuration } from '../core/duration.js';
+import { RATE_LIMIT_STRATEGIES } from '../core/rate-limiter/types.js';
+import { JITTER_KINDS } from '../core/retry/backoff.js';
 import { presets } from './presets.js';
 
 /** Every key a configuration object may hold; used to suggest a fix for a typo. */
@@ -78,7 +80,7 @@ export const circuitSchema = strict({
   enabled: z.boolean(),
 }).partial();
 
-const jitter = z.union([z.boolean(), z.enum(['full', 'equal', 'decorrelated']), z.number().min(0).max(1)], {
+const jitter = z.union([z.boolean(), z.enum(JITTER_KINDS), z.number().min(0).max(1)], {
   error: (issue) =>
     `expected true, false, 'full', 'equal', 'decorrelated' or a ratio from 0 to 1, got ${describe(issue.input)}`,
 });
@@ -105,7 +107,7 @@ export const rateSchema = strict({
   rate: z.number().gt(0),
   per: duration({ positive: true }),
   burst: nonNegativeInt,
-  strategy: z.enum(['token_bucket', 'fixed_window', 'sliding_window']),
+  strategy: z.enum(RATE_LIMIT_STRATEGIES),
   keyFunc: fn('keyFunc'),
   key: z.enum(['global', 'ip', 'user', 'apiKey']),
   ipv6Subnet: z.number().int().min(8).max(128),

@@ -1,6 +1,8 @@
 import type { CircuitBreakerOptions } from '../core/circuit-breaker/types.js';
 import type { Duration } from '../core/duration.js';
 import type { ErrorMatcher } from '../core/error-matchers.js';
+import type { RateLimitStrategy } from '../core/rate-limiter/types.js';
+import type { Jitter } from '../core/retry/backoff.js';
 
 /**
  * Circuit breaker settings: the core breaker's options (the guide's five first:
@@ -12,7 +14,7 @@ export interface CircuitSettings extends Omit<CircuitBreakerOptions, 'clock'> {
   preset?: string;
 }
 
-export type JitterKind = boolean | 'full' | 'equal' | 'decorrelated' | number;
+export type JitterKind = Jitter;
 
 /** Retry settings; the first six are the guide's, in camelCase. */
 export interface RetrySettings {
@@ -40,7 +42,7 @@ export interface RetrySettings {
   enabled?: boolean;
 }
 
-export type RateStrategy = 'token_bucket' | 'fixed_window' | 'sliding_window';
+export type RateStrategy = RateLimitStrategy;
 /** Built-in rate-limit keys, for configurations that cannot hold a function. */
 export type RateKeyKind = 'global' | 'ip' | 'user' | 'apiKey';
 

@@ -1,4 +1,6 @@
-export type RateLimitStrategy = 'token_bucket' | 'fixed_window' | 'sliding_window';
+/** The limiter algorithms (also what the configuration schema accepts). */
+export const RATE_LIMIT_STRATEGIES = ['token_bucket', 'fixed_window', 'sliding_window'] as const;
+export type RateLimitStrategy = (typeof RATE_LIMIT_STRATEGIES)[number];
 
 /** A limit as the algorithms use it: `rate` per `windowMs`, with `burst` extra capacity. */
 export interface RateLimitRule {
@@ -49,7 +51,7 @@ export function validateRule(rule: RateLimitRule): RateLimitRule {
   if (!(rule.windowMs > 0)) problems.push(`per must be > 0, got ${rule.windowMs / 1000}s`);
   if (!(Number.isInteger(rule.burst) && rule.burst >= 0))
     problems.push(`burst must be an integer >= 0, got ${rule.burst}`);
-  if (!['token_bucket', 'fixed_window', 'sliding_window'].includes(rule.strategy)) {
+  if (!RATE_LIMIT_STRATEGIES.includes(rule.strategy)) {
     problems.push(
       `strategy must be token_bucket, fixed_window or sliding_window, got ${JSON.stringify(rule.strategy)}`,
     );

@@ -1,5 +1,7 @@
 /** How a computed delay is spread (AWS "Exponential Backoff and Jitter", plus the guide's ±10%). */
-export type Jitter = boolean | 'full' | 'equal' | 'decorrelated' | number;
+/** The named jitter kinds (also what the configuration schema accepts). */
+export const JITTER_KINDS = ['full', 'equal', 'decorrelated'] as const;
+export type Jitter = boolean | (typeof JITTER_KINDS)[number] | number;
 
 /** The guide's `jitter=True`: ±10% of the computed delay. */
 export const GUIDE_JITTER_RATIO = 0.1;
