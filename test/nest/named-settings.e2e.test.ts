@@ -5,6 +5,7 @@ import { Injectable } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import {
   CircuitBreaker,
+  DeadLetter,
   RateLimit,
   ResilienceConfigError,
   ResilienceModule,
@@ -72,6 +73,30 @@ describe('one name, one set of options', () => {
       boot(Search, Suggest),
       /rate limiter "search_api".*Suggest\.suggest gives it other options than Search\.query/s,
     );
+  });
+
+  it("two @DeadLetter with one queue and different retention fail bootstrap; rethrow is each caller's own", async () => {
+    @Injectable()
+    class Billing {
+      @DeadLetter('invoices', { retentionDays: 7 })
+      async send() {}
+    }
+    @Injectable()
+    class Archive {
+      @DeadLetter('invoices', { retentionDays: 90 })
+      async store() {}
+    }
+    await assert.rejects(
+      boot(Billing, Archive),
+      /dead-letter queue "invoices".*Archive\.store gives it other options than Billing\.send/s,
+    );
+    @Injectable()
+    class Quiet {
+      @DeadLetter('invoices', { retentionDays: 7, rethrow: false })
+      async notify() {}
+    }
+    const app = await boot(Billing, Quiet);
+    await app.close();
   });
 });
 

@@ -39,11 +39,11 @@ export class DeadLetterStageFactory implements StageFactory {
   }
 
   create(plan: StagePlan): Stage | undefined {
-    const { ref, base, service, tier } = plan;
+    const { ref, base, service, tier, origin } = plan;
     const queueName = this.queueOf(ref);
     if (!queueName) return undefined;
     const options = ref.metadata.dlq?.options ?? ref.metadata.resilient?.overrides?.dlq;
-    const queue = this.deadLetters.declare(queueName, options, tier);
+    const queue = this.deadLetters.declare(queueName, options, tier, origin);
     const source = { service: base, className: ref.className, method: ref.methodName };
     const logger = this.logger;
     return deadLetterStage({

@@ -23,6 +23,7 @@ import { ResilienceSettings } from '../resilience-settings.js';
 import { RESILIENCE_CLOCK } from '../timing.js';
 import { RESILIENCE_DLQ_BACKEND } from '../tokens.js';
 import { backendFor, checkQueueName, codecFor } from './dead-letter-backends.js';
+import { NamedSettings } from './named-registry.js';
 
 /** A queue name nobody configured or declared: never created from input such as a URL. */
 export class UnknownDeadLetterQueueError extends ResilienceError {
@@ -56,6 +57,7 @@ export class DeadLetterService implements OnModuleInit, OnApplicationBootstrap, 
   private readonly logger = new Logger('Resilience');
   private readonly queues = new Map<string, DeadLetterQueue>();
   private readonly handlers = new Map<string, DeadLetterHandler>();
+  private readonly created = new NamedSettings('dead-letter queue');
   private readonly listeners: DeadLetterListener[] = [];
   private retentionTimer?: NodeJS.Timeout;
   private booted = false;
@@ -84,7 +86,7 @@ export class DeadLetterService implements OnModuleInit, OnApplicationBootstrap, 
     if (this.booted && !configured && config.deadLetter?.allowDynamicQueues !== true) {
       throw new UnknownDeadLetterQueueError(name);
     }
-    return this.declare(name, options, tier);
+    return this.declare(name, options, tier, 'DeadLetterService.queue');
   }
 
   /** An existing (or configured) queue, or undefined: never creates one for an unknown name. */
@@ -97,15 +99,23 @@ export class DeadLetterService implements OnModuleInit, OnApplicationBootstrap, 
     }
   }
 
-  /** Creates a queue that code declares (decorators, ResilienceService.call): never a name from input. */
-  declare(name: string, options?: DlqSettings, tier?: string): DeadLetterQueue {
+  /**
+   * Creates a queue that code declares (decorators, ResilienceService.call): never a name
+   * from input. A name declared again with other effective queue settings (retention,
+   * threshold, storage...) is an error naming both places (`origin` is this caller's);
+   * `rethrow` belongs to each caller's stage, not to the queue.
+   */
+  declare(name: string, options?: DlqSettings, tier?: string, origin?: string): DeadLetterQueue {
     const existing = this.queues.get(name);
-    if (existing) return existing;
+    if (existing && options === undefined && tier === undefined && origin === undefined) return existing;
     checkQueueName(name);
     const parsed = dlqSchema.safeParse(options ?? {}, { reportInput: true });
     if (!parsed.success)
       throw new ResilienceConfigError(formatZodIssues(parsed.error.issues, `dead-letter queue "${name}"`));
     const resolved = this.settings.resolve(name, { tier, dlq: { ...(parsed.data as DlqSettings), queue: name } }).dlq;
+    const { rethrow: _perCaller, ...queueSettings } = resolved;
+    this.created.agree(name, queueSettings, origin ?? 'DeadLetterService.declare');
+    if (existing) return existing;
     const codec = codecFor(name, resolved);
     const backend =
       this.ownBackend?.(name, resolved) ??
