@@ -5,6 +5,7 @@ export * from './deadline-queue.js';
 export * from './duration.js';
 export * from './error-matchers.js';
 export * from './errors.js';
+export * from './events.js';
 export * from './pipeline/index.js';
 export * from './rate-limiter/index.js';
 export * from './retry/index.js';

@@ -1,3 +1,4 @@
+import type { Event } from '../events.js';
 import { CircuitBreakerCore } from './breaker-core.js';
 import { safely, validateSnapshot } from './snapshot.js';
 import type { CircuitStateStore } from './state-store.js';
@@ -11,6 +12,18 @@ import { CountWindow, TimeWindow } from './window.js';
  */
 export class CircuitBreakerPolicy extends CircuitBreakerCore {
   private readonly stateStore?: CircuitStateStore;
+  /** Every state change. Subscribe at any time (the same as subscribe({ onStateChange })). */
+  readonly onStateChange: Event<{ from: CircuitState; to: CircuitState; name: string }> = (listener) =>
+    this.subscribe({ onStateChange: (from, to, name) => listener({ from, to, name }) });
+  /** A counted call succeeded. */
+  readonly onSuccess: Event<{ name: string }> = (listener) =>
+    this.subscribe({ onSuccess: (name) => listener({ name }) });
+  /** A counted failure. */
+  readonly onFailure: Event<{ name: string; error: unknown }> = (listener) =>
+    this.subscribe({ onFailure: (name, error) => listener({ name, error }) });
+  /** A call turned away while open (or while every half-open trial slot was taken). */
+  readonly onRejection: Event<{ name: string }> = (listener) =>
+    this.subscribe({ onRejection: (name) => listener({ name }) });
 
   constructor(name = 'default', options: CircuitBreakerOptions = {}) {
     super(name, options);

@@ -1,62 +1,17 @@
 import { type Clock, systemClock } from '../clock.js';
-import { type Duration, toMilliseconds } from '../duration.js';
-import { type ErrorMatcher, errorPredicate } from '../error-matchers.js';
+import { toMilliseconds } from '../duration.js';
+import { errorPredicate } from '../error-matchers.js';
 import { CircuitOpenError, RateLimitExceededError } from '../errors.js';
+import { type Event, EventSource } from '../events.js';
 import { backoffDelay, type Jitter } from './backoff.js';
 import { RetryBudget } from './budget.js';
 import { isPermanentError } from './classify.js';
 import type { FailedAttempt } from './failed-attempt.js';
 import { retryAfterOf } from './retry-after.js';
+import type { RetryContext, RetryEvent, RetryOptions, RetryOutcome } from './retry-options.js';
 import { realSleep, type Sleep } from './sleep.js';
 
-export interface RetryContext {
-  /** 1 for the first try. */
-  readonly attempt: number;
-  readonly signal?: AbortSignal;
-}
-
-export interface RetryEvent {
-  /** The attempt about to run (2 for the first retry). */
-  attempt: number;
-  /** Seconds waited before it. */
-  delay: number;
-  /** What the previous attempt threw (undefined when its result was retried). */
-  error?: unknown;
-  result?: unknown;
-}
-
-export interface RetryOptions {
-  /** Total tries, the first included (guide: max_attempts). Default 3. */
-  maxAttempts?: number;
-  /** Seconds or a string with a unit. Default 1. */
-  baseDelay?: Duration;
-  /** Default 60. */
-  maxDelay?: Duration;
-  /** 1 = linear, 2 = exponential, 3 = aggressive. Default 2. */
-  exponentialBase?: number;
-  /** true = ±10% (the guide's); 'full' | 'equal' | 'decorrelated'; a ratio; false. Default true. */
-  jitter?: Jitter;
-  /** Errors that are retried. Default: every error that can succeed on a retry (see isPermanentError). */
-  retryableExceptions?: ErrorMatcher[];
-  /** Decides which errors are retried; replaces `retryableExceptions`. */
-  retryIf?: (error: unknown, attempt: number) => boolean;
-  /** Retries a result too (e.g. a 503 response object); the last one is returned when attempts run out. */
-  retryOnResult?: (result: unknown) => boolean;
-  /** Give up when the next wait would take the total waiting past this. */
-  maxTotalDelay?: Duration;
-  /** Give up when the next wait would end past this time after the first try started. */
-  deadline?: Duration;
-  /** Retry budget: numbers for a budget of this policy's own, or a RetryBudget to share. */
-  budget?: { maxTokens: number; tokenRatio: number } | RetryBudget;
-  onRetry?: (event: RetryEvent) => void;
-  /** Called once per call with the attempts it took, whether it succeeded or gave up. */
-  onComplete?: (attempts: number, succeeded: boolean) => void;
-  clock?: Clock;
-  random?: () => number;
-  sleep?: Sleep;
-  /** Cancels every wait of this policy (e.g. on application shutdown); the call rejects with its reason. */
-  abortWaits?: AbortSignal;
-}
+export type { RetryContext, RetryEvent, RetryOptions } from './retry-options.js';
 
 /** An open breaker (or a limit) that will not admit a call within maxDelay cannot succeed on a retry here. */
 function opensTooLong(error: unknown, maxDelaySeconds: number): boolean {
@@ -123,8 +78,14 @@ export class RetryPolicy {
   private readonly maxTotalDelayMs?: number;
   private readonly deadlineMs?: number;
   readonly budget?: RetryBudget;
-  private readonly onRetry?: (event: RetryEvent) => void;
-  private readonly onComplete?: (attempts: number, succeeded: boolean) => void;
+  private readonly retryHook?: (event: RetryEvent) => void;
+  private readonly completeHook?: (attempts: number, succeeded: boolean) => void;
+  private readonly retried = new EventSource<RetryEvent>();
+  private readonly finished = new EventSource<RetryOutcome>();
+  /** An attempt is about to run again (after its wait). Subscribe at any time. */
+  readonly onRetry: Event<RetryEvent> = this.retried.event;
+  /** A call ended: the attempts it took and whether it succeeded. Subscribe at any time. */
+  readonly onComplete: Event<RetryOutcome> = this.finished.event;
   private readonly clock: Clock;
   private readonly random: () => number;
   private readonly sleep: Sleep;
@@ -164,13 +125,13 @@ export class RetryPolicy {
         : budget
           ? new RetryBudget(budget.maxTokens, budget.tokenRatio)
           : undefined;
-    this.onRetry = options.onRetry;
-    this.onComplete = options.onComplete;
+    this.retryHook = options.onRetry;
+    this.completeHook = options.onComplete;
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
     this.sleep = options.sleep ?? realSleep;
     this.abortWaits = options.abortWaits;
-    this.plainSuccess = !this.retryOnResult && !this.budget && !this.onComplete;
+    this.plainSuccess = !this.retryOnResult && !this.budget && !this.completeHook;
   }
 
   /**
@@ -192,7 +153,7 @@ export class RetryPolicy {
       return this.retry(fn, options, startedAt, error, undefined);
     }
     if (!(first instanceof Promise)) {
-      return this.plainSuccess
+      return this.plainSuccess && !this.finished.hasListeners
         ? Promise.resolve(first)
         : Promise.resolve(first).then((r) => this.firstResult(fn, options, startedAt, r));
     }
@@ -200,7 +161,7 @@ export class RetryPolicy {
       this.recordFailure(options, 1, error);
       return this.retry(fn, options, startedAt, error, undefined);
     };
-    if (this.plainSuccess) return (first as Promise<T>).catch(failed);
+    if (this.plainSuccess && !this.finished.hasListeners) return (first as Promise<T>).catch(failed);
     return (first as Promise<T>).then((result) => this.firstResult(fn, options, startedAt, result), failed);
   }
 
@@ -212,7 +173,7 @@ export class RetryPolicy {
   ): T | Promise<T> {
     if (this.retryOnResult?.(result)) return this.retry(fn, options, startedAt, NO_ERROR, result);
     this.budget?.onSuccess();
-    this.onComplete?.(1, true);
+    this.complete(1, true);
     return result;
   }
 
@@ -241,16 +202,19 @@ export class RetryPolicy {
         (this.maxTotalDelayMs !== undefined && waited + delay > this.maxTotalDelayMs) ||
         (this.deadlineMs !== undefined && this.clock.now() - startedAt + delay > this.deadlineMs);
       if (giveUp) {
-        this.onComplete?.(attempt, false);
+        this.complete(attempt, false);
         if (error === NO_ERROR) return result as T;
         annotate(error, attempt);
         if (options.beforeGiveUp) await options.beforeGiveUp(error, attempt, options.state as S);
         throw error;
       }
       attempt++;
-      this.onRetry?.(
-        error === NO_ERROR ? { attempt, delay: delay / 1000, result } : { attempt, delay: delay / 1000, error },
-      );
+      if (this.retryHook || this.retried.hasListeners) {
+        const event =
+          error === NO_ERROR ? { attempt, delay: delay / 1000, result } : { attempt, delay: delay / 1000, error };
+        this.retryHook?.(event);
+        this.retried.emit(event);
+      }
       await this.sleep(delay, this.waitSignal(signal));
       waited += delay;
       previousDelay = delay;
@@ -262,13 +226,18 @@ export class RetryPolicy {
           continue;
         }
         this.budget?.onSuccess();
-        this.onComplete?.(attempt, true);
+        this.complete(attempt, true);
         return value;
       } catch (caught) {
         error = caught;
         this.recordFailure(options, attempt, caught);
       }
     }
+  }
+
+  private complete(attempts: number, succeeded: boolean): void {
+    this.completeHook?.(attempts, succeeded);
+    if (this.finished.hasListeners) this.finished.emit({ attempts, succeeded });
   }
 
   private recordFailure(options: { attempts?: FailedAttempt[] }, attempt: number, error: unknown): void {
