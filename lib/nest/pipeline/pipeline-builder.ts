@@ -77,8 +77,7 @@ export class PipelineBuilder {
     );
     const metrics = this.metrics;
     const routed: Next = (context) => {
-      const store = (context as NestCallContext).store;
-      const arm = useRollout(context.args as unknown[], store);
+      const arm = useRollout(context as NestCallContext);
       metrics?.rolloutCalls.inc({ service, arm: arm ? 'rollout' : 'stable' });
       return (arm ? rollout : stable).pipeline(context);
     };

@@ -1,8 +1,8 @@
 import type { ConfigServiceLike } from '../config-service-source.js';
-import type { CallContextStore } from '../context/call-context.js';
-import { builtInKey, type KeyRequest, type RateLimitKeyContext } from '../context/rate-limit-key.js';
+import { builtInKey } from '../context/rate-limit-key.js';
 import type { MethodRef } from '../decorators/wrap-method.js';
 import type { RateLimiterService } from '../services/rate-limiter.service.js';
+import { keyContextOf, type NestCallContext } from './types.js';
 
 /** Live rollout share of a service (0 to 100), or undefined to use the configuration. */
 export type RolloutFlag = (service: string) => number | undefined;
@@ -36,23 +36,20 @@ export function rolloutChooser(
   deps: RolloutDeps,
   service: string,
   ref: MethodRef,
-): (args: unknown[], store: CallContextStore | undefined) => boolean {
+): (context: NestCallContext) => boolean {
   const keyFunc = ref.metadata.resilient?.rolloutKey;
   const keyShape = deps.rates.settingsOf(service);
   const configured = deps.configuredPercent(service);
   const path = `${deps.configKey}.services.${service}.rollout.percent`;
-  return (args, store) => {
+  return (call) => {
     const flagged = deps.rolloutFlag?.(service);
     const live = flagged ?? deps.configService?.get(path);
     const percent = typeof live === 'number' && live >= 0 && live <= 100 ? live : configured;
     if (percent <= 0) return false;
     if (percent >= 100) return true;
-    const context: RateLimitKeyContext = {
-      args,
-      request: store?.request as KeyRequest | undefined,
-      type: store?.type ?? 'none',
-    };
-    const key = store?.key ?? (keyFunc ? keyFunc(context) : builtInKey(keyShape.key, context.request, keyShape));
+    // The same key context the rate stage reads (built once per call).
+    const context = keyContextOf(call);
+    const key = call.key ?? (keyFunc ? keyFunc(context) : builtInKey(keyShape.key, context.request, keyShape));
     const bucket = key === undefined || key === 'global' ? Math.random() * 10_000 : stableHash(key) % 10_000;
     return bucket < percent * 100;
   };
