@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CircuitBreakerPolicy, CircuitOpenError, EventSource, RetryPolicy } from '../../lib/core/index.js';
+import {
+  CircuitBreakerPolicy,
+  CircuitOpenError,
+  DeadLetterQueue,
+  EventSource,
+  ManualClock,
+  RateLimitExceededError,
+  RateLimiter,
+  RetryPolicy,
+} from '../../lib/core/index.js';
 
 const noWait = async () => {};
 
@@ -76,5 +85,67 @@ describe('typed events, subscribed at any time', () => {
       throw new Error('also bad');
     });
     assert.equal(await policy.execute(async () => 'still ok'), 'still ok');
+  });
+
+  it('a rate limiter tells one decision per call: consume, acquire, and a waiting call once, after its wait', async () => {
+    const clock = new ManualClock(0);
+    const limiter = new RateLimiter({ name: 'api', rate: 1, per: 10, clock });
+    const seen: string[] = [];
+    const stop = limiter.onDecision(({ limiter: name, allowed }) => seen.push(`${name} ${allowed}`));
+    assert.equal((await limiter.consume('k')).allowed, true);
+    assert.equal((await limiter.consume('k')).allowed, false);
+    await assert.rejects(limiter.acquire('k'), RateLimitExceededError);
+    await limiter.check('k');
+    assert.deepEqual(seen, ['api true', 'api false', 'api false'], 'check decides nothing');
+    // tryDecideSync is silent: its caller reports once it has read the shared decision.
+    const decision = limiter.tryDecideSync('other');
+    assert.equal(seen.length, 3);
+    limiter.recordDecision(decision?.allowed === true);
+    assert.deepEqual(seen.slice(3), ['api true']);
+    // 'wait' mode: the tries while waiting are one decision, told when the call is admitted.
+    const sleeps: number[] = [];
+    const waiting = new RateLimiter({
+      name: 'slow',
+      rate: 1,
+      per: 1,
+      mode: 'wait',
+      clock,
+      sleep: async (ms) => {
+        sleeps.push(ms);
+        clock.advance(ms);
+      },
+    });
+    const told: boolean[] = [];
+    waiting.onDecision(({ allowed }) => told.push(allowed));
+    await waiting.acquire('k');
+    await waiting.acquire('k');
+    assert.ok(sleeps.length >= 1, 'the second call waited');
+    assert.deepEqual(told, [true, true]);
+    stop();
+    await limiter.consume('z');
+    assert.equal(seen.length, 4);
+  });
+
+  it('a dead-letter queue tells added, alert, replayed and recovered through typed events; a throwing listener loses nothing', async () => {
+    const queue = new DeadLetterQueue({ name: 'orders', alertThreshold: 2 });
+    const seen: string[] = [];
+    queue.onAdded(() => {
+      throw new Error('a broken listener');
+    });
+    queue.onAdded((letter) => seen.push(`added ${letter.queue}`));
+    queue.onAlert(({ size, threshold }) => seen.push(`alert ${size}/${threshold}`));
+    queue.onReplayed(({ succeeded }) => seen.push(`replayed ${succeeded}`));
+    queue.onRecovered(({ size }) => seen.push(`recovered ${size}`));
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on('warning', onWarning);
+    const first = await queue.add({ args: [1], error: new Error('x') });
+    await queue.add({ args: [2], error: new Error('y') });
+    await new Promise((resolve) => setImmediate(resolve));
+    process.off('warning', onWarning);
+    assert.equal(await queue.size(), 2, 'both letters stored although a listener threw');
+    assert.ok(warnings.some((w) => /a broken listener/.test(w)));
+    await queue.replay(async () => 'ok', { id: first.id, ratePerSecond: 1000 });
+    assert.deepEqual(seen, ['added orders', 'added orders', 'alert 2/2', 'replayed true', 'recovered 1']);
   });
 });

@@ -3,7 +3,15 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Controller, Get, Injectable, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { RateLimit, RateLimiterService, ResilienceModule, Resilient, RetryService } from '../../lib/index.js';
+import {
+  CircuitBreakerService,
+  DeadLetterService,
+  RateLimit,
+  RateLimiterService,
+  ResilienceModule,
+  Resilient,
+  RetryService,
+} from '../../lib/index.js';
 import { startHttpApp } from '../support/http-apps.js';
 
 @Injectable()
@@ -86,15 +94,55 @@ describe('rate-limit listeners', () => {
     }).compile();
     await moduleRef.init();
     const rates = moduleRef.get(RateLimiterService);
-    // On every decision, decide for another key of the same limiter (it has room).
+    // On every decision, decide synchronously for another key of the same limiter (it has
+    // room): that overwrites the store's shared decision object at once.
     rates.subscribe({
       onDecision: (limiter) => {
-        if (limiter === 'once_only') void rates.get('once_only').consume(`other-${Math.random()}`);
+        if (limiter === 'once_only') rates.get('once_only').tryDecideSync(`other-${Math.random()}`);
       },
     });
     const limited = moduleRef.get(Limited);
     assert.equal(await limited.call(), 'ran');
     await assert.rejects(limited.call(), /Rate limit "once_only" exceeded/, 'the second call is denied');
+    await moduleRef.close();
+  });
+});
+
+describe('service listeners subscribe to the items of the registry, existing and future', () => {
+  it('a listener subscribed after a limiter, a breaker and a queue exist hears them, and later ones; unsubscribing stops it', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [ResilienceModule.forRoot({ metrics: { enabled: false } })],
+    }).compile();
+    await moduleRef.init();
+    const rates = moduleRef.get(RateLimiterService);
+    const circuits = moduleRef.get(CircuitBreakerService);
+    const letters = moduleRef.get(DeadLetterService);
+    rates.get('early', { rate: 1, per: 60 });
+    const breaker = circuits.get('early_breaker', { failureThreshold: 1 });
+    const queue = letters.declare('early_queue', { storageBackend: 'memory' });
+    const heard: string[] = [];
+    const stops = [
+      rates.subscribe({ onDecision: (limiter, allowed) => heard.push(`${limiter} ${allowed}`) }),
+      circuits.subscribe({ onStateChange: (from, to, name) => heard.push(`${name} ${from}->${to}`) }),
+      letters.subscribe({ onAdded: (name) => heard.push(`${name} added`) }),
+    ];
+    await rates.consume('early', 'k');
+    await rates.consume('early', 'k');
+    await assert.rejects(breaker.execute(() => Promise.reject(new Error('down'))));
+    await queue.add({ args: [], error: new Error('x') });
+    rates.get('late', { rate: 5, per: 60 });
+    await rates.acquire('late', 'k');
+    assert.deepEqual(heard, [
+      'early true',
+      'early false',
+      'early_breaker closed->open',
+      'early_queue added',
+      'late true',
+    ]);
+    for (const stop of stops) stop();
+    await rates.consume('late', 'k');
+    await queue.add({ args: [], error: new Error('y') });
+    assert.equal(heard.length, 5);
     await moduleRef.close();
   });
 });

@@ -1,9 +1,11 @@
 import { EventEmitter } from 'node:events';
 import { type Clock, systemClock } from '../clock.js';
+import type { Event } from '../events.js';
 import { LetterCodec } from './codec.js';
 import { letterId } from './id.js';
 import { DEFAULT_MAX_MESSAGE_SIZE, DeadLetterTooLargeError, fitToSize } from './letter-size.js';
 import { MemoryDeadLetterBackend } from './memory-backend.js';
+import { type DeadLetterQueueEventName, type DeadLetterQueueEvents, queueEventSources } from './queue-events.js';
 import {
   checkReplayOptions,
   oneLetter,
@@ -61,13 +63,7 @@ export interface DeadLetterInput {
   traceId?: string;
 }
 
-export interface DeadLetterQueueEvents {
-  added: [DeadLetterRecord];
-  alert: [{ queue: string; size: number; threshold: number }];
-  recovered: [{ queue: string; size: number; threshold: number }];
-  replayed: [{ letter: DeadLetterRecord; succeeded: boolean }];
-  damaged: [DamagedLetter & { queue: string }];
-}
+export type { DeadLetterQueueEvents } from './queue-events.js';
 
 /**
  * The guide's DeadLetterQueue over a backend: add, list, get, peek, size, oldestAge,
@@ -86,6 +82,17 @@ export class DeadLetterQueue extends EventEmitter<DeadLetterQueueEvents> {
   private readonly codec?: LetterCodec;
   private readonly clock: Clock;
   private alerting = false;
+  private readonly sources = queueEventSources();
+  /** A letter was stored. Typed events: subscribe at any time; a throwing listener changes nothing. */
+  readonly onAdded: Event<DeadLetterRecord> = this.sources.added.event;
+  /** The size reached the alert threshold. */
+  readonly onAlert: Event<DeadLetterQueueEvents['alert'][0]> = this.sources.alert.event;
+  /** The size went back under the threshold. */
+  readonly onRecovered: Event<DeadLetterQueueEvents['recovered'][0]> = this.sources.recovered.event;
+  /** A replay of a letter ended. */
+  readonly onReplayed: Event<DeadLetterQueueEvents['replayed'][0]> = this.sources.replayed.event;
+  /** A letter was found unreadable. */
+  readonly onDamaged: Event<DeadLetterQueueEvents['damaged'][0]> = this.sources.damaged.event;
 
   constructor(options: DeadLetterQueueOptions) {
     super();
@@ -125,7 +132,7 @@ export class DeadLetterQueue extends EventEmitter<DeadLetterQueueEvents> {
     this.damage.delete(key);
     this.damage.set(key, { ...damage, at: this.clock.now() });
     if (this.damage.size > DAMAGE_REPORT_SIZE) this.damage.delete(this.damage.keys().next().value as string);
-    this.emit('damaged', { ...damage, queue: this.name });
+    this.fire('damaged', { ...damage, queue: this.name });
   }
 
   /** Stores a failed call; resolves once the backend holds it (durably, for the file backend). */
@@ -165,7 +172,7 @@ export class DeadLetterQueue extends EventEmitter<DeadLetterQueueEvents> {
     };
     const sized = fitToSize(letter, this.maxMessageSize, this.truncateOversized, this.codec, this.name);
     const size = await this.backend.add(sized);
-    this.emit('added', sized);
+    this.fire('added', sized);
     await this.checkAlert(typeof size === 'number' ? size : undefined);
     return sized;
   }
@@ -248,7 +255,7 @@ export class DeadLetterQueue extends EventEmitter<DeadLetterQueueEvents> {
       report.replayed++;
       await this.backend.delete(letter.id);
       report.succeeded++;
-      this.emit('replayed', { letter, succeeded: true });
+      this.fire('replayed', { letter, succeeded: true });
     }
     await this.checkAlert();
     return report;
@@ -266,7 +273,7 @@ export class DeadLetterQueue extends EventEmitter<DeadLetterQueueEvents> {
     }
     await this.backend.update(letter);
     report.failed++;
-    this.emit('replayed', { letter, succeeded: false });
+    this.fire('replayed', { letter, succeeded: false });
   }
 
   close(): Promise<void> {
@@ -278,10 +285,16 @@ export class DeadLetterQueue extends EventEmitter<DeadLetterQueueEvents> {
     const payload = { queue: this.name, size, threshold: this.alertThreshold };
     if (!this.alerting && size >= this.alertThreshold) {
       this.alerting = true;
-      this.emit('alert', payload);
+      this.fire('alert', payload);
     } else if (this.alerting && size < this.alertThreshold) {
       this.alerting = false;
-      this.emit('recovered', payload);
+      this.fire('recovered', payload);
     }
+  }
+
+  /** To the typed event's listeners, then to the Node event's (kept for `queue.on('added')`). */
+  private fire<K extends DeadLetterQueueEventName>(name: K, data: DeadLetterQueueEvents[K][0]): void {
+    this.sources[name].emit(data);
+    (this.emit as (event: K, payload: DeadLetterQueueEvents[K][0]) => boolean)(name, data);
   }
 }

@@ -15,15 +15,13 @@ export interface RateLimitStageOptions {
   onAdmitted?: (verdict: RateLimitVerdict, context: ResilienceContext) => void;
   /** Whether this call wants onAdmitted (so a verdict is built only when someone reads it). */
   wantsVerdict?: (context: ResilienceContext) => boolean;
-  /** Told of every decision (metrics). */
-  onDecision?: (limiter: RateLimiter, allowed: boolean) => void;
 }
 
 const keyOfContext = (context: ResilienceContext) => context.key ?? 'global';
 
 /** Admits the call or rejects it with RateLimitExceededError (`rejectedBy: 'rate_limited'`). */
 export function rateLimitStage(options: RateLimitStageOptions): Stage {
-  const { limiter, cost = 1, onAdmitted, wantsVerdict, onDecision } = options;
+  const { limiter, cost = 1, onAdmitted, wantsVerdict } = options;
   const keyOf = options.key ?? keyOfContext;
   const choose = typeof limiter === 'function' ? limiter : () => limiter;
   return {
@@ -54,21 +52,18 @@ export function rateLimitStage(options: RateLimitStageOptions): Stage {
           const allowed = decision.allowed;
           const wanted = onAdmitted !== undefined && (wantsVerdict?.(context) ?? true);
           const verdict = !allowed || wanted ? chosen.verdictOf(decision) : undefined;
-          onDecision?.(chosen, allowed);
+          chosen.recordDecision(allowed);
           if (!allowed) return refuse(exceeded(verdict as RateLimitVerdict), context);
           if (verdict) onAdmitted?.(verdict, context);
           return next(context);
         }
+        // acquire reports its decision to the limiter's onDecision itself.
         return chosen.acquire(key, units).then(
           (verdict) => {
-            onDecision?.(chosen, true);
             if (onAdmitted && (wantsVerdict?.(context) ?? true)) onAdmitted(verdict, context);
             return next(context);
           },
-          (error: unknown) => {
-            onDecision?.(chosen, false);
-            return refuse(error, context);
-          },
+          (error: unknown) => refuse(error, context),
         );
       };
     },

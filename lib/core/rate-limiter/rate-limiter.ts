@@ -1,6 +1,7 @@
 import { type Clock, systemClock } from '../clock.js';
 import { type Duration, toMilliseconds } from '../duration.js';
 import { RateLimitExceededError } from '../errors.js';
+import { type Event, EventSource } from '../events.js';
 import { realSleep, type Sleep } from '../retry/sleep.js';
 import type { Decision } from './algorithms.js';
 import { type KeyTable, MemoryRateLimitStore } from './memory-store.js';
@@ -38,6 +39,12 @@ export interface RateLimiterOptions {
   enabled?: boolean;
 }
 
+/** One decision of a limiter: a call admitted or refused. */
+export interface RateLimitDecisionEvent {
+  readonly limiter: string;
+  readonly allowed: boolean;
+}
+
 /**
  * The guide's RateLimiter: `rate` requests `per` window plus `burst`, per key.
  * `consume` returns a verdict (a denial costs what an allow costs); `acquire` turns a
@@ -59,6 +66,14 @@ export class RateLimiter {
   private readonly disabled: boolean;
   /** The tail of each key's queue of waiting calls ('wait' mode), so waiters go in order. */
   private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly decisions = new EventSource<RateLimitDecisionEvent>();
+  private readonly admitted: RateLimitDecisionEvent;
+  private readonly refused: RateLimitDecisionEvent;
+  /**
+   * Every decision of consume and acquire (once per call, also after waiting), and those of
+   * tryDecideSync its caller reports (recordDecision); check() decides nothing. Subscribe at any time (metrics count requests and rejections here).
+   */
+  readonly onDecision: Event<RateLimitDecisionEvent> = this.decisions.event;
 
   constructor(options: RateLimiterOptions) {
     this.rule = validateRule({
@@ -81,6 +96,12 @@ export class RateLimiter {
     this.sleep = options.sleep ?? realSleep;
     this.signal = options.signal;
     this.disabled = options.enabled === false;
+    this.admitted = Object.freeze({ limiter: this.rule.name, allowed: true });
+    this.refused = Object.freeze({ limiter: this.rule.name, allowed: false });
+  }
+
+  private decided(allowed: boolean): void {
+    if (this.decisions.hasListeners) this.decisions.emit(allowed ? this.admitted : this.refused);
   }
 
   /** The verdict of a disabled limiter: admitted, nothing counted. */
@@ -103,6 +124,16 @@ export class RateLimiter {
 
   /** Decides one request of `cost` for `key` and counts it if admitted. */
   consume(key = 'global', cost = 1): Promise<RateLimitVerdict> {
+    const counted = this.count(key, cost);
+    if (!this.decisions.hasListeners) return counted;
+    return counted.then((verdict) => {
+      this.decided(verdict.allowed);
+      return verdict;
+    });
+  }
+
+  /** consume without the event (a waiting call's tries are one decision). */
+  private count(key: string, cost: number): Promise<RateLimitVerdict> {
     if (this.disabled) return Promise.resolve(this.unlimited());
     if (cost !== 1) this.checkCost(cost);
     if (this.memory) return Promise.resolve(this.memory.consumeOne(this.rule, key, cost, this.memoryTable));
@@ -123,12 +154,26 @@ export class RateLimiter {
   /** Admits the call or throws RateLimitExceededError ('reject'); waits for its turn ('wait'). */
   acquire(key = 'global', cost = 1): Promise<RateLimitVerdict> {
     if (this.disabled) return Promise.resolve(this.unlimited());
-    if (this.mode === 'wait') return this.enqueue(key, cost);
+    if (this.mode === 'wait') {
+      const turn = this.enqueue(key, cost);
+      if (!this.decisions.hasListeners) return turn;
+      return turn.then(
+        (verdict) => {
+          this.decided(true);
+          return verdict;
+        },
+        (error: unknown) => {
+          this.decided(false);
+          throw error;
+        },
+      );
+    }
+    // Decided synchronously (memory) when it can be: settle in one step.
     const decision = this.tryDecideSync(key, cost);
     if (decision) {
-      // Decided synchronously: settle in one step.
       const verdict = this.verdictOf(decision);
-      return decision.allowed ? Promise.resolve(verdict) : Promise.reject(exceeded(verdict));
+      this.recordDecision(verdict.allowed);
+      return verdict.allowed ? Promise.resolve(verdict) : Promise.reject(exceeded(verdict));
     }
     return this.consume(key, cost).then(throwIfDenied);
   }
@@ -142,6 +187,14 @@ export class RateLimiter {
     if (!this.memory || this.mode === 'wait' || this.disabled) return undefined;
     if (cost !== 1) this.checkCost(cost);
     return this.memory.decideOne(this.rule, key, cost, this.memoryTable);
+  }
+
+  /**
+   * Reports a decision of tryDecideSync to onDecision, once its caller has read the shared
+   * decision (a listener that decides again would overwrite it).
+   */
+  recordDecision(allowed: boolean): void {
+    if (this.decisions.hasListeners) this.decided(allowed);
   }
 
   /** The verdict of a decision from tryDecideSync. */
@@ -180,7 +233,7 @@ export class RateLimiter {
   private async waitForToken(key: string, cost: number, deadline: number): Promise<RateLimitVerdict> {
     for (;;) {
       if (this.signal?.aborted) throw this.signal.reason;
-      const verdict = await this.consume(key, cost);
+      const verdict = await this.count(key, cost);
       if (verdict.allowed) return verdict;
       const waitMs = verdict.retryAfter * 1000;
       if (this.clock.now() + waitMs > deadline) throw exceeded(verdict);

@@ -46,7 +46,6 @@ export class RateStageFactory implements StageFactory {
         ? (verdict, context) => keepVerdict((context as NestCallContext).store as never, verdict)
         : undefined,
       wantsVerdict: (context) => (context as NestCallContext).store !== undefined,
-      onDecision: (chosen, allowed) => rates.record(chosen.name, allowed),
     });
   }
 }

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { formatZodIssues } from '../../config/format-issues.js';
+import type { ResolvedCircuitSettings } from '../../config/resolved-types.js';
 import { circuitSchema } from '../../config/schema.js';
 import type { CircuitSettings } from '../../config/types.js';
 import {
@@ -12,7 +13,7 @@ import type { Clock } from '../../core/clock.js';
 import { ResilienceConfigError } from '../../core/errors.js';
 import { ResilienceSettings } from '../resilience-settings.js';
 import { RESILIENCE_CLOCK } from '../timing.js';
-import { CheckedOptions, NamedSettings } from './named-registry.js';
+import { NamedRegistry } from './named-registry.js';
 
 /**
  * The registry of named circuit breakers: one per service, as the guide asks.
@@ -21,15 +22,25 @@ import { CheckedOptions, NamedSettings } from './named-registry.js';
  */
 @Injectable()
 export class CircuitBreakerService {
-  private readonly breakers = new Map<string, CircuitBreakerPolicy>();
-  private readonly listeners: CircuitBreakerListener[] = [];
-  private readonly created = new NamedSettings('circuit breaker');
-  private readonly checked = new CheckedOptions();
+  private readonly registry: NamedRegistry<CircuitBreakerPolicy, CircuitSettings, ResolvedCircuitSettings>;
 
   constructor(
     private readonly settings: ResilienceSettings,
-    @Inject(RESILIENCE_CLOCK) private readonly clock: Clock,
-  ) {}
+    @Inject(RESILIENCE_CLOCK) clock: Clock,
+  ) {
+    this.registry = new NamedRegistry({
+      kind: 'circuit breaker',
+      origin: 'CircuitBreakerService.get',
+      resolve: (name, options, tier) => {
+        const parsed = circuitSchema.safeParse(options ?? {}, { reportInput: true });
+        if (!parsed.success) {
+          throw new ResilienceConfigError(formatZodIssues(parsed.error.issues, `circuit breaker "${name}"`));
+        }
+        return settings.resolve(name, { tier, circuit: parsed.data as CircuitSettings }).circuit;
+      },
+      create: (name, resolved) => new CircuitBreakerPolicy(name, { ...resolved, clock }),
+    });
+  }
 
   /**
    * The breaker named `name`, created on first use. With no options and no tier it is a
@@ -37,24 +48,7 @@ export class CircuitBreakerService {
    * error naming both places (`origin` is this caller's).
    */
   get(name: string, options?: CircuitSettings, tier?: string, origin?: string): CircuitBreakerPolicy {
-    const existing = this.breakers.get(name);
-    if (existing && options === undefined && tier === undefined && origin === undefined) return existing;
-    const checkKey = `${name}\u0000${tier ?? ''}`;
-    if (existing && this.checked.has(options, checkKey)) return existing;
-    const resolved = this.resolve(name, options, tier);
-    this.created.agree(name, resolved, origin ?? 'CircuitBreakerService.get');
-    this.checked.add(options, checkKey);
-    if (existing) return existing;
-    let breaker: CircuitBreakerPolicy;
-    try {
-      breaker = new CircuitBreakerPolicy(name, { ...resolved, clock: this.clock });
-    } catch (error) {
-      if (!(error instanceof RangeError)) throw error;
-      throw new ResilienceConfigError([{ path: `circuit breaker "${name}"`, message: error.message }]);
-    }
-    for (const listener of this.listeners) breaker.subscribe(listener);
-    this.breakers.set(name, breaker);
-    return breaker;
+    return this.registry.get(name, options, tier, origin);
   }
 
   /** Runs `fn` through the named breaker. */
@@ -65,12 +59,12 @@ export class CircuitBreakerService {
   /** Every breaker's state by name. */
   states(): Record<string, CircuitState> {
     const out: Record<string, CircuitState> = {};
-    for (const [name, breaker] of this.breakers) out[name] = breaker.state;
+    for (const [name, breaker] of this.registry.all()) out[name] = breaker.state;
     return out;
   }
 
   all(): ReadonlyMap<string, CircuitBreakerPolicy> {
-    return this.breakers;
+    return this.registry.all();
   }
 
   /** The tier of the service a breaker belongs to. */
@@ -78,21 +72,16 @@ export class CircuitBreakerService {
     return this.settings.resolve(name).tier;
   }
 
-  /** Observes every breaker, existing and future (metrics, health). */
+  /**
+   * Observes every breaker, existing and future (metrics, health): the breakers' own
+   * events (CircuitBreakerPolicy.onStateChange, onFailure...), subscribed through one call.
+   */
   subscribe(listener: CircuitBreakerListener): () => void {
-    this.listeners.push(listener);
-    const unsubscribes = [...this.breakers.values()].map((b) => b.subscribe(listener));
-    return () => {
-      this.listeners.splice(this.listeners.indexOf(listener), 1);
-      for (const unsubscribe of unsubscribes) unsubscribe();
-    };
+    return this.registry.each((breaker) => breaker.subscribe(listener));
   }
 
-  private resolve(name: string, options: CircuitSettings | undefined, tier?: string) {
-    const parsed = circuitSchema.safeParse(options ?? {}, { reportInput: true });
-    if (!parsed.success) {
-      throw new ResilienceConfigError(formatZodIssues(parsed.error.issues, `circuit breaker "${name}"`));
-    }
-    return this.settings.resolve(name, { tier, circuit: parsed.data as CircuitSettings }).circuit;
+  /** Told of every breaker created from now on (subscribe to its events there). */
+  get onCreated() {
+    return this.registry.onCreated;
   }
 }

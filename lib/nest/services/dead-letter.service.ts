@@ -9,6 +9,7 @@ import {
 } from '@nestjs/common';
 import type { Cluster, Redis } from 'ioredis';
 import { formatZodIssues } from '../../config/format-issues.js';
+import type { ResolvedDlqSettings } from '../../config/resolved-types.js';
 import { dlqSchema } from '../../config/schema.js';
 import type { DlqSettings } from '../../config/types.js';
 import type { Clock } from '../../core/clock.js';
@@ -23,7 +24,7 @@ import { ResilienceSettings } from '../resilience-settings.js';
 import { RESILIENCE_CLOCK } from '../timing.js';
 import { RESILIENCE_DLQ_BACKEND } from '../tokens.js';
 import { backendFor, checkQueueName, codecFor } from './dead-letter-backends.js';
-import { NamedSettings } from './named-registry.js';
+import { NamedRegistry } from './named-registry.js';
 
 /** A queue name nobody configured or declared: never created from input such as a URL. */
 export class UnknownDeadLetterQueueError extends ResilienceError {
@@ -55,10 +56,8 @@ const RETENTION_EVERY_MS = 60 * 60 * 1000;
 @Injectable()
 export class DeadLetterService implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Resilience');
-  private readonly queues = new Map<string, DeadLetterQueue>();
+  private readonly registry: NamedRegistry<DeadLetterQueue, DlqSettings, ResolvedDlqSettings>;
   private readonly handlers = new Map<string, DeadLetterHandler>();
-  private readonly created = new NamedSettings('dead-letter queue');
-  private readonly listeners: DeadLetterListener[] = [];
   private retentionTimer?: NodeJS.Timeout;
   private booted = false;
 
@@ -67,7 +66,22 @@ export class DeadLetterService implements OnModuleInit, OnApplicationBootstrap, 
     @Inject(RESILIENCE_CLOCK) private readonly clock: Clock,
     @Optional() @Inject(RESILIENCE_REDIS) private readonly redis?: Redis | Cluster | null,
     @Optional() @Inject(RESILIENCE_DLQ_BACKEND) private readonly ownBackend?: DeadLetterBackendFactory | null,
-  ) {}
+  ) {
+    this.registry = new NamedRegistry({
+      kind: 'dead-letter queue',
+      origin: 'DeadLetterService.declare',
+      resolve: (name, options, tier) => {
+        checkQueueName(name);
+        const parsed = dlqSchema.safeParse(options ?? {}, { reportInput: true });
+        if (!parsed.success)
+          throw new ResilienceConfigError(formatZodIssues(parsed.error.issues, `dead-letter queue "${name}"`));
+        return settings.resolve(name, { tier, dlq: { ...(parsed.data as DlqSettings), queue: name } }).dlq;
+      },
+      // `rethrow` belongs to each caller's stage, not to the queue.
+      identity: ({ rethrow: _perCaller, ...queueSettings }) => queueSettings,
+      create: (name, resolved) => this.create(name, resolved),
+    });
+  }
 
   /**
    * The queue `name`. Its settings are those of the service of the same name (tier +
@@ -77,7 +91,7 @@ export class DeadLetterService implements OnModuleInit, OnApplicationBootstrap, 
    * files or metric series. `find` looks a queue up without creating it.
    */
   queue(name: string, options?: DlqSettings, tier?: string): DeadLetterQueue {
-    const existing = this.queues.get(name);
+    const existing = this.registry.find(name);
     if (existing) return existing;
     checkQueueName(name);
     const config = this.settings.config;
@@ -106,16 +120,10 @@ export class DeadLetterService implements OnModuleInit, OnApplicationBootstrap, 
    * `rethrow` belongs to each caller's stage, not to the queue.
    */
   declare(name: string, options?: DlqSettings, tier?: string, origin?: string): DeadLetterQueue {
-    const existing = this.queues.get(name);
-    if (existing && options === undefined && tier === undefined && origin === undefined) return existing;
-    checkQueueName(name);
-    const parsed = dlqSchema.safeParse(options ?? {}, { reportInput: true });
-    if (!parsed.success)
-      throw new ResilienceConfigError(formatZodIssues(parsed.error.issues, `dead-letter queue "${name}"`));
-    const resolved = this.settings.resolve(name, { tier, dlq: { ...(parsed.data as DlqSettings), queue: name } }).dlq;
-    const { rethrow: _perCaller, ...queueSettings } = resolved;
-    this.created.agree(name, queueSettings, origin ?? 'DeadLetterService.declare');
-    if (existing) return existing;
+    return this.registry.get(name, options, tier, origin);
+  }
+
+  private create(name: string, resolved: ResolvedDlqSettings): DeadLetterQueue {
     const codec = codecFor(name, resolved);
     const backend =
       this.ownBackend?.(name, resolved) ??
@@ -135,27 +143,22 @@ export class DeadLetterService implements OnModuleInit, OnApplicationBootstrap, 
       codec,
       clock: this.clock,
     });
-    queue.on('added', () => this.notify((l) => l.onAdded?.(name)));
-    queue.on('replayed', ({ succeeded }) => this.notify((l) => l.onReplayed?.(name, succeeded)));
-    queue.on('alert', ({ size, threshold }) => {
-      this.logger.warn(`dead-letter queue "${name}" holds ${size} letters (alert threshold ${threshold})`);
-      this.notify((l) => l.onAlert?.(name, size, threshold));
-    });
-    queue.on('damaged', ({ id, reason }) => {
+    queue.onAlert(({ size, threshold }) =>
+      this.logger.warn(`dead-letter queue "${name}" holds ${size} letters (alert threshold ${threshold})`),
+    );
+    queue.onDamaged(({ id, reason }) =>
       this.logger.warn(
         `dead-letter queue "${name}": letter ${id ?? '(unknown id)'} cannot be read and is skipped: ${reason}`,
-      );
-      this.notify((l) => l.onDamaged?.(name));
-    });
-    queue.on('recovered', ({ size, threshold }) =>
+      ),
+    );
+    queue.onRecovered(({ size, threshold }) =>
       this.logger.log(`dead-letter queue "${name}" is back under its alert threshold (${size} < ${threshold})`),
     );
-    this.queues.set(name, queue);
     return queue;
   }
 
   all(): ReadonlyMap<string, DeadLetterQueue> {
-    return this.queues;
+    return this.registry.all();
   }
 
   /** Registers the method that replays letters from `source` (done by @DeadLetter at bootstrap). */
@@ -178,9 +181,27 @@ export class DeadLetterService implements OnModuleInit, OnApplicationBootstrap, 
     }, options);
   }
 
+  /**
+   * Observes every queue, existing and future (metrics): each queue's own typed events
+   * (onAdded, onReplayed, onAlert, onDamaged), subscribed through one call.
+   */
   subscribe(listener: DeadLetterListener): () => void {
-    this.listeners.push(listener);
-    return () => this.listeners.splice(this.listeners.indexOf(listener), 1);
+    return this.registry.each((queue, name) => {
+      const offs = [
+        listener.onAdded && queue.onAdded(() => listener.onAdded?.(name)),
+        listener.onReplayed && queue.onReplayed(({ succeeded }) => listener.onReplayed?.(name, succeeded)),
+        listener.onAlert && queue.onAlert(({ size, threshold }) => listener.onAlert?.(name, size, threshold)),
+        listener.onDamaged && queue.onDamaged(() => listener.onDamaged?.(name)),
+      ];
+      return () => {
+        for (const off of offs) off?.();
+      };
+    });
+  }
+
+  /** Told of every queue created from now on. */
+  get onCreated() {
+    return this.registry.onCreated;
   }
 
   onModuleInit(): void {
@@ -197,7 +218,7 @@ export class DeadLetterService implements OnModuleInit, OnApplicationBootstrap, 
   /** Removes letters past retention in every queue. */
   async applyRetention(): Promise<number> {
     let removed = 0;
-    for (const queue of this.queues.values()) {
+    for (const queue of this.registry.all().values()) {
       try {
         removed += await queue.applyRetention();
       } catch (error) {
@@ -209,16 +230,6 @@ export class DeadLetterService implements OnModuleInit, OnApplicationBootstrap, 
 
   async onApplicationShutdown(): Promise<void> {
     if (this.retentionTimer) clearInterval(this.retentionTimer);
-    await Promise.all([...this.queues.values()].map((q) => q.close()));
-  }
-
-  private notify(call: (listener: DeadLetterListener) => void): void {
-    for (const l of this.listeners) {
-      try {
-        call(l);
-      } catch (error) {
-        this.logger.warn(`dead-letter listener failed: ${(error as Error).message}`);
-      }
-    }
+    await Promise.all([...this.registry.all().values()].map((q) => q.close()));
   }
 }

@@ -1,4 +1,5 @@
 import { ResilienceConfigError } from '../../core/errors.js';
+import { type Event, EventSource, type Unsubscribe } from '../../core/events.js';
 
 const functionIds = new WeakMap<object, number>();
 let nextFunctionId = 0;
@@ -22,18 +23,90 @@ export function optionsSignature(value: unknown): string {
   });
 }
 
+/** How a registry makes one of its items from a name, the caller's options and a tier. */
+export interface RegistryRecipe<T, O, R> {
+  /** What the items are, for errors: 'circuit breaker', 'rate limiter'... */
+  readonly kind: string;
+  /** The caller named in a conflict when none says where it asks from: 'CircuitBreakerService.get'... */
+  readonly origin: string;
+  /** Validates `options` (a ResilienceConfigError naming the item) and layers them on the configuration. */
+  resolve(name: string, options: O | undefined, tier: string | undefined): R;
+  /** The part of the resolved settings that is the item (default: all of it); the rest is each caller's own. */
+  identity?(resolved: R): unknown;
+  /** Builds the item; a RangeError becomes a ResilienceConfigError naming the item. */
+  create(name: string, resolved: R): T;
+}
+
 /**
- * What each named breaker, retry policy or limiter was created with, and where: asking
- * again for a name with other effective options is an error naming both places, never a
- * silent first-wins (places sharing one breaker must agree on what it is).
+ * Named items (breakers, retry policies, limiters, queues) created on first use from
+ * resolved settings. Asking again for a name with other effective options is an error
+ * naming both places (`origin`), never a silent first-wins: places sharing one item must
+ * agree on what it is. The same options object asked for again costs one lookup.
  */
-export class NamedSettings {
+export class NamedRegistry<T, O extends object = object, R = unknown> {
+  private readonly items = new Map<string, T>();
   private readonly first = new Map<string, { signature: string; origin: string }>();
+  private readonly checked = new WeakMap<object, Set<string>>();
+  private readonly created = new EventSource<{ name: string; item: T }>();
+  /** An item was created. Subscribe at any time; see `each` for the items already there too. */
+  readonly onCreated: Event<{ name: string; item: T }> = this.created.event;
 
-  constructor(private readonly kind: string) {}
+  constructor(private readonly recipe: RegistryRecipe<T, O, R>) {}
 
-  /** Records the first options of `name`; throws if these differ. */
-  agree(name: string, effective: unknown, origin: string): void {
+  /**
+   * The item `name`, created on first use. With no options, tier or origin it is a lookup
+   * (creating it from the configuration if it does not exist yet).
+   */
+  get(name: string, options?: O, tier?: string, origin?: string): T {
+    const existing = this.items.get(name);
+    if (existing !== undefined && options === undefined && tier === undefined && origin === undefined) return existing;
+    const checkKey = `${name}\u0000${tier ?? ''}`;
+    if (existing !== undefined && options !== undefined && this.checked.get(options)?.has(checkKey)) return existing;
+    const resolved = this.recipe.resolve(name, options, tier);
+    this.agree(name, this.recipe.identity ? this.recipe.identity(resolved) : resolved, origin);
+    if (options !== undefined) this.remember(options, checkKey);
+    if (existing !== undefined) return existing;
+    let item: T;
+    try {
+      item = this.recipe.create(name, resolved);
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      throw new ResilienceConfigError([{ path: `${this.recipe.kind} "${name}"`, message: error.message }]);
+    }
+    this.items.set(name, item);
+    this.created.emit({ name, item });
+    return item;
+  }
+
+  /** The item if it exists; never creates one. */
+  find(name: string): T | undefined {
+    return this.items.get(name);
+  }
+
+  all(): ReadonlyMap<string, T> {
+    return this.items;
+  }
+
+  /**
+   * Calls `attach` for every item, those there now and those created later (how metrics,
+   * health and user listeners subscribe to the items' own events). The returned function
+   * stops it and calls every unsubscribe `attach` returned.
+   */
+  each(attach: (item: T, name: string) => Unsubscribe | undefined): Unsubscribe {
+    const detach: Unsubscribe[] = [];
+    const add = (item: T, name: string) => {
+      const off = attach(item, name);
+      if (off) detach.push(off);
+    };
+    for (const [name, item] of this.items) add(item, name);
+    const stop = this.onCreated(({ name, item }) => add(item, name));
+    return () => {
+      stop();
+      for (const off of detach.splice(0)) off();
+    };
+  }
+
+  private agree(name: string, effective: unknown, origin = this.recipe.origin): void {
     const signature = optionsSignature(effective);
     const existing = this.first.get(name);
     if (!existing) {
@@ -41,32 +114,20 @@ export class NamedSettings {
       return;
     }
     if (existing.signature === signature) return;
+    const { kind } = this.recipe;
     throw new ResilienceConfigError([
       {
-        path: `${this.kind} "${name}"`,
-        message: `${origin} gives it other options than ${existing.origin} (${existing.signature} vs ${signature}); one name is one ${this.kind}: give both the same options, or different names`,
+        path: `${kind} "${name}"`,
+        message: `${origin} gives it other options than ${existing.origin} (${existing.signature} vs ${signature}); one name is one ${kind}: give both the same options, or different names`,
       },
     ]);
   }
-}
 
-/**
- * Options objects already checked for a name (and tier): a call site that passes the same
- * options object on every call pays a lookup, not a parse, a resolve and a signature.
- */
-export class CheckedOptions {
-  private readonly seen = new WeakMap<object, Set<string>>();
-
-  has(options: object | undefined, key: string): boolean {
-    return options !== undefined && this.seen.get(options)?.has(key) === true;
-  }
-
-  add(options: object | undefined, key: string): void {
-    if (options === undefined) return;
-    let keys = this.seen.get(options);
+  private remember(options: object, key: string): void {
+    let keys = this.checked.get(options);
     if (!keys) {
       keys = new Set();
-      this.seen.set(options, keys);
+      this.checked.set(options, keys);
     }
     keys.add(key);
   }

@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { Cluster, Redis } from 'ioredis';
 import { formatZodIssues } from '../../config/format-issues.js';
+import type { ResolvedRateSettings } from '../../config/resolved-types.js';
 import { rateSchema } from '../../config/schema.js';
 import type { RateSettings } from '../../config/types.js';
 import { type Clock, coarseClock, systemClock } from '../../core/clock.js';
@@ -15,7 +16,7 @@ import { RESILIENCE_REDIS } from '../redis/redis.provider.js';
 import { ResilienceSettings } from '../resilience-settings.js';
 import { RESILIENCE_CLOCK, RESILIENCE_SLEEP } from '../timing.js';
 import { RESILIENCE_RATE_LIMIT_STORE } from '../tokens.js';
-import { CheckedOptions, NamedSettings } from './named-registry.js';
+import { NamedRegistry } from './named-registry.js';
 
 export interface RateLimitListener {
   onDecision?(limiter: string, allowed: boolean): void;
@@ -37,16 +38,13 @@ export class RateLimiterService implements BeforeApplicationShutdown {
   /** Wakes waiting calls when the app shuts down, so they never hold app.close() or the process. */
   private readonly shutdown = new AbortController();
   private readonly logger = new Logger('Resilience');
-  private readonly limiters = new Map<string, RateLimiter>();
-  private readonly created = new NamedSettings('rate limiter');
-  private readonly checked = new CheckedOptions();
-  private readonly listeners: RateLimitListener[] = [];
+  private readonly registry: NamedRegistry<RateLimiter, RateSettings, ResolvedRateSettings>;
   readonly store: RateLimitStore;
 
   constructor(
     private readonly settings: ResilienceSettings,
-    @Inject(RESILIENCE_CLOCK) private readonly clock: Clock,
-    @Inject(RESILIENCE_SLEEP) private readonly sleep: Sleep,
+    @Inject(RESILIENCE_CLOCK) clock: Clock,
+    @Inject(RESILIENCE_SLEEP) sleep: Sleep,
     @Optional() @Inject(RESILIENCE_REDIS) redis?: Redis | Cluster | null,
     @Optional() @Inject(RESILIENCE_RATE_LIMIT_STORE) own?: RateLimitStore | null,
   ) {
@@ -55,8 +53,50 @@ export class RateLimiterService implements BeforeApplicationShutdown {
     // The real clock by default becomes the coarse one for decisions (an injected test clock stays as is).
     const memory = new MemoryRateLimitStore({ clock: clock === systemClock ? coarseClock : clock });
     const { keyPrefix, failureMode } = settings.config.redis ?? {};
-    this.store =
+    const store =
       own ?? (redis ? new RedisRateLimitStore({ client: redis, keyPrefix, failureMode, local: memory }) : memory);
+    this.store = store;
+    const signal = this.shutdown.signal;
+    this.registry = new NamedRegistry({
+      kind: 'rate limiter',
+      origin: 'RateLimiterService.get',
+      resolve: (name, options, tier) => {
+        const parsed = rateSchema.safeParse(options ?? {}, { reportInput: true });
+        if (!parsed.success)
+          throw new ResilienceConfigError(formatZodIssues(parsed.error.issues, `rate limiter "${name}"`));
+        return settings.resolveLimiter(name, parsed.data as RateSettings, tier);
+      },
+      // The counting rule and mode are the limiter; keys and validators belong to each stage.
+      identity: ({ rate, per, burst, strategy, mode, maxWait, enabled }) => ({
+        rate,
+        per,
+        burst,
+        strategy,
+        mode,
+        maxWait,
+        enabled,
+      }),
+      create: (name, { rate, per, burst, strategy, mode, maxWait, enabled }) => {
+        try {
+          return new RateLimiter({
+            name,
+            rate,
+            per,
+            burst,
+            strategy,
+            mode,
+            maxWait,
+            enabled,
+            store,
+            clock,
+            sleep,
+            signal,
+          });
+        } catch (error) {
+          throw new ResilienceConfigError([{ path: `rate limiter "${name}"`, message: (error as Error).message }]);
+        }
+      },
+    });
   }
 
   /**
@@ -65,44 +105,11 @@ export class RateLimiterService implements BeforeApplicationShutdown {
    * created with are an error naming both places (`origin` is this caller's).
    */
   get(name: string, options?: RateSettings, tier?: string, origin?: string): RateLimiter {
-    const existing = this.limiters.get(name);
-    if (existing && options === undefined && tier === undefined && origin === undefined) return existing;
-    const checkKey = `${name}\u0000${tier ?? ''}`;
-    if (existing && this.checked.has(options, checkKey)) return existing;
-    const parsed = rateSchema.safeParse(options ?? {}, { reportInput: true });
-    if (!parsed.success)
-      throw new ResilienceConfigError(formatZodIssues(parsed.error.issues, `rate limiter "${name}"`));
-    const resolved = this.settings.resolveLimiter(name, parsed.data as RateSettings, tier);
-    // The counting rule and mode are the limiter; keys and validators belong to each stage.
-    const { rate, per, burst, strategy, mode, maxWait, enabled } = resolved;
-    this.created.agree(
-      name,
-      { rate, per, burst, strategy, mode, maxWait, enabled },
-      origin ?? 'RateLimiterService.get',
-    );
-    this.checked.add(options, checkKey);
-    if (existing) return existing;
-    let limiter: RateLimiter;
-    try {
-      limiter = new RateLimiter({
-        name,
-        rate: resolved.rate,
-        per: resolved.per,
-        burst: resolved.burst,
-        strategy: resolved.strategy,
-        mode: resolved.mode,
-        maxWait: resolved.maxWait,
-        store: this.store,
-        clock: this.clock,
-        sleep: this.sleep,
-        signal: this.shutdown.signal,
-        enabled: resolved.enabled,
-      });
-    } catch (error) {
-      throw new ResilienceConfigError([{ path: `rate limiter "${name}"`, message: (error as Error).message }]);
-    }
-    this.limiters.set(name, limiter);
-    return limiter;
+    return this.registry.get(name, options, tier, origin);
+  }
+
+  all(): ReadonlyMap<string, RateLimiter> {
+    return this.registry.all();
   }
 
   beforeApplicationShutdown(): void {
@@ -115,10 +122,8 @@ export class RateLimiterService implements BeforeApplicationShutdown {
   }
 
   /** Decides and counts one request; returns the verdict (a denial is not an error here). */
-  async consume(name: string, key = 'global', cost = 1): Promise<RateLimitVerdict> {
-    const verdict = await this.get(name).consume(key, cost);
-    this.notify(name, verdict.allowed);
-    return verdict;
+  consume(name: string, key = 'global', cost = 1): Promise<RateLimitVerdict> {
+    return this.get(name).consume(key, cost);
   }
 
   /** The verdict a consume would give, counting nothing. */
@@ -131,37 +136,28 @@ export class RateLimiterService implements BeforeApplicationShutdown {
   }
 
   /** Admits (returning the verdict), throws RateLimitExceededError, or waits in 'wait' mode. */
-  async acquire(name: string, key = 'global', cost = 1): Promise<RateLimitVerdict> {
-    try {
-      const verdict = await this.get(name).acquire(key, cost);
-      this.notify(name, true);
-      return verdict;
-    } catch (error) {
-      this.notify(name, false);
-      throw error;
-    }
+  acquire(name: string, key = 'global', cost = 1): Promise<RateLimitVerdict> {
+    return this.get(name).acquire(key, cost);
   }
 
   /**
-   * Records a decision made directly on a limiter (the decorators' fast path) for the
-   * listeners (metrics), as consume and acquire do.
+   * Observes the decisions of every limiter, existing and future (metrics): each limiter's
+   * own onDecision event, subscribed through one call. A listener that throws is logged.
    */
-  record(limiter: string, allowed: boolean): void {
-    if (this.listeners.length > 0) this.notify(limiter, allowed);
-  }
-
   subscribe(listener: RateLimitListener): () => void {
-    this.listeners.push(listener);
-    return () => this.listeners.splice(this.listeners.indexOf(listener), 1);
+    return this.registry.each((limiter) =>
+      limiter.onDecision(({ limiter: name, allowed }) => {
+        try {
+          listener.onDecision?.(name, allowed);
+        } catch (error) {
+          this.logger.warn(`rate-limit listener failed: ${(error as Error).message}`);
+        }
+      }),
+    );
   }
 
-  private notify(limiter: string, allowed: boolean): void {
-    for (const l of this.listeners) {
-      try {
-        l.onDecision?.(limiter, allowed);
-      } catch (error) {
-        this.logger.warn(`rate-limit listener failed: ${(error as Error).message}`);
-      }
-    }
+  /** Told of every limiter created from now on. */
+  get onCreated() {
+    return this.registry.onCreated;
   }
 }

@@ -1,6 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { type BeforeApplicationShutdown, Inject, Injectable } from '@nestjs/common';
 import { formatZodIssues } from '../../config/format-issues.js';
+import type { ResolvedRetrySettings } from '../../config/resolved-types.js';
 import { retrySchema } from '../../config/schema.js';
 import type { RetrySettings } from '../../config/types.js';
 import type { Clock } from '../../core/clock.js';
@@ -8,7 +9,7 @@ import { ResilienceConfigError, ResilienceError } from '../../core/errors.js';
 import { type RetryContext, RetryPolicy, type Sleep } from '../../core/retry/index.js';
 import { ResilienceSettings } from '../resilience-settings.js';
 import { RESILIENCE_CLOCK, RESILIENCE_SLEEP } from '../timing.js';
-import { optionsSignature } from './named-registry.js';
+import { NamedRegistry, optionsSignature } from './named-registry.js';
 
 /** Options of RetryService and @Retry: retry settings plus the names they are resolved and reported under. */
 export interface RetryCallOptions extends RetrySettings {
@@ -39,20 +40,49 @@ export class ApplicationShutdownError extends ResilienceError {
  */
 @Injectable()
 export class RetryService implements BeforeApplicationShutdown {
-  private readonly policies = new Map<string, RetryPolicy>();
+  /** Keyed `operation \0 options signature`: other options make another policy, never an ignored one. */
+  private readonly registry: NamedRegistry<RetryPolicy, RetryCallOptions, ResolvedRetrySettings>;
   private readonly byOptions = new WeakMap<object, Map<string, RetryPolicy>>();
   private readonly presets = new Map<string, RetryCallOptions>();
-  private readonly listeners: RetryListener[] = [];
   private readonly shutdown = new AbortController();
 
   constructor(
-    private readonly settings: ResilienceSettings,
-    @Inject(RESILIENCE_CLOCK) private readonly clock: Clock,
-    @Inject(RESILIENCE_SLEEP) private readonly sleep: Sleep,
+    settings: ResilienceSettings,
+    @Inject(RESILIENCE_CLOCK) clock: Clock,
+    @Inject(RESILIENCE_SLEEP) sleep: Sleep,
   ) {
     // Every waiting retry listens to this signal: many wait at once under load, and that
     // is not a leak (each listener goes with its wait).
     setMaxListeners(0, this.shutdown.signal);
+    const abortWaits = this.shutdown.signal;
+    this.registry = new NamedRegistry({
+      kind: 'retry policy',
+      origin: 'RetryService.policy',
+      resolve: (key, options = {}) => {
+        const operation = operationOf(key);
+        const { service, operation: _label, tier, ...own } = options;
+        const parsed = retrySchema.safeParse(own, { reportInput: true });
+        if (!parsed.success) {
+          throw new ResilienceConfigError(formatZodIssues(parsed.error.issues, `retry "${operation}"`));
+        }
+        return settings.resolve(service ?? operation, { tier, retry: parsed.data as RetrySettings }).retry;
+      },
+      create: (key, resolved) => {
+        const { enabled, ...policyOptions } = resolved;
+        try {
+          return new RetryPolicy({
+            ...policyOptions,
+            maxAttempts: enabled ? resolved.maxAttempts : 1,
+            abortWaits,
+            clock,
+            sleep,
+          });
+        } catch (error) {
+          if (!(error instanceof RangeError)) throw error;
+          throw new ResilienceConfigError([{ path: `retry "${operationOf(key)}"`, message: error.message }]);
+        }
+      },
+    });
   }
 
   /**
@@ -78,12 +108,7 @@ export class RetryService implements BeforeApplicationShutdown {
     // lookup. Options are read when an object is first seen; change them with a new object.
     const seen = this.byOptions.get(options)?.get(operation);
     if (seen) return seen;
-    const key = `${operation}\u0000${optionsSignature(options)}`;
-    let policy = this.policies.get(key);
-    if (!policy) {
-      policy = this.create(operation, options);
-      this.policies.set(key, policy);
-    }
+    const policy = this.registry.get(`${operation}\u0000${optionsSignature(options)}`, options);
     let byOperation = this.byOptions.get(options);
     if (!byOperation) {
       byOperation = new Map();
@@ -103,9 +128,22 @@ export class RetryService implements BeforeApplicationShutdown {
     return options;
   }
 
+  /**
+   * Observes every policy, existing and future (metrics): each policy's own onRetry and
+   * onComplete events, reported under its operation.
+   */
   subscribe(listener: RetryListener): () => void {
-    this.listeners.push(listener);
-    return () => this.listeners.splice(this.listeners.indexOf(listener), 1);
+    return this.registry.each((policy, key) => {
+      const operation = operationOf(key);
+      const offRetry = listener.onRetry ? policy.onRetry(() => listener.onRetry?.(operation)) : undefined;
+      const offComplete = listener.onComplete
+        ? policy.onComplete(({ attempts, succeeded }) => listener.onComplete?.(operation, attempts, succeeded))
+        : undefined;
+      return () => {
+        offRetry?.();
+        offComplete?.();
+      };
+    });
   }
 
   /**
@@ -115,31 +153,6 @@ export class RetryService implements BeforeApplicationShutdown {
   beforeApplicationShutdown(): void {
     this.shutdown.abort(new ApplicationShutdownError());
   }
-
-  private create(operation: string, options: RetryCallOptions): RetryPolicy {
-    const { service, operation: _label, tier, ...settings } = options;
-    const parsed = retrySchema.safeParse(settings, { reportInput: true });
-    if (!parsed.success) {
-      throw new ResilienceConfigError(formatZodIssues(parsed.error.issues, `retry "${operation}"`));
-    }
-    const resolved = this.settings.resolve(service ?? operation, { tier, retry: parsed.data as RetrySettings }).retry;
-    const listeners = this.listeners;
-    const userOnRetry = resolved.onRetry;
-    const { enabled, ...policyOptions } = resolved;
-    return new RetryPolicy({
-      ...policyOptions,
-      maxAttempts: enabled ? resolved.maxAttempts : 1,
-      abortWaits: this.shutdown.signal,
-      clock: this.clock,
-      sleep: this.sleep,
-      onRetry: (event) => {
-        userOnRetry?.(event);
-        for (const l of listeners) l.onRetry?.(operation);
-      },
-      // Read per call, so a listener subscribed after this policy exists still hears it.
-      onComplete: (attempts, succeeded) => {
-        for (const l of listeners) l.onComplete?.(operation, attempts, succeeded);
-      },
-    });
-  }
 }
+
+const operationOf = (key: string): string => key.slice(0, key.indexOf('\u0000'));
