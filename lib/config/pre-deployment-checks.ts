@@ -4,14 +4,7 @@ import { suspiciousTiers } from './misleading-settings.js';
 import { layer, parseResilienceConfig, ResilienceConfigResolver } from './resolve.js';
 import type { ResolvedPatterns } from './resolved-types.js';
 import { patternSchema } from './schema.js';
-import type {
-  CircuitSettings,
-  DlqSettings,
-  PatternSettings,
-  RateSettings,
-  ResilienceConfig,
-  RetrySettings,
-} from './types.js';
+import type { CircuitSettings, DlqSettings, RateSettings, ResilienceConfig, RetrySettings } from './types.js';
 
 /** The four objects the guide's `validate_resilience_config(circuit, retry, rate_limiter, dlq)` takes. */
 export interface PatternQuad {
@@ -114,7 +107,7 @@ function checkQuad(quad: PatternQuad): ConfigIssue[] {
   const input = rateLimiter === undefined ? rest : { ...rest, rate: rateLimiter };
   const parsed = patternSchema.safeParse(input, { reportInput: true });
   if (!parsed.success) return formatZodIssues(parsed.error.issues);
-  const data = parsed.data as PatternSettings;
+  const data = parsed.data;
   const filled: Record<string, unknown> = {};
   for (const pattern of ['circuit', 'retry', 'rate', 'dlq'] as const) {
     if (data[pattern]) filled[pattern] = layer(pattern, [data[pattern]]);

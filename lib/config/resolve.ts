@@ -3,12 +3,28 @@ import { crossCheck } from './cross-check.js';
 import { formatZodIssues } from './format-issues.js';
 import { mergeLayers } from './merge.js';
 import { type PatternName, presets } from './presets.js';
-import type { ResolvedPatterns, ResolvedRateSettings, ResolvedServiceConfig } from './resolved-types.js';
+import type {
+  ResolvedCircuitSettings,
+  ResolvedDlqSettings,
+  ResolvedPatterns,
+  ResolvedRateSettings,
+  ResolvedRetrySettings,
+  ResolvedServiceConfig,
+} from './resolved-types.js';
 import { configSchema } from './schema.js';
 import type { EnvironmentName, PatternSettings, RateSettings, ResilienceConfig } from './types.js';
 
+/** What layering one pattern gives: the base supplies its required fields (a dlq's queue and storage come later). */
+export interface Layered {
+  circuit: ResolvedCircuitSettings;
+  retry: ResolvedRetrySettings;
+  rate: ResolvedRateSettings;
+  dlq: Omit<ResolvedDlqSettings, 'queue' | 'storageConfig'> &
+    Partial<Pick<ResolvedDlqSettings, 'queue' | 'storageConfig'>>;
+}
+
 /** The layer under everything: the tier table's breaker and policies take the guide's class defaults. */
-const BASE: Required<{ [K in PatternName]: object }> = {
+const BASE: { [P in PatternName]: Layered[P] } = {
   circuit: { failureThreshold: 5, successThreshold: 2, timeout: 60, halfOpenMaxCalls: 1, enabled: true },
   retry: { maxAttempts: 3, baseDelay: 1, maxDelay: 60, exponentialBase: 2, jitter: true, enabled: true },
   rate: {
@@ -63,13 +79,11 @@ export function parseResilienceConfig(
   const result = configSchema.safeParse(raw ?? {}, { reportInput: true });
   // Cross-field checks run on the raw input too, so one error lists every problem at once.
   const issues = [...(result.success ? [] : formatZodIssues(result.error.issues)), ...crossCheck(raw)];
-  return result.success && issues.length === 0
-    ? { ok: true, config: result.data as ResilienceConfig }
-    : { ok: false, issues };
+  return result.success && issues.length === 0 ? { ok: true, config: result.data } : { ok: false, issues };
 }
 
 /** Layers one pattern's settings; a layer's `preset` expands under that layer's own fields. */
-export function layer(pattern: PatternName, layers: ReadonlyArray<object | undefined>): Record<string, unknown> {
+export function layer<P extends PatternName>(pattern: P, layers: ReadonlyArray<object | undefined>): Layered[P] {
   const expanded: object[] = [BASE[pattern]];
   for (const l of layers) {
     if (!l) continue;
@@ -83,8 +97,8 @@ export function layer(pattern: PatternName, layers: ReadonlyArray<object | undef
       expanded.push(fields);
     }
   }
-  const merged = mergeLayers<Record<string, unknown>>(...expanded);
-  if (pattern === 'circuit' && rateModeOutranksCount(expanded)) delete merged.failureThreshold;
+  const merged = mergeLayers<Layered[P]>(...expanded);
+  if (pattern === 'circuit' && rateModeOutranksCount(expanded)) delete (merged as Layered['circuit']).failureThreshold;
   return merged;
 }
 
@@ -209,20 +223,10 @@ export class ResilienceConfigResolver {
     const named = this.config.rateLimiters?.[name];
     const profile = this.environment ? PROFILES[this.environment] : undefined;
     if (named) {
-      return layer('rate', [
-        profile?.rate,
-        this.config.defaults?.rate,
-        named,
-        overrides,
-      ]) as unknown as ResolvedRateSettings;
+      return layer('rate', [profile?.rate, this.config.defaults?.rate, named, overrides]);
     }
     if (!this.config.services?.[name] && name in presets.rate) {
-      return layer('rate', [
-        profile?.rate,
-        this.config.defaults?.rate,
-        { preset: name },
-        overrides,
-      ]) as unknown as ResolvedRateSettings;
+      return layer('rate', [profile?.rate, this.config.defaults?.rate, { preset: name }, overrides]);
     }
     return this.resolve(name, overrides ? { rate: overrides } : {}).rate;
   }
@@ -238,7 +242,7 @@ export class ResilienceConfigResolver {
   private build(queueName: string, tier: string, top: ReadonlyArray<PatternSettings | undefined>): ResolvedPatterns {
     const profile = this.environment ? PROFILES[this.environment] : undefined;
     const tierLayers = [(presets.tiers as Record<string, PatternSettings>)[tier], this.config.tiers?.[tier]];
-    const stack = (pattern: PatternName, afterTier: object[] = []) =>
+    const stack = <P extends PatternName>(pattern: P, afterTier: object[] = []) =>
       layer(pattern, [
         profile?.[pattern],
         this.config.defaults?.[pattern],
@@ -250,17 +254,13 @@ export class ResilienceConfigResolver {
     // dlq defaults (an alertThreshold written there is the one used), below services and call sites.
     const { queues, allowDynamicQueues: _dynamic, ...deadLetterSettings } = this.config.deadLetter ?? {};
     const dlq = stack('dlq', [deadLetterSettings]);
-    const queue = (dlq.queue as string | undefined) ?? queueName;
+    const queue = dlq.queue ?? queueName;
     const queueSettings = queues?.[queue];
     return {
-      circuit: stack('circuit') as unknown as ResolvedPatterns['circuit'],
-      retry: stack('retry') as unknown as ResolvedPatterns['retry'],
-      rate: stack('rate') as unknown as ResolvedPatterns['rate'],
-      dlq: {
-        storageConfig: {},
-        ...(queueSettings ? layer('dlq', [dlq, queueSettings]) : dlq),
-        queue,
-      } as unknown as ResolvedPatterns['dlq'],
+      circuit: stack('circuit'),
+      retry: stack('retry'),
+      rate: stack('rate'),
+      dlq: { storageConfig: {}, ...(queueSettings ? layer('dlq', [dlq, queueSettings]) : dlq), queue },
     };
   }
 }

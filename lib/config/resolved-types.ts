@@ -1,73 +1,40 @@
-import type { StateChangeListener } from '../core/circuit-breaker/types.js';
-import type { ErrorMatcher } from '../core/error-matchers.js';
-import type { ApiKeyValidator, DlqBackend, DlqStorageConfig, JitterKind, RateKeyKind, RateStrategy } from './types.js';
+import type { z } from 'zod';
+import type { circuitSchema, dlqSchema, rateSchema, retrySchema } from './schema.js';
 
-/** Settings after layering; every duration is in seconds. */
-export interface ResolvedCircuitSettings {
-  /** Absent in rate mode unless set at or above the layer that asked for rate mode. */
-  failureThreshold?: number;
-  successThreshold: number;
-  timeout: number;
-  halfOpenMaxCalls: number;
-  enabled: boolean;
-  expectedExceptions?: ErrorMatcher[];
-  onStateChange?: StateChangeListener;
-  isFailure?: (error: unknown) => boolean;
-  isResultFailure?: (result: unknown) => boolean;
-  fallback?: (error: unknown) => unknown;
-  failureRateThreshold?: number;
-  slidingWindowType?: 'count' | 'time';
-  slidingWindowSize?: number;
-  minimumCalls?: number;
-  slowCallDuration?: number;
-  slowCallRateThreshold?: number;
-  timeoutMultiplier?: number;
-  maxTimeout?: number;
-  callTimeout?: number;
-}
+// Settings after layering, derived from the schemas' outputs (every duration in seconds):
+// the fields the base layer always supplies are required, the rest stay optional, and a
+// preset is gone (expanded into the layer that named it).
 
-export interface ResolvedRetrySettings {
-  maxAttempts: number;
-  baseDelay: number;
-  maxDelay: number;
-  exponentialBase: number;
-  jitter: JitterKind;
-  enabled: boolean;
-  retryableExceptions?: ErrorMatcher[];
-  maxTotalDelay?: number;
-  deadline?: number;
-  budget?: { maxTokens: number; tokenRatio: number };
-  retryIf?: (error: unknown, attempt: number) => boolean;
-  retryOnResult?: (result: unknown) => boolean;
-  onRetry?: (event: { attempt: number; delay: number; error?: unknown; result?: unknown }) => void;
-}
+type Resolved<S extends z.ZodType, Always extends keyof z.output<S>> = Omit<z.output<S>, 'preset' | Always> &
+  Required<Pick<z.output<S>, Always>>;
 
-export interface ResolvedRateSettings {
-  rate: number;
-  per: number;
-  burst: number;
-  strategy: RateStrategy;
-  key: RateKeyKind;
-  ipv6Subnet: number;
-  apiKeyHeader: string;
-  validateApiKey?: ApiKeyValidator;
-  mode: 'reject' | 'wait';
-  enabled: boolean;
-  maxWait?: number;
-  // biome-ignore lint/suspicious/noExplicitAny: the key function receives whatever the call site has
-  keyFunc?: (...args: any[]) => string | undefined;
-}
+/** `failureThreshold` is absent in rate mode unless set at or above the layer that asked for rate mode. */
+export type ResolvedCircuitSettings = Resolved<
+  typeof circuitSchema,
+  'successThreshold' | 'timeout' | 'halfOpenMaxCalls' | 'enabled'
+>;
 
-export interface ResolvedDlqSettings {
-  queue: string;
-  storageBackend: DlqBackend;
-  maxRetryAttempts: number;
-  retentionDays: number;
-  alertThreshold: number;
-  rethrow: boolean;
-  enabled: boolean;
-  storageConfig: Omit<DlqStorageConfig, 'backupInterval'> & { backupInterval?: number };
-}
+export type ResolvedRetrySettings = Resolved<
+  typeof retrySchema,
+  'maxAttempts' | 'baseDelay' | 'maxDelay' | 'exponentialBase' | 'jitter' | 'enabled'
+>;
+
+export type ResolvedRateSettings = Resolved<
+  typeof rateSchema,
+  'rate' | 'per' | 'burst' | 'strategy' | 'key' | 'ipv6Subnet' | 'apiKeyHeader' | 'mode' | 'enabled'
+>;
+
+export type ResolvedDlqSettings = Resolved<
+  typeof dlqSchema,
+  | 'queue'
+  | 'storageBackend'
+  | 'maxRetryAttempts'
+  | 'retentionDays'
+  | 'alertThreshold'
+  | 'rethrow'
+  | 'enabled'
+  | 'storageConfig'
+>;
 
 export interface ResolvedPatterns {
   circuit: ResolvedCircuitSettings;

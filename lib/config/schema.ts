@@ -1,7 +1,10 @@
 import { z } from 'zod';
-import { DURATION_HINT, tryParseDuration } from '../core/duration.js';
+import type { StateChangeListener } from '../core/circuit-breaker/types.js';
+import { DURATION_HINT, type Duration, tryParseDuration } from '../core/duration.js';
+import type { ErrorClass, ErrorPredicate } from '../core/error-matchers.js';
 import { RATE_LIMIT_STRATEGIES } from '../core/rate-limiter/types.js';
 import { JITTER_KINDS } from '../core/retry/backoff.js';
+import type { RetryEvent } from '../core/retry/retry-options.js';
 import { presets } from './presets.js';
 
 /** Every key a configuration object may hold; used to suggest a fix for a typo. */
@@ -12,9 +15,9 @@ function strict<T extends z.ZodRawShape>(shape: T) {
   return z.strictObject(shape);
 }
 
-/** A duration in seconds or with a unit; parsed to seconds. */
+/** A duration in seconds or with a unit (typed `Duration` for the reader); parsed to seconds. */
 function duration(options: { positive?: boolean } = {}) {
-  return z.unknown().transform((value, ctx) => {
+  return z.custom<Duration>().transform((value: unknown, ctx) => {
     const seconds = tryParseDuration(value);
     if (seconds === undefined) {
       ctx.addIssue({
@@ -41,10 +44,21 @@ export function describe(value: unknown): string {
   return `${typeof value} ${String(value)}`.replace(/^number /, '');
 }
 
-const fn = (what: string) =>
-  z.custom<(...args: unknown[]) => unknown>((v) => typeof v === 'function', { message: `${what} must be a function` });
+/** A function of the signature `F` (checked to be a function; its signature is the type's). */
+const fn = <F>(what: string) => z.custom<F>((v) => typeof v === 'function', { message: `${what} must be a function` });
 
-const errorMatcher = z.union([z.string().min(1), fn('an error matcher')], {
+/**
+ * Decides whether an API key a client presented is genuine: true (keyed by the key's
+ * hash), a string (keyed by that identity, e.g. the account that owns the key), or
+ * false / undefined (not trusted: the call is keyed by its IP address). Synchronous: it
+ * runs on every call; look keys up in memory, or authenticate in a guard instead.
+ */
+export type ApiKeyValidator = (apiKey: string, request: unknown) => boolean | string | undefined;
+/** The rate-limit key of a call: whatever the call site has in, a key (or undefined: 'global') out. */
+// biome-ignore lint/suspicious/noExplicitAny: the key function receives whatever the call site has
+export type KeyFunction = (...args: any[]) => string | undefined;
+
+const errorMatcher = z.union([z.string().min(1), fn<ErrorClass | ErrorPredicate>('an error matcher')], {
   error: (issue) => `expected an error class, an error name or a predicate, got ${describe(issue.input)}`,
 });
 const errorMatchers = z.array(errorMatcher);
@@ -52,31 +66,64 @@ const percent = z.number().gt(0).max(100);
 const positiveInt = z.number().int().min(1);
 const nonNegativeInt = z.number().int().min(0);
 
-function presetName(names: readonly string[]) {
-  return z.enum(names as [string, ...string[]]);
+// Annotated, so the schemas' types never depend on the presets' (which are checked against them).
+const PRESET_NAMES: Readonly<Record<'circuit' | 'retry' | 'rate' | 'dlq', readonly string[]>> = {
+  circuit: Object.keys(presets.circuit),
+  retry: Object.keys(presets.retry),
+  rate: Object.keys(presets.rate),
+  dlq: Object.keys(presets.dlq),
+};
+
+function presetName(pattern: keyof typeof PRESET_NAMES) {
+  return z.enum(PRESET_NAMES[pattern] as [string, ...string[]]);
 }
 
+/**
+ * Circuit breaker settings: the core breaker's options (the guide's five first:
+ * failureThreshold, successThreshold, timeout, expectedExceptions, onStateChange), plus a
+ * preset to start from.
+ */
 export const circuitSchema = strict({
-  preset: presetName(Object.keys(presets.circuit)),
+  /** Start from a named preset (see `presets.circuit`); the other fields here refine it. */
+  preset: presetName('circuit'),
+  /** Consecutive counted failures in CLOSED that open the breaker (guide: failure_threshold). Default 5. */
   failureThreshold: positiveInt,
+  /** Consecutive successes in HALF_OPEN that close it (guide: success_threshold). Default 2. */
   successThreshold: positiveInt,
+  /** Time OPEN before a trial (guide: timeout). Seconds or a string with a unit. Default 60. */
   timeout: duration({ positive: true }),
+  /** Errors that count as failures; others pass through uncounted. Default: all but an HTTP 4xx other than 408 and 429. */
   expectedExceptions: errorMatchers,
-  onStateChange: fn('onStateChange'),
-  isFailure: fn('isFailure'),
-  isResultFailure: fn('isResultFailure'),
-  fallback: fn('fallback'),
+  onStateChange: fn<StateChangeListener>('onStateChange'),
+  /** Decides which errors count; replaces `expectedExceptions`. */
+  isFailure: fn<(error: unknown) => boolean>('isFailure'),
+  /** Counts a returned value as a failure (the value is still returned). */
+  isResultFailure: fn<(result: unknown) => boolean>('isResultFailure'),
+  /** Called with the error instead of failing (on rejection, timeout or counted failure). */
+  fallback: fn<(error: unknown) => unknown>('fallback'),
+  /** Failure-rate mode: open when this percentage of the window failed (with at least `minimumCalls`). */
   failureRateThreshold: percent,
+  /** 'count' (last N calls, default) or 'time' (last N seconds). */
   slidingWindowType: z.enum(['count', 'time']),
+  /** N for the window. Default 100 calls, or 60 seconds. */
   slidingWindowSize: positiveInt,
+  /** Calls the window must hold before a rate is judged. Default 10. */
   minimumCalls: positiveInt,
+  /** A call at least this slow counts as slow. */
   slowCallDuration: duration({ positive: true }),
+  /** Open when this percentage of the window was slow. */
   slowCallRateThreshold: percent,
+  /** Trial calls admitted at once in HALF_OPEN; every other call is rejected at once. Default 1. */
   halfOpenMaxCalls: positiveInt,
+  /** How long a half-open trial holds its slot at most. Default: `timeout`. */
   halfOpenTrialTimeout: duration({ positive: true }),
+  /** Each re-open from HALF_OPEN multiplies the open time by this (flapping fix). Default 1. */
   timeoutMultiplier: z.number().min(1),
+  /** Cap of the growing open time. Default 10 x timeout. */
   maxTimeout: duration({ positive: true }),
+  /** Per-call timeout; the operation gets an AbortSignal and the call fails with CallTimeoutError. */
   callTimeout: duration({ positive: true }),
+  /** false: a pass-through breaker that records nothing. */
   enabled: z.boolean(),
 }).partial();
 
@@ -85,47 +132,69 @@ const jitter = z.union([z.boolean(), z.enum(JITTER_KINDS), z.number().min(0).max
     `expected true, false, 'full', 'equal', 'decorrelated' or a ratio from 0 to 1, got ${describe(issue.input)}`,
 });
 
+/** Retry settings; the first six are the guide's, in camelCase. */
 export const retrySchema = strict({
-  preset: presetName(Object.keys(presets.retry)),
+  preset: presetName('retry'),
+  /** Total tries, the first one included. */
   maxAttempts: positiveInt,
   baseDelay: duration(),
   maxDelay: duration(),
+  /** 1 = linear, 2 = exponential, 3 = aggressive. */
   exponentialBase: z.number().min(1),
+  /** true = the guide's ±10%; 'full' | 'equal' | 'decorrelated'; a ratio such as 0.2; false. */
   jitter,
   retryableExceptions: errorMatchers,
+  /** Give up when the next wait would take the total waiting past this. */
   maxTotalDelay: duration(),
+  /** Retry budget (gRPC retry throttling): a bucket of `maxTokens`, each success refunds `tokenRatio`. */
   budget: strict({ maxTokens: z.number().gt(0), tokenRatio: z.number().gt(0) }),
+  /** Give up when the next wait would end past this time after the first try started. */
   deadline: duration({ positive: true }),
-  retryIf: fn('retryIf'),
-  retryOnResult: fn('retryOnResult'),
-  onRetry: fn('onRetry'),
+  /** Decides which errors are retried; replaces `retryableExceptions`. */
+  retryIf: fn<(error: unknown, attempt: number) => boolean>('retryIf'),
+  /** Retries a result too; the last one is returned when attempts run out. */
+  retryOnResult: fn<(result: unknown) => boolean>('retryOnResult'),
+  onRetry: fn<(event: RetryEvent) => void>('onRetry'),
   enabled: z.boolean(),
 }).partial();
 
+/** Built-in rate-limit keys, for configurations that cannot hold a function. */
+export const RATE_KEY_KINDS = ['global', 'ip', 'user', 'apiKey'] as const;
+
+/** Rate limiter settings; the first five are the guide's, in camelCase. */
 export const rateSchema = strict({
-  preset: presetName(Object.keys(presets.rate)),
+  preset: presetName('rate'),
+  /** Requests allowed `per` seconds. */
   rate: z.number().gt(0),
   per: duration({ positive: true }),
+  /** Extra capacity above `rate`. */
   burst: nonNegativeInt,
   strategy: z.enum(RATE_LIMIT_STRATEGIES),
-  keyFunc: fn('keyFunc'),
-  key: z.enum(['global', 'ip', 'user', 'apiKey']),
+  keyFunc: fn<KeyFunction>('keyFunc'),
+  key: z.enum(RATE_KEY_KINDS),
+  /** 'ip' keys (and the IP fallback of the others): an IPv6 client counts by this prefix length. Default 64. */
   ipv6Subnet: z.number().int().min(8).max(128),
+  /** The header the 'apiKey' key reads. Default 'x-api-key'. */
   apiKeyHeader: z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, { message: 'must be an HTTP header name' }),
-  validateApiKey: fn('validateApiKey'),
+  /** Without it, 'apiKey' trusts no header: it keys by request.user when a guard set it, else by IP. */
+  validateApiKey: fn<ApiKeyValidator>('validateApiKey'),
+  /** 'reject' throws RateLimitExceededError; 'wait' queues the call up to `maxWait`. */
   mode: z.enum(['reject', 'wait']),
   maxWait: duration(),
   enabled: z.boolean(),
 }).partial();
 
-const storageConfigSchema = strict({
+export const storageConfigSchema = strict({
   filePath: z.string().min(1),
   backupEnabled: z.boolean(),
   backupInterval: duration({ positive: true }),
   redisUrl: z.string().regex(/^rediss?:\/\//, { message: 'must be a redis:// or rediss:// URL' }),
   keyPrefix: z.string().min(1),
+  /** Bytes of a stored letter at most. Default: 256 KiB on SQS, 1 MiB elsewhere. */
   maxMessageSize: positiveInt,
+  /** Over maxMessageSize: keep the letter without its arguments, marked `truncated` (opt-in). */
   truncate: z.boolean(),
+  /** Redis backend: where letters wait while Redis is down (a local file log). On by default. */
   spool: strict({ enabled: z.boolean(), path: z.string().min(1), maxLetters: positiveInt }).partial(),
   compression: z.union([z.boolean(), z.enum(['gzip', 'brotli'])]),
   encryption: z.union([
@@ -137,14 +206,19 @@ const storageConfigSchema = strict({
   endpoint: z.string().min(1),
 }).partial();
 
+export const DLQ_BACKENDS = ['memory', 'file', 'redis', 'sqs'] as const;
+
+/** Dead-letter queue settings; the guide's names, in camelCase. */
 const dlqShape = {
-  preset: presetName(Object.keys(presets.dlq)),
-  storageBackend: z.enum(['memory', 'file', 'redis', 'sqs']),
+  preset: presetName('dlq'),
+  storageBackend: z.enum(DLQ_BACKENDS),
   maxRetryAttempts: nonNegativeInt,
   retentionDays: z.number().gt(0),
   alertThreshold: positiveInt,
   storageConfig: storageConfigSchema,
+  /** The queue a service's failed calls go to (default: the service name). */
   queue: z.string().min(1),
+  /** false swallows the error after dead-lettering (fire-and-forget work). */
   rethrow: z.boolean(),
   enabled: z.boolean(),
 };
@@ -158,13 +232,17 @@ const patternShape = {
 };
 export const patternSchema = strict(patternShape).partial();
 
-const rolloutSchema = strict({ ...patternShape, percent: z.number().min(0).max(100) })
+export const rolloutSchema = strict({
+  ...patternShape,
+  /** Share of calls, 0 to 100, sent to this configuration. */
+  percent: z.number().min(0).max(100),
+})
   .partial()
   .required({ percent: true });
 
-const serviceSchema = strict({ ...patternShape, tier: z.string().min(1), rollout: rolloutSchema }).partial();
+export const serviceSchema = strict({ ...patternShape, tier: z.string().min(1), rollout: rolloutSchema }).partial();
 
-const redisSchema = strict({
+export const redisSchema = strict({
   url: z.string().regex(/^rediss?:\/\//, { message: 'must be a redis:// or rediss:// URL' }),
   host: z.string().min(1),
   port: z.number().int().min(1).max(65535),
@@ -173,38 +251,55 @@ const redisSchema = strict({
   db: nonNegativeInt,
   tls: z.boolean(),
   keyPrefix: z.string().min(1),
+  /** Per-command timeout so an outage never hangs a request. */
   commandTimeout: duration({ positive: true }),
   connectTimeout: duration({ positive: true }),
+  /** What a limiter does while Redis is unreachable. */
   failureMode: z.enum(['open', 'closed', 'local']),
 }).partial();
 
 const routePattern = z.string().regex(/^((GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|ALL) )?\/\S*$/, {
   message: "must be a route such as 'GET /orders/:id', '/users/*'",
 });
-const httpSchema = strict({
+export const httpSchema = strict({
+  /** Rate-limit headers on HTTP responses: the IETF RateLimit-Policy / RateLimit (default), legacy X-RateLimit-*, both, or none. */
   rateLimitHeaders: z.enum(['ietf', 'legacy', 'both', 'none']),
+  /**
+   * Routes that run through a service's full stack without a decorator:
+   * `'GET /orders/:id': orders`, `'/users/*': user_api` (any method; `*` matches the rest).
+   */
   routes: z.record(routePattern, z.string().min(1)),
 }).partial();
 
+export const metricsSchema = strict({
+  enabled: z.boolean(),
+  /** Prepended to every metric name. */
+  prefix: z.string().regex(/^([a-zA-Z_:][a-zA-Z0-9_:]*)?$/, {
+    message: 'must be a valid Prometheus metric name prefix ([a-zA-Z_:][a-zA-Z0-9_:]*)',
+  }),
+}).partial();
+
+/** The `resilience` key of ConfigService, or the options of `ResilienceModule.forRoot`. */
 export const configSchema = strict({
+  /** Environment profile; defaults to NODE_ENV when it names one. */
   environment: z.enum(['development', 'staging', 'production']),
   defaultTier: z.string().min(1),
+  /** Pre-deployment checks fail bootstrap instead of warning. */
   strict: z.boolean(),
+  /** Settings under every tier (between the environment profile and the tier). */
   defaults: patternSchema,
+  /** Merged over the guide's tier table; new names add tiers. */
   tiers: z.record(z.string().min(1), patternSchema),
   services: z.record(z.string().min(1), serviceSchema),
+  /** Named rate limiters (e.g. the guide's user tiers free / basic / premium / enterprise). */
   rateLimiters: z.record(z.string().min(1), rateSchema),
   redis: redisSchema,
   deadLetter: strict({
     ...dlqShape,
     queues: z.record(z.string().min(1), dlqSchema),
+    /** Lets DeadLetterService.queue() create queues of any (valid) name after bootstrap. Default false. */
     allowDynamicQueues: z.boolean(),
   }).partial(),
   http: httpSchema,
-  metrics: strict({
-    enabled: z.boolean(),
-    prefix: z.string().regex(/^([a-zA-Z_:][a-zA-Z0-9_:]*)?$/, {
-      message: 'must be a valid Prometheus metric name prefix ([a-zA-Z_:][a-zA-Z0-9_:]*)',
-    }),
-  }).partial(),
+  metrics: metricsSchema,
 }).partial();

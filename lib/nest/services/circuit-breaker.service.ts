@@ -36,7 +36,7 @@ export class CircuitBreakerService {
         if (!parsed.success) {
           throw new ResilienceConfigError(formatZodIssues(parsed.error.issues, `circuit breaker "${name}"`));
         }
-        return settings.resolve(name, { tier, circuit: parsed.data as CircuitSettings }).circuit;
+        return settings.resolve(name, { tier, circuit: parsed.data }).circuit;
       },
       create: (name, resolved) => new CircuitBreakerPolicy(name, { ...resolved, clock }),
     });

@@ -75,7 +75,7 @@ export class DeadLetterService implements OnModuleInit, OnApplicationBootstrap, 
         const parsed = dlqSchema.safeParse(options ?? {}, { reportInput: true });
         if (!parsed.success)
           throw new ResilienceConfigError(formatZodIssues(parsed.error.issues, `dead-letter queue "${name}"`));
-        return settings.resolve(name, { tier, dlq: { ...(parsed.data as DlqSettings), queue: name } }).dlq;
+        return settings.resolve(name, { tier, dlq: { ...parsed.data, queue: name } }).dlq;
       },
       // `rethrow` belongs to each caller's stage, not to the queue.
       identity: ({ rethrow: _perCaller, ...queueSettings }) => queueSettings,

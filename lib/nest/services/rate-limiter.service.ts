@@ -64,7 +64,7 @@ export class RateLimiterService implements BeforeApplicationShutdown {
         const parsed = rateSchema.safeParse(options ?? {}, { reportInput: true });
         if (!parsed.success)
           throw new ResilienceConfigError(formatZodIssues(parsed.error.issues, `rate limiter "${name}"`));
-        return settings.resolveLimiter(name, parsed.data as RateSettings, tier);
+        return settings.resolveLimiter(name, parsed.data, tier);
       },
       // The counting rule and mode are the limiter; keys and validators belong to each stage.
       identity: ({ rate, per, burst, strategy, mode, maxWait, enabled }) => ({

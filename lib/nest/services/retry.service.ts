@@ -65,7 +65,7 @@ export class RetryService implements BeforeApplicationShutdown {
         if (!parsed.success) {
           throw new ResilienceConfigError(formatZodIssues(parsed.error.issues, `retry "${operation}"`));
         }
-        return settings.resolve(service ?? operation, { tier, retry: parsed.data as RetrySettings }).retry;
+        return settings.resolve(service ?? operation, { tier, retry: parsed.data }).retry;
       },
       create: (key, resolved) => {
         const { enabled, ...policyOptions } = resolved;
