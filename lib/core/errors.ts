@@ -88,6 +88,43 @@ lazyMessage(RateLimitExceededError.prototype, 'RateLimitExceededError', function
   return `Rate limit${this.limiter ? ` "${this.limiter}"` : ''} exceeded; retry after ${this.retryAfter}s`;
 });
 
+/** Why a bulkhead turned a call away. */
+export type BulkheadRejection = 'full' | 'queue_timeout';
+
+/**
+ * Thrown when a bulkhead turns a call away: every slot taken and the queue full (`full`),
+ * or the call waited its `queueTimeout` in the queue (`queue_timeout`). Our own load
+ * shedding, not the dependency failing: a breaker does not count it.
+ */
+export class BulkheadRejectedError extends ResilienceError {
+  /** Seconds after which a slot is likely free. */
+  readonly retryAfter: number;
+  /** The bulkhead's name. */
+  readonly bulkhead: string;
+  readonly reason: BulkheadRejection;
+
+  constructor(bulkhead: string, reason: BulkheadRejection, retryAfter: number) {
+    super(bulkheadMessage(bulkhead, reason, retryAfter));
+    this.bulkhead = bulkhead;
+    this.reason = reason;
+    this.retryAfter = retryAfter;
+  }
+
+  /** A rejection is an expected outcome: no stack trace is captured (see CircuitOpenError.stackless). */
+  static stackless(bulkhead: string, reason: BulkheadRejection, retryAfter: number): BulkheadRejectedError {
+    const error = Object.create(BulkheadRejectedError.prototype) as Record<string, unknown>;
+    error.bulkhead = bulkhead;
+    error.reason = reason;
+    error.retryAfter = retryAfter;
+    return error as unknown as BulkheadRejectedError;
+  }
+}
+const bulkheadMessage = (bulkhead: string, reason: BulkheadRejection, retryAfter: number) =>
+  `Bulkhead "${bulkhead}" ${reason === 'full' ? 'is full' : 'queue wait timed out'}; retry after ${retryAfter}s`;
+lazyMessage(BulkheadRejectedError.prototype, 'BulkheadRejectedError', function (this: BulkheadRejectedError) {
+  return bulkheadMessage(this.bulkhead, this.reason, this.retryAfter);
+});
+
 /** One problem found in a configuration, with the path of the offending value. */
 export interface ConfigIssue {
   path: string;

@@ -1,3 +1,4 @@
+export * from './bulkhead/index.js';
 export * from './circuit-breaker/index.js';
 export * from './clock.js';
 export * from './dead-letter/index.js';

@@ -1,5 +1,6 @@
 import { toMilliseconds } from '../duration.js';
 import { countsAsFailureByDefault, errorPredicate } from '../error-matchers.js';
+import { BulkheadRejectedError } from '../errors.js';
 import type { CircuitBreakerOptions } from './types.js';
 import { CountWindow, type OutcomeWindow, TimeWindow } from './window.js';
 
@@ -83,10 +84,18 @@ export function breakerSettings(options: CircuitBreakerOptions): BreakerSettings
     callTimeoutMs: options.callTimeout !== undefined ? toMilliseconds(options.callTimeout, 'callTimeout') : undefined,
     isFailure:
       options.isFailure ??
-      (options.expectedExceptions?.length ? errorPredicate(options.expectedExceptions) : countsAsFailureByDefault),
+      notOwnShedding(
+        options.expectedExceptions?.length ? errorPredicate(options.expectedExceptions) : countsAsFailureByDefault,
+      ),
     window,
   };
 }
+
+/** A bulkhead's rejection is our own load shedding, not the dependency failing: never counted unless isFailure says so. */
+const notOwnShedding =
+  (counts: (error: unknown) => boolean) =>
+  (error: unknown): boolean =>
+    !(error instanceof BulkheadRejectedError) && counts(error);
 
 /**
  * The guide's rule: open at a rate *above* the threshold ("open at >10% error rate"), so

@@ -1,3 +1,4 @@
+export * from './bulkhead-stage.js';
 export * from './circuit-breaker-stage.js';
 export * from './compose.js';
 export * from './context.js';

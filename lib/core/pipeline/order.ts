@@ -3,8 +3,10 @@
  * calls away before anything else; the dead letter sits outside the breaker and the
  * retries, so a call is kept once, after its last attempt, and a call the open breaker
  * turned away is kept too; the breaker sees one outcome per call (after its retries); the
- * retry runs the operation.
+ * retry runs each attempt; the bulkhead holds a slot for one attempt only (resilience4j's
+ * place for it: a retry waiting in backoff holds no slot, and the breaker sees the call's
+ * outcome, never our own load shedding as the dependency's failure).
  */
-export const STAGE_ORDER = ['rate_limit', 'dead_letter', 'circuit_breaker', 'retry'] as const;
+export const STAGE_ORDER = ['rate_limit', 'dead_letter', 'circuit_breaker', 'retry', 'bulkhead'] as const;
 
 export type StageKind = (typeof STAGE_ORDER)[number] | (string & {});

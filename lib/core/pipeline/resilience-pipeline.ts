@@ -1,7 +1,9 @@
+import { BulkheadPolicy } from '../bulkhead/bulkhead.js';
 import { CircuitBreakerPolicy } from '../circuit-breaker/circuit-breaker.js';
 import { DeadLetterQueue } from '../dead-letter/dead-letter-queue.js';
 import { RateLimiter } from '../rate-limiter/rate-limiter.js';
 import { RetryPolicy } from '../retry/retry-policy.js';
+import { bulkheadStage } from './bulkhead-stage.js';
 import { circuitBreakerStage } from './circuit-breaker-stage.js';
 import { compose } from './compose.js';
 import { createContext, type ResilienceContext } from './context.js';
@@ -16,6 +18,8 @@ export interface ResiliencePipelineParts {
   circuitBreaker?: CircuitBreakerPolicy;
   retry?: RetryPolicy;
   deadLetter?: DeadLetterQueue | DeadLetterStageOptions;
+  /** Around each attempt, innermost. */
+  bulkhead?: BulkheadPolicy;
   /** The rate-limit key of a call from its arguments. Default 'global'. */
   key?: (args: readonly unknown[]) => string;
   stages?: Stage[];
@@ -24,7 +28,7 @@ export interface ResiliencePipelineParts {
 
 function stagesOf(parts: ResiliencePipelineParts): Stage[] {
   const stages: Stage[] = [];
-  const { rateLimiter, circuitBreaker, retry, deadLetter } = parts;
+  const { rateLimiter, circuitBreaker, retry, deadLetter, bulkhead } = parts;
   if (rateLimiter)
     stages.push(rateLimitStage(rateLimiter instanceof RateLimiter ? { limiter: rateLimiter } : rateLimiter));
   if (deadLetter)
@@ -38,13 +42,17 @@ function stagesOf(parts: ResiliencePipelineParts): Stage[] {
     if (!(retry instanceof RetryPolicy)) throw new TypeError('retry: expected a RetryPolicy');
     stages.push(retryStage(retry));
   }
+  if (bulkhead) {
+    if (!(bulkhead instanceof BulkheadPolicy)) throw new TypeError('bulkhead: expected a BulkheadPolicy');
+    stages.push(bulkheadStage(bulkhead));
+  }
   return [...stages, ...(parts.stages ?? [])];
 }
 
 /**
  * The guide's ResilientService without Nest: a call goes through the rate limiter, the
- * dead letter, the circuit breaker and the retry, in that order, whatever order the parts
- * are given in.
+ * dead letter, the circuit breaker, the retry and (around each attempt) the bulkhead, in
+ * that order, whatever order the parts are given in.
  */
 export class ResiliencePipeline {
   private readonly next: Next;

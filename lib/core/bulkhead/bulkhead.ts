@@ -1,0 +1,194 @@
+import { type Clock, systemClock } from '../clock.js';
+import { DeadlineQueue } from '../deadline-queue.js';
+import { BulkheadRejectedError, type BulkheadRejection } from '../errors.js';
+import { type Event, EventSource } from '../events.js';
+import type { ConcurrencyLimit } from './limits.js';
+import { type BulkheadOptions, bulkheadSettings } from './options.js';
+import { SampleWindow } from './sample-window.js';
+import { type Waiter, WaiterQueue } from './waiters.js';
+
+/** Seconds a turned-away caller is told to wait: a slot frees within a call's latency, and 1 s is HTTP's smallest Retry-After. */
+const RETRY_AFTER_SECONDS = 1;
+
+/**
+ * A bulkhead (cockatiel's bulkhead, resilience4j's Bulkhead, Polly's ConcurrencyLimiter):
+ * at most `limit` calls run at once, up to `maxQueue` more wait in FIFO order for at most
+ * `queueTimeout`, the rest are turned away with BulkheadRejectedError. The limit is fixed
+ * (`maxConcurrent`) or adaptive (AIMD, Vegas, Gradient2 on observed latency). No timer per
+ * call: one DeadlineQueue serves every queued call; enqueue and dequeue are O(1).
+ */
+export class BulkheadPolicy {
+  readonly name: string;
+  private readonly limiter: ConcurrencyLimit;
+  private readonly adaptive: boolean;
+  private readonly window?: SampleWindow;
+  private readonly maxQueue: number;
+  private readonly queueTimeoutMs: number;
+  private readonly isDrop: (error: unknown) => boolean;
+  private readonly clock: Clock;
+  private readonly disabled: boolean;
+  private readonly waiting = new WaiterQueue();
+  private deadlines?: DeadlineQueue;
+  private running = 0;
+  private readonly rejected = new EventSource<{ name: string; reason: BulkheadRejection }>();
+  private readonly limitChanged = new EventSource<{ name: string; limit: number }>();
+  /** A call was turned away ('full' or 'queue_timeout'). Subscribe at any time. */
+  readonly onRejected: Event<{ name: string; reason: BulkheadRejection }> = this.rejected.event;
+  /** An adaptive limit moved. */
+  readonly onLimitChanged: Event<{ name: string; limit: number }> = this.limitChanged.event;
+  /** Releases a slot when a call of a fixed bulkhead settles (shared: no closure per call). */
+  private readonly releaseFixed = () => {
+    this.running--;
+    if (this.waiting.size > 0) this.admitWaiting();
+  };
+
+  constructor(name = 'default', options: BulkheadOptions = {}) {
+    this.name = name;
+    const settings = bulkheadSettings(options);
+    this.limiter = settings.limit;
+    this.adaptive = settings.adaptive;
+    if (settings.adaptive) this.window = new SampleWindow(options.adaptive);
+    this.maxQueue = settings.maxQueue;
+    this.queueTimeoutMs = settings.queueTimeoutMs;
+    this.isDrop = settings.isDrop;
+    this.clock = options.clock ?? systemClock;
+    this.disabled = options.enabled === false;
+  }
+
+  /** Calls running now. */
+  get inFlight(): number {
+    return this.running;
+  }
+
+  /** Calls waiting for a slot now. */
+  get queued(): number {
+    return this.waiting.size;
+  }
+
+  /** The limit in force (fixed, or the adaptive one's current value). */
+  get limit(): number {
+    return this.limiter.limit;
+  }
+
+  /** True while every slot is taken. */
+  get saturated(): boolean {
+    return this.running >= this.limiter.limit;
+  }
+
+  /**
+   * Runs `fn` in a slot: at once when one is free and nobody waits, else after the calls
+   * queued before it; rejects with BulkheadRejectedError when the queue is full or the wait
+   * ran out, with the signal's reason when `signal` aborts while queued (its queue place
+   * is freed at once). `state` is handed to `fn` (no closure per call).
+   */
+  execute<T, S = undefined>(fn: (state: S) => T | PromiseLike<T>, state?: S, signal?: AbortSignal): Promise<T> {
+    if (this.disabled) return settle(fn, state as S);
+    if (this.waiting.size === 0 && this.running < this.limiter.limit) {
+      this.running++;
+      return this.run(fn, state as S);
+    }
+    if (this.waiting.size >= this.maxQueue) return this.reject('full');
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return this.enqueue(signal).then(() => this.run(fn, state as S));
+  }
+
+  /** Runs `fn` in a slot already taken (`running` counts it). */
+  private run<T, S>(fn: (state: S) => T | PromiseLike<T>, state: S): Promise<T> {
+    const startedAt = this.adaptive ? this.clock.now() : 0;
+    const inFlight = this.running;
+    let result: T | PromiseLike<T>;
+    try {
+      result = fn(state);
+    } catch (error) {
+      this.completed(startedAt, inFlight, error, true);
+      return Promise.reject(error);
+    }
+    const promise = result instanceof Promise ? result : Promise.resolve(result);
+    if (!this.adaptive) {
+      // The caller gets the operation's own promise; this reaction only frees the slot.
+      promise.then(this.releaseFixed, this.releaseFixed);
+    } else {
+      promise.then(
+        () => this.completed(startedAt, inFlight, undefined, false),
+        (error: unknown) => this.completed(startedAt, inFlight, error, true),
+      );
+    }
+    return promise as Promise<T>;
+  }
+
+  private completed(startedAt: number, inFlight: number, error: unknown, failed: boolean): void {
+    if (this.window) {
+      const now = this.clock.now();
+      const sample = this.window.add(now, { rttMs: now - startedAt, inFlight, dropped: failed && this.isDrop(error) });
+      if (sample) {
+        const before = this.limiter.limit;
+        this.limiter.update(sample);
+        const after = this.limiter.limit;
+        if (after !== before && this.limitChanged.hasListeners)
+          this.limitChanged.emit({ name: this.name, limit: after });
+      }
+    }
+    this.releaseFixed();
+  }
+
+  private enqueue(signal: AbortSignal | undefined): Promise<void> {
+    if (!this.deadlines) this.deadlines = new DeadlineQueue(() => this.clock.now());
+    const deadlines = this.deadlines;
+    return new Promise<void>((resolve, reject) => {
+      const waiter: Waiter = {
+        at: this.clock.now() + this.queueTimeoutMs,
+        settled: false,
+        admit: resolve,
+        expire: () => {
+          this.leave(waiter);
+          this.rejected.emit({ name: this.name, reason: 'queue_timeout' });
+          reject(BulkheadRejectedError.stackless(this.name, 'queue_timeout', RETRY_AFTER_SECONDS));
+        },
+      };
+      if (signal) {
+        waiter.signal = signal;
+        waiter.abortListener = () => {
+          if (waiter.settled) return;
+          deadlines.settle(waiter);
+          this.leave(waiter);
+          reject(signal.reason);
+        };
+        signal.addEventListener('abort', waiter.abortListener, { once: true });
+      }
+      this.waiting.push(waiter);
+      deadlines.push(waiter);
+    });
+  }
+
+  /** A waiter that gave up (timed out, aborted): its queue place is free at once. */
+  private leave(waiter: Waiter): void {
+    this.waiting.left();
+    if (waiter.abortListener) waiter.signal?.removeEventListener('abort', waiter.abortListener);
+  }
+
+  /** Gives free slots to the oldest waiters. */
+  private admitWaiting(): void {
+    while (this.running < this.limiter.limit) {
+      const waiter = this.waiting.shift();
+      if (!waiter) return;
+      this.deadlines?.settle(waiter);
+      if (waiter.abortListener) waiter.signal?.removeEventListener('abort', waiter.abortListener);
+      this.running++;
+      waiter.admit();
+    }
+  }
+
+  private reject<T>(reason: BulkheadRejection): Promise<T> {
+    if (this.rejected.hasListeners) this.rejected.emit({ name: this.name, reason });
+    return Promise.reject(BulkheadRejectedError.stackless(this.name, reason, RETRY_AFTER_SECONDS));
+  }
+}
+
+/** A disabled bulkhead's call: `fn` as it is, a synchronous throw as a rejection. */
+function settle<T, S>(fn: (state: S) => T | PromiseLike<T>, state: S): Promise<T> {
+  try {
+    return Promise.resolve(fn(state));
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
