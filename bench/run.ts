@@ -1,3 +1,4 @@
+import { benchBulkhead } from './bulkhead.bench.js';
 import { benchCircuitBreaker } from './circuit-breaker.bench.js';
 import { benchDeadLetter } from './dead-letter.bench.js';
 import { benchHttp } from './http.bench.js';
@@ -15,6 +16,7 @@ const suites: Record<string, () => Promise<string>> = {
   'limiter-eviction': benchLimiterEviction,
   'dead-letter': benchDeadLetter,
   resilient: benchResilient,
+  bulkhead: benchBulkhead,
   http: () => benchHttp(),
 };
 

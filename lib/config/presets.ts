@@ -1,4 +1,11 @@
-import type { CircuitSettings, DlqSettings, PatternSettings, RateSettings, RetrySettings } from './types.js';
+import type {
+  BulkheadSettings,
+  CircuitSettings,
+  DlqSettings,
+  PatternSettings,
+  RateSettings,
+  RetrySettings,
+} from './types.js';
 
 /**
  * Every named configuration of the resilience configuration guide, with the values
@@ -135,6 +142,21 @@ const dlq = {
   },
 } as const satisfies Record<string, DlqSettings>;
 
+/**
+ * Bulkheads per tier (ours; the guide has none). Conservative, chosen by Little's law
+ * (concurrency = throughput x latency) for typical dependencies: docs/bulkhead.md says why.
+ */
+const bulkhead = {
+  /** Payments: queue briefly rather than fail a charge; never more than 25 at once. */
+  critical: { maxConcurrent: 25, maxQueue: 50, queueTimeout: 2 },
+  /** User-facing reads: a short queue, a short wait. */
+  standard: { maxConcurrent: 50, maxQueue: 25, queueTimeout: 0.5 },
+  /** Analytics: shed at once when full, holding little. */
+  non_critical: { maxConcurrent: 10, maxQueue: 0 },
+  /** An adaptive limit (Vegas) for a dependency whose capacity moves. */
+  adaptive: { adaptive: { algorithm: 'vegas', initialLimit: 20, minLimit: 5, maxLimit: 200 }, maxQueue: 0 },
+} as const satisfies Record<string, BulkheadSettings>;
+
 /** The guide's tier table ("Combined Pattern Configuration"). */
 const tiers = {
   critical: {
@@ -157,14 +179,15 @@ const tiers = {
   },
 } as const satisfies Record<string, PatternSettings>;
 
-export const presets = deepFreeze({ circuit, retry, rate, dlq, tiers });
+export const presets = deepFreeze({ circuit, retry, rate, dlq, bulkhead, tiers });
 
 export type CircuitPresetName = keyof typeof circuit;
 export type RetryPresetName = keyof typeof retry;
 export type RatePresetName = keyof typeof rate;
 export type DlqPresetName = keyof typeof dlq;
 export type TierName = keyof typeof tiers;
-export type PatternName = 'circuit' | 'retry' | 'rate' | 'dlq';
+export type BulkheadPresetName = keyof typeof bulkhead;
+export type PatternName = 'circuit' | 'retry' | 'rate' | 'dlq' | 'bulkhead';
 
 function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object') {

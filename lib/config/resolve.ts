@@ -4,6 +4,7 @@ import { formatZodIssues } from './format-issues.js';
 import { mergeLayers } from './merge.js';
 import { type PatternName, presets } from './presets.js';
 import type {
+  ResolvedBulkheadSettings,
   ResolvedCircuitSettings,
   ResolvedDlqSettings,
   ResolvedPatterns,
@@ -16,6 +17,7 @@ import type { EnvironmentName, PatternSettings, RateSettings, ResilienceConfig }
 
 /** What layering one pattern gives: the base supplies its required fields (a dlq's queue and storage come later). */
 export interface Layered {
+  bulkhead: ResolvedBulkheadSettings;
   circuit: ResolvedCircuitSettings;
   retry: ResolvedRetrySettings;
   rate: ResolvedRateSettings;
@@ -46,6 +48,8 @@ const BASE: { [P in PatternName]: Layered[P] } = {
     rethrow: true,
     enabled: true,
   },
+  // Off unless a layer turns it on: an upgrade never starts shedding load nobody asked for.
+  bulkhead: { maxConcurrent: 10, maxQueue: 0, queueTimeout: 1, enabled: false },
 };
 
 /** The guide's environment-specific configurations, by environment. */
@@ -100,6 +104,22 @@ export function layer<P extends PatternName>(pattern: P, layers: ReadonlyArray<o
   const merged = mergeLayers<Layered[P]>(...expanded);
   if (pattern === 'circuit' && rateModeOutranksCount(expanded)) delete (merged as Layered['circuit']).failureThreshold;
   return merged;
+}
+
+/** The tier table's layer of a pattern: the guide's table, and our bulkhead per tier (the guide has none). */
+function tierTable(tier: string, pattern: PatternName): object | undefined {
+  if (pattern === 'bulkhead') return tier in presets.tiers ? (presets.bulkhead as Record<string, object>)[tier] : undefined;
+  return (presets.tiers as Record<string, PatternSettings>)[tier]?.[pattern];
+}
+
+/**
+ * The tier table's bulkhead values apply once a bulkhead is on; a `bulkhead` section the
+ * application writes (defaults, tiers, services, call sites) turns it on unless it says
+ * `enabled: false`: a setting written is never ignored, and none is on by surprise.
+ */
+function ownBulkhead(pattern: PatternName, settings: object | undefined): object | undefined {
+  if (pattern !== 'bulkhead' || !settings || 'enabled' in settings) return settings;
+  return { ...settings, enabled: true };
 }
 
 /**
@@ -241,14 +261,14 @@ export class ResilienceConfigResolver {
 
   private build(queueName: string, tier: string, top: ReadonlyArray<PatternSettings | undefined>): ResolvedPatterns {
     const profile = this.environment ? PROFILES[this.environment] : undefined;
-    const tierLayers = [(presets.tiers as Record<string, PatternSettings>)[tier], this.config.tiers?.[tier]];
     const stack = <P extends PatternName>(pattern: P, afterTier: object[] = []) =>
       layer(pattern, [
         profile?.[pattern],
-        this.config.defaults?.[pattern],
-        ...tierLayers.map((t) => t?.[pattern]),
+        ownBulkhead(pattern, this.config.defaults?.[pattern]),
+        tierTable(tier, pattern),
+        ownBulkhead(pattern, this.config.tiers?.[tier]?.[pattern]),
         ...afterTier,
-        ...top.map((t) => t?.[pattern]),
+        ...top.map((t) => ownBulkhead(pattern, t?.[pattern])),
       ]);
     // The app's own `deadLetter` section is set on purpose: it wins over the tier table's
     // dlq defaults (an alertThreshold written there is the one used), below services and call sites.
@@ -261,6 +281,7 @@ export class ResilienceConfigResolver {
       retry: stack('retry'),
       rate: stack('rate'),
       dlq: { storageConfig: {}, ...(queueSettings ? layer('dlq', [dlq, queueSettings]) : dlq), queue },
+      bulkhead: stack('bulkhead'),
     };
   }
 }

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { circuitSchema, dlqSchema, rateSchema, retrySchema } from './schema.js';
+import type { bulkheadSchema, circuitSchema, dlqSchema, rateSchema, retrySchema } from './schema.js';
 
 // Settings after layering, derived from the schemas' outputs (every duration in seconds):
 // the fields the base layer always supplies are required, the rest stay optional, and a
@@ -36,11 +36,17 @@ export type ResolvedDlqSettings = Resolved<
   | 'storageConfig'
 >;
 
+export type ResolvedBulkheadSettings = Resolved<
+  typeof bulkheadSchema,
+  'maxConcurrent' | 'maxQueue' | 'queueTimeout' | 'enabled'
+>;
+
 export interface ResolvedPatterns {
   circuit: ResolvedCircuitSettings;
   retry: ResolvedRetrySettings;
   rate: ResolvedRateSettings;
   dlq: ResolvedDlqSettings;
+  bulkhead: ResolvedBulkheadSettings;
 }
 
 /** What a service runs with: its tier, the four patterns, and an optional rollout arm. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ADAPTIVE_ALGORITHMS } from '../core/bulkhead/options.js';
 import type { StateChangeListener } from '../core/circuit-breaker/types.js';
 import { DURATION_HINT, type Duration, tryParseDuration } from '../core/duration.js';
 import type { ErrorClass, ErrorPredicate } from '../core/error-matchers.js';
@@ -67,11 +68,12 @@ const positiveInt = z.number().int().min(1);
 const nonNegativeInt = z.number().int().min(0);
 
 // Annotated, so the schemas' types never depend on the presets' (which are checked against them).
-const PRESET_NAMES: Readonly<Record<'circuit' | 'retry' | 'rate' | 'dlq', readonly string[]>> = {
+const PRESET_NAMES: Readonly<Record<'circuit' | 'retry' | 'rate' | 'dlq' | 'bulkhead', readonly string[]>> = {
   circuit: Object.keys(presets.circuit),
   retry: Object.keys(presets.retry),
   rate: Object.keys(presets.rate),
   dlq: Object.keys(presets.dlq),
+  bulkhead: Object.keys(presets.bulkhead),
 };
 
 function presetName(pattern: keyof typeof PRESET_NAMES) {
@@ -224,11 +226,80 @@ const dlqShape = {
 };
 export const dlqSchema = strict(dlqShape).partial();
 
+const adaptiveSchema = strict({
+  algorithm: z.enum(ADAPTIVE_ALGORITHMS),
+  /** Default: 20, or maxLimit if lower. */
+  initialLimit: positiveInt,
+  /** Default 1. */
+  minLimit: positiveInt,
+  /** Default: maxConcurrent when set, else 200. */
+  maxLimit: positiveInt,
+  /** aimd: multiplies the limit on a drop, 0.5 to 1. Default 0.9. */
+  backoffRatio: z.number().min(0.5).lt(1),
+  /** aimd: a call slower than this is a drop. Default 5 s. */
+  timeout: duration({ positive: true }),
+  /** vegas, gradient2: weight of a new estimate, 0 to 1. */
+  smoothing: z.number().gt(0).max(1),
+  /** vegas: re-measure the no-load latency every about this many x limit calls; 0 never. Default 30. */
+  probeMultiplier: nonNegativeInt,
+  /** gradient2: latency growth tolerated over the long-term average (>= 1). Default 1.5. */
+  rttTolerance: z.number().min(1),
+  /** gradient2: samples in the long-term average. Default 600. */
+  longWindow: positiveInt,
+  /** gradient2: head room added at each update. Default 4. */
+  queueSize: nonNegativeInt,
+  /** Shortest sample window, ms. Default 100. */
+  minWindowMs: nonNegativeInt,
+  /** Longest sample window, ms. Default 1000. */
+  maxWindowMs: nonNegativeInt,
+  /** Calls a window needs before it moves the limit. Default 10. */
+  minSamples: positiveInt,
+})
+  .partial()
+  .required({ algorithm: true })
+  .superRefine((a, ctx) => {
+    const { minLimit, initialLimit, maxLimit } = a;
+    const pairs: [string, number | undefined, string, number | undefined][] = [
+      ['minLimit', minLimit, 'initialLimit', initialLimit],
+      ['initialLimit', initialLimit, 'maxLimit', maxLimit],
+      ['minLimit', minLimit, 'maxLimit', maxLimit],
+    ];
+    for (const [lowName, low, highName, high] of pairs) {
+      if (low !== undefined && high !== undefined && low > high) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [lowName],
+          message: `must be <= ${highName} (${low} > ${high})`,
+          input: low,
+        });
+      }
+    }
+  });
+
+/**
+ * Bulkhead settings: calls running at once, calls waiting, how long they wait; or an
+ * adaptive limit. Off unless enabled (a layer above the tier table, or @Bulkhead).
+ */
+export const bulkheadSchema = strict({
+  preset: presetName('bulkhead'),
+  /** Calls running at once (the cap of an adaptive limit). */
+  maxConcurrent: positiveInt,
+  /** Calls waiting for a slot; 0 rejects at once when full. */
+  maxQueue: nonNegativeInt,
+  /** Longest wait in the queue. */
+  queueTimeout: duration({ positive: true }),
+  /** Find the limit from latency (aimd, vegas, gradient2) instead of fixing it. */
+  adaptive: adaptiveSchema,
+  /** The bulkhead is off by default: true turns it on for the layers below. */
+  enabled: z.boolean(),
+}).partial();
+
 const patternShape = {
   circuit: circuitSchema,
   retry: retrySchema,
   rate: rateSchema,
   dlq: dlqSchema,
+  bulkhead: bulkheadSchema,
 };
 export const patternSchema = strict(patternShape).partial();
 

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { RateLimitStrategy } from '../core/rate-limiter/types.js';
 import type { Jitter } from '../core/retry/backoff.js';
 import type {
+  bulkheadSchema,
   circuitSchema,
   configSchema,
   DLQ_BACKENDS,
@@ -33,7 +34,9 @@ export type RateSettings = z.input<typeof rateSchema>;
 export type DlqStorageConfig = z.input<typeof storageConfigSchema>;
 /** Dead-letter queue settings (see dlqSchema). */
 export type DlqSettings = z.input<typeof dlqSchema>;
-/** The four patterns' settings, as a tier, a service or a call site states them. */
+/** Bulkhead settings (see bulkheadSchema). */
+export type BulkheadSettings = z.input<typeof bulkheadSchema>;
+/** The patterns' settings, as a tier, a service or a call site states them. */
 export type PatternSettings = z.input<typeof patternSchema>;
 export type RolloutSettings = z.input<typeof rolloutSchema>;
 export type ServiceSettings = z.input<typeof serviceSchema>;

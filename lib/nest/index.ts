@@ -8,6 +8,7 @@ export {
   type RateLimitKeyContext,
 } from './context/rate-limit-key.js';
 export { type GraphQLResilienceCode, GraphQLResilienceError } from './context/transport-errors.js';
+export { Bulkhead, type BulkheadDecoratorOptions } from './decorators/bulkhead.decorator.js';
 export { CircuitBreaker } from './decorators/circuit-breaker.decorator.js';
 export { DeadLetter } from './decorators/dead-letter.decorator.js';
 export { RateLimit, type RateLimitOptions } from './decorators/rate-limit.decorator.js';
@@ -33,6 +34,7 @@ export {
   type ResilienceModuleExtras,
 } from './resilience.module-definition.js';
 export { ResilienceSettings } from './resilience-settings.js';
+export { type BulkheadListener, BulkheadService } from './services/bulkhead.service.js';
 export { CircuitBreakerService } from './services/circuit-breaker.service.js';
 export {
   type DeadLetterHandler,

@@ -1,5 +1,6 @@
 import type { CircuitSettings, DlqSettings, PatternSettings, RetrySettings } from '../config/types.js';
 import type { RateLimitKeyContext } from './context/rate-limit-key.js';
+import type { BulkheadDecoratorOptions } from './decorators/bulkhead.decorator.js';
 import type { RateLimitOptions } from './decorators/rate-limit.decorator.js';
 
 /** What our decorators record on a method; decorators merge into one object, so their order does not matter. */
@@ -8,6 +9,7 @@ export interface ResilienceMethodMetadata {
   retry?: { options?: (RetrySettings & { service?: string; operation?: string }) | string };
   rate?: { options?: RateLimitOptions };
   dlq?: { queue?: string; options?: DlqSettings };
+  bulkhead?: { options?: BulkheadDecoratorOptions };
   resilient?: {
     name: string;
     tier?: string;

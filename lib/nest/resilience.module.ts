@@ -20,6 +20,7 @@ import {
 } from './resilience.module-definition.js';
 import { ResilienceRuntime } from './resilience-runtime.js';
 import { ResilienceSettings } from './resilience-settings.js';
+import { BulkheadService } from './services/bulkhead.service.js';
 import { CircuitBreakerService } from './services/circuit-breaker.service.js';
 import { DeadLetterService } from './services/dead-letter.service.js';
 import { RateLimiterService } from './services/rate-limiter.service.js';
@@ -67,6 +68,7 @@ const settingsProvider = {
  */
 const SERVICES = [
   CircuitBreakerService,
+  BulkheadService,
   RetryService,
   RateLimiterService,
   DeadLetterService,

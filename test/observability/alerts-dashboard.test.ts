@@ -75,7 +75,7 @@ describe('alert rules', () => {
     const exported = await exportedSeries();
     const rules = readFileSync(`${root}alerts/resilience.rules.yml`, 'utf8');
     const exprs = [...rules.matchAll(/expr: (.+)/g)].map((m) => m[1]);
-    assert.equal(exprs.length, 6, "the guide's four and the two troubleshooting rules");
+    assert.equal(exprs.length, 7, "the guide's four, the two troubleshooting rules and the bulkhead's");
     for (const expr of exprs)
       for (const name of metricsIn(expr)) assert.ok(exported.has(name), `${name} (in ${expr}) is not exported`);
   });
@@ -103,6 +103,10 @@ describe('Grafana dashboard', () => {
       'retries_total',
       'dlq_size',
       'dlq_oldest_message_age_seconds',
+      'bulkhead_concurrency',
+      'bulkhead_limit',
+      'bulkhead_queue_size',
+      'bulkhead_rejections_total',
     ]) {
       assert.ok(used.has(needed), `no panel shows ${needed}`);
     }

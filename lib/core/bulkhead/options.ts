@@ -53,7 +53,7 @@ export interface BulkheadOptions {
   random?: () => number;
 }
 
-export interface BulkheadSettings {
+export interface ParsedBulkheadOptions {
   limit: ConcurrencyLimit;
   adaptive: boolean;
   maxQueue: number;
@@ -68,7 +68,7 @@ function count(value: number | undefined, fallback: number, what: string, min: n
 }
 
 /** Validates and fills the options; a RangeError names the bad one. */
-export function bulkheadSettings(options: BulkheadOptions): BulkheadSettings {
+export function bulkheadSettings(options: BulkheadOptions): ParsedBulkheadOptions {
   const maxQueue = count(options.maxQueue, 0, 'maxQueue', 0);
   const queueTimeoutMs = toMilliseconds(options.queueTimeout ?? 1, 'queueTimeout');
   if (maxQueue > 0 && !(queueTimeoutMs > 0)) {

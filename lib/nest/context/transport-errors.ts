@@ -1,5 +1,5 @@
 import { IntrinsicException } from '@nestjs/common';
-import { CircuitOpenError, RateLimitExceededError } from '../../core/errors.js';
+import { BulkheadRejectedError, CircuitOpenError, RateLimitExceededError } from '../../core/errors.js';
 import { packageRequire } from '../../runtime/package-require.js';
 import { RateLimiterShutdownError } from '../services/rate-limiter.service.js';
 import { ApplicationShutdownError } from '../services/retry.service.js';
@@ -38,7 +38,9 @@ export class GraphQLResilienceError extends IntrinsicException {
 
 function forGraphQL(error: unknown): unknown {
   if (error instanceof RateLimitExceededError) return new GraphQLResilienceError(error, 'TOO_MANY_REQUESTS');
-  if (error instanceof CircuitOpenError) return new GraphQLResilienceError(error, 'SERVICE_UNAVAILABLE');
+  if (error instanceof CircuitOpenError || error instanceof BulkheadRejectedError) {
+    return new GraphQLResilienceError(error, 'SERVICE_UNAVAILABLE');
+  }
   if (error instanceof RateLimiterShutdownError || error instanceof ApplicationShutdownError) {
     return new GraphQLResilienceError(error, 'SERVICE_UNAVAILABLE');
   }
@@ -53,7 +55,8 @@ function forGraphQL(error: unknown): unknown {
  */
 export function forTransport(type: string, error: unknown): unknown {
   if (type === 'graphql') return forGraphQL(error);
-  if (!(error instanceof CircuitOpenError) && !(error instanceof RateLimitExceededError)) return error;
+  const unavailable = error instanceof CircuitOpenError || error instanceof BulkheadRejectedError;
+  if (!unavailable && !(error instanceof RateLimitExceededError)) return error;
   let Exception: ExceptionClass | undefined;
   if (type === 'rpc') {
     if (rpcException === null) rpcException = load('@nestjs/microservices', 'RpcException');
@@ -63,6 +66,6 @@ export function forTransport(type: string, error: unknown): unknown {
     Exception = wsException;
   }
   if (!Exception) return error;
-  const status = error instanceof CircuitOpenError ? 503 : 429;
+  const status = unavailable ? 503 : 429;
   return new Exception({ status, error: error.name, message: error.message, retryAfter: error.retryAfter });
 }

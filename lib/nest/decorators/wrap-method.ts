@@ -112,6 +112,7 @@ function decoratorName(key: keyof ResilienceMethodMetadata): string {
     retry: 'Retry',
     rate: 'RateLimit',
     dlq: 'DeadLetter',
+    bulkhead: 'Bulkhead',
     resilient: 'Resilient',
   }[key];
 }

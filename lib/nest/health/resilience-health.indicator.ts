@@ -3,6 +3,7 @@ import type { HealthIndicatorStatus } from '@nestjs/terminus';
 import type { Cluster, Redis } from 'ioredis';
 import type { CircuitState } from '../../core/circuit-breaker/types.js';
 import { RESILIENCE_REDIS } from '../redis/redis.provider.js';
+import { BulkheadService } from '../services/bulkhead.service.js';
 import { CircuitBreakerService } from '../services/circuit-breaker.service.js';
 import { DeadLetterService } from '../services/dead-letter.service.js';
 import { terminusHasDegraded } from './terminus-version.js';
@@ -21,6 +22,7 @@ export type ResilienceHealthResult = Record<
     state: HealthStatus;
     circuits: Record<string, { state: CircuitState; tier: string; retryAfter?: number }>;
     queues: Record<string, { status: HealthStatus; size: number; alertThreshold: number }>;
+    bulkheads: Record<string, { status: HealthStatus; inFlight: number; limit: number; queued: number }>;
     redis?: { status: HealthStatus; connection: string };
   }
 >;
@@ -33,6 +35,7 @@ const worst = (a: HealthStatus, b: HealthStatus): HealthStatus => (RANK[b] > RAN
  * - breakers: an open critical-tier breaker is `down` (503); any other open or half-open
  *   one is `degraded` (200, still serving);
  * - dead-letter queues: a queue at its alert threshold is `down`;
+ * - bulkheads: one with every slot taken is `degraded` (it sheds load, the service still serves);
  * - Redis, when configured: not connected is `down` if a dead-letter queue lives there
  *   (letters could not be kept), else `degraded` (limiters decide by their failure mode).
  * Terminus 11 has no `degraded`: there a degraded result is `status: 'up'` (it still serves),
@@ -43,6 +46,7 @@ export class ResilienceHealthIndicator {
   constructor(
     private readonly circuits: CircuitBreakerService,
     private readonly deadLetters: DeadLetterService,
+    private readonly bulkheadService: BulkheadService,
     @Optional() @Inject(RESILIENCE_REDIS) private readonly redis?: Redis | Cluster | null,
   ) {}
 
@@ -65,6 +69,13 @@ export class ResilienceHealthIndicator {
       queues[name] = { status: queueStatus, size, alertThreshold: queue.alertThreshold };
       status = worst(status, queueStatus);
     }
+    const bulkheads: ResilienceHealthResult[string]['bulkheads'] = {};
+    for (const [name, bulkhead] of this.bulkheadService.all()) {
+      const bulkheadStatus: HealthStatus = bulkhead.saturated ? 'degraded' : 'up';
+      const { inFlight, limit, queued } = bulkhead;
+      bulkheads[name] = { status: bulkheadStatus, inFlight, limit, queued };
+      status = worst(status, bulkheadStatus);
+    }
     let redis: ResilienceHealthResult[string]['redis'];
     if (this.redis) {
       const connected = this.redis.status === 'ready';
@@ -73,7 +84,7 @@ export class ResilienceHealthIndicator {
       status = worst(status, redisStatus);
     }
     const reported = (status === 'degraded' && !terminusHasDegraded() ? 'up' : status) as HealthIndicatorStatus;
-    const result: ResilienceHealthResult[string] = { status: reported, state: status, circuits, queues };
+    const result: ResilienceHealthResult[string] = { status: reported, state: status, circuits, queues, bulkheads };
     if (redis) result.redis = redis;
     return { [key]: result };
   }

@@ -13,6 +13,7 @@ import { Observable } from 'rxjs';
 import { methodRefOf } from '../decorators/wrap-method.js';
 import { ResilienceRuntime } from '../resilience-runtime.js';
 import { ResilienceSettings } from '../resilience-settings.js';
+import { BulkheadService } from '../services/bulkhead.service.js';
 import { CircuitBreakerService } from '../services/circuit-breaker.service.js';
 import { DeadLetterService } from '../services/dead-letter.service.js';
 import { RateLimiterService } from '../services/rate-limiter.service.js';
@@ -45,6 +46,7 @@ const RESILIENCE_SERVICES: unknown[] = [
   ResilienceService,
   RetryService,
   CircuitBreakerService,
+  BulkheadService,
   RateLimiterService,
   DeadLetterService,
   ResilienceRuntime,

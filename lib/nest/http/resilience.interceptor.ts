@@ -8,7 +8,7 @@ import {
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { from, lastValueFrom, Observable } from 'rxjs';
-import { CircuitOpenError, RateLimitExceededError } from '../../core/errors.js';
+import { BulkheadRejectedError, CircuitOpenError, RateLimitExceededError } from '../../core/errors.js';
 import type { RateLimitVerdict } from '../../core/rate-limiter/types.js';
 import { type CallContextStore, callContext } from '../context/call-context.js';
 import { forTransport } from '../context/transport-errors.js';
@@ -43,7 +43,7 @@ function requestOf(context: ExecutionContext): unknown {
  * Registered globally by ResilienceModule. Around every handler it sets the call
  * context (so a decorated method anywhere below can key a limit by IP, user or API
  * key), and on HTTP it writes the RateLimit headers and maps our errors:
- * CircuitOpenError -> 503, RateLimitExceededError -> 429, both with Retry-After;
+ * CircuitOpenError and BulkheadRejectedError -> 503, RateLimitExceededError -> 429, with Retry-After;
  * RateLimiterShutdownError and ApplicationShutdownError (a call waiting for its turn or
  * for its next retry, cancelled by shutdown) -> 503 with Connection: close.
  * In GraphQL our errors carry `extensions: { code, retryAfter }`; over RPC and WebSockets
@@ -152,13 +152,17 @@ export class ResilienceInterceptor implements NestInterceptor {
         { cause: error },
       );
     }
-    if (!(error instanceof CircuitOpenError) && !(error instanceof RateLimitExceededError)) {
+    if (
+      !(error instanceof CircuitOpenError) &&
+      !(error instanceof RateLimitExceededError) &&
+      !(error instanceof BulkheadRejectedError)
+    ) {
       this.writeVerdicts(response, store.verdicts);
       return error;
     }
     const adapter = this.adapterHost.httpAdapter;
     if (!alreadySent(response)) adapter?.setHeader(response, 'Retry-After', retryAfterHeader(error.retryAfter));
-    if (error instanceof CircuitOpenError) {
+    if (!(error instanceof RateLimitExceededError)) {
       this.writeVerdicts(response, store.verdicts);
       return new HttpException(
         {

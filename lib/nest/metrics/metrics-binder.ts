@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnModuleDestroy, Optional } from '@nestjs/common';
 import { SpooledDeadLetterBackend } from '../../core/dead-letter/spooled-backend.js';
+import { BulkheadService } from '../services/bulkhead.service.js';
 import { CircuitBreakerService } from '../services/circuit-breaker.service.js';
 import { DeadLetterService } from '../services/dead-letter.service.js';
 import { RateLimiterService } from '../services/rate-limiter.service.js';
@@ -22,6 +23,7 @@ export class MetricsBinder implements OnModuleDestroy {
     retries: RetryService,
     rates: RateLimiterService,
     deadLetters: DeadLetterService,
+    bulkheads: BulkheadService,
     @Optional() @Inject(RESILIENCE_METRICS) metrics?: ResilienceMetrics | null,
   ) {
     if (!metrics) return;
@@ -52,6 +54,14 @@ export class MetricsBinder implements OnModuleDestroy {
         onAdded: (queue) => metrics.dlqAdded.inc({ queue }),
         onDamaged: (queue) => metrics.dlqDamaged.inc({ queue }),
         onReplayed: (queue, ok) => metrics.dlqReplayed.inc({ queue, outcome: ok ? 'succeeded' : 'failed' }),
+      }),
+      metrics.bulkheads.add(() =>
+        [...bulkheads.all()].map(
+          ([name, b]) => [name, b.inFlight, b.limit, b.queued] as [string, number, number, number],
+        ),
+      ),
+      bulkheads.subscribe({
+        onRejected: (service, reason) => metrics.bulkheads.rejections.inc({ service, reason }),
       }),
       rates.subscribe({
         onDecision: (key, allowed) => {

@@ -1,5 +1,6 @@
 import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { CIRCUIT_STATE_VALUE, type CircuitState } from '../../core/circuit-breaker/types.js';
+import { BulkheadMetrics } from './bulkhead-metrics.js';
 import type { PromClient } from './prom-client-loader.js';
 
 /** Something that can list breaker states at scrape time (one per application). */
@@ -34,6 +35,7 @@ export class ResilienceMetrics {
   readonly dlqReplayed: Counter<'queue' | 'outcome'>;
   private readonly queueSources: Set<QueueSource>;
   readonly rolloutCalls: Counter<'service' | 'arm'>;
+  readonly bulkheads: BulkheadMetrics;
   private readonly stateSources: Set<CircuitStateSource>;
 
   constructor(
@@ -92,6 +94,7 @@ export class ResilienceMetrics {
       'arm',
     ]);
     this.dlqReplayed = this.counter('dlq_replayed_total', 'Dead letters replayed, by outcome', ['queue', 'outcome']);
+    this.bulkheads = new BulkheadMetrics(prom, prefix, registry);
   }
 
   /** Reads breaker states from `source` at every scrape until the returned function is called. */
