@@ -108,7 +108,8 @@ export function layer<P extends PatternName>(pattern: P, layers: ReadonlyArray<o
 
 /** The tier table's layer of a pattern: the guide's table, and our bulkhead per tier (the guide has none). */
 function tierTable(tier: string, pattern: PatternName): object | undefined {
-  if (pattern === 'bulkhead') return tier in presets.tiers ? (presets.bulkhead as Record<string, object>)[tier] : undefined;
+  if (pattern === 'bulkhead')
+    return tier in presets.tiers ? (presets.bulkhead as Record<string, object>)[tier] : undefined;
   return (presets.tiers as Record<string, PatternSettings>)[tier]?.[pattern];
 }
 
