@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { type FSWatcher, mkdtempSync, readdirSync, rmSync, watch } from 'node:fs';
+import { cpSync, type FSWatcher, mkdtempSync, readdirSync, readFileSync, rmSync, watch } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -39,6 +39,9 @@ class Books {
 
   /** Checks the reopened log against the books, then settles what was in doubt. */
   async check(dir: string, kill: number): Promise<void> {
+    // The log as the kill left it (opening it below may cut a torn tail): evidence if this check fails.
+    const evidence = mkdtempSync(join(tmpdir(), 'dlq-crash-evidence-'));
+    cpSync(dir, evidence, { recursive: true });
     const q = new DeadLetterQueue({
       name: 'cycles',
       backend: new FileDeadLetterBackend({ filePath: dir, onWarning: () => undefined }),
@@ -47,14 +50,36 @@ class Books {
       const stored = new Set((await q.list({ limit: 1_000_000 })).items.map((l) => l.id));
       const lost = [...this.present].filter((id) => !stored.has(id) && !this.maybe.has(id));
       const back = [...this.deleted].filter((id) => stored.has(id));
-      assert.deepEqual(lost, [], `kill ${kill}: acknowledged letters lost`);
+      if (lost.length > 0) console.error(describeLoss(evidence, lost));
+      assert.deepEqual(lost, [], `kill ${kill}: acknowledged letters lost (the log as killed: ${evidence})`);
       assert.deepEqual(back, [], `kill ${kill}: acknowledged deletes came back`);
       for (const id of [...this.present]) if (!stored.has(id)) this.present.delete(id);
       this.maybe.clear();
+      rmSync(evidence, { recursive: true, force: true });
     } finally {
       await q.close();
     }
   }
+}
+
+/** Where each lost id's records are in the raw segments as killed (segment, offset, flag byte), or that none is. */
+function describeLoss(dir: string, lost: string[]): string {
+  const lines = [`segments as killed: ${readdirSync(dir).join(', ')}`];
+  const files = segments(dir).map((name) => ({ name, data: readFileSync(join(dir, name)) }));
+  for (const name of files.map((f) => `${f.name}: ${f.data.length} bytes`)) lines.push(name);
+  for (const id of lost.slice(0, 5)) {
+    const found: string[] = [];
+    for (const { name, data } of files) {
+      for (let at = data.indexOf(id); at !== -1; at = data.indexOf(id, at + 1)) {
+        const start = data.lastIndexOf(0x1e, at);
+        found.push(
+          `${name}@${start} flag ${String.fromCharCode(data[start + 1])} op ${data.toString('latin1', at - 12, at - 1)}`,
+        );
+      }
+    }
+    lines.push(`${id}: ${found.length > 0 ? found.join('; ') : 'in no segment'}`);
+  }
+  return lines.join('\n');
 }
 
 function run(dir: string, books: Books, onSpawn: (child: ChildProcess) => void): Promise<void> {
