@@ -7,7 +7,7 @@ import { GraphQLModule, Query, Resolver } from '@nestjs/graphql';
 import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
-import { CircuitBreaker, RateLimit, ResilienceModule } from '../../lib/index.js';
+import { Bulkhead, CircuitBreaker, RateLimit, ResilienceModule } from '../../lib/index.js';
 
 @Injectable()
 class QuotesUpstream {
@@ -25,6 +25,18 @@ class QuotesResolver {
   @RateLimit({ name: 'gql_quote', rate: 1, per: 60, key: 'global' })
   quote(): string {
     return 'stay resilient';
+  }
+
+  /** Lets the held `slow` query finish. */
+  static release: () => void = () => undefined;
+
+  @Query(() => String)
+  @Bulkhead({ name: 'gql_slow', maxConcurrent: 1 })
+  async slow(): Promise<string> {
+    await new Promise<void>((resolve) => {
+      QuotesResolver.release = resolve;
+    });
+    return 'slow answer';
   }
 
   // Undecorated: it reaches the breaker through the provider it injects.
@@ -96,8 +108,16 @@ for (const [driver, graphqlModule] of Object.entries(DRIVERS)) {
         assert.equal(open.errors?.[0]?.extensions?.code, 'SERVICE_UNAVAILABLE', JSON.stringify(open));
         assert.equal(open.errors?.[0]?.extensions?.retryAfter, 30, 'the breaker opens for 30 s');
 
+        const held = query('{ slow }');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        const full = await query('{ slow }');
+        assert.equal(full.errors?.[0]?.extensions?.code, 'SERVICE_UNAVAILABLE', JSON.stringify(full));
+        assert.equal(full.errors?.[0]?.extensions?.retryAfter, 1, 'a full bulkhead: retry after 1 s');
+        QuotesResolver.release();
+        assert.deepEqual((await held).data, { slow: 'slow answer' });
+
         const errors = logger.lines.filter((l) => l.level === 'error');
-        const ours = errors.filter((l) => /rate limit|circuit|RateLimitExceeded|CircuitOpen/i.test(l.message));
+        const ours = errors.filter((l) => /rate limit|circuit|bulkhead|RateLimitExceeded|CircuitOpen/i.test(l.message));
         assert.deepEqual(ours, [], 'a rejection is no ERROR line');
       } finally {
         await app.close();

@@ -5,7 +5,7 @@ import { Controller, Module } from '@nestjs/common';
 import { ClientProxyFactory, MessagePattern, type MicroserviceOptions, Transport } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
 import { firstValueFrom } from 'rxjs';
-import { CircuitBreaker, RateLimit, ResilienceModule } from '../../lib/index.js';
+import { Bulkhead, CircuitBreaker, RateLimit, ResilienceModule } from '../../lib/index.js';
 import { freePort } from '../support/redis-server.js';
 
 @Controller()
@@ -14,6 +14,18 @@ class JobsController {
   @RateLimit({ name: 'rpc_ping', rate: 2, per: 60 })
   ping(n: number) {
     return { pong: n };
+  }
+
+  /** Lets the held `slow` calls finish. */
+  static release: () => void = () => undefined;
+
+  @MessagePattern('slow')
+  @Bulkhead({ name: 'rpc_slow', maxConcurrent: 1 })
+  async slow() {
+    await new Promise<void>((resolve) => {
+      JobsController.release = resolve;
+    });
+    return 'done';
   }
 
   @MessagePattern('fragile')
@@ -49,6 +61,14 @@ describe('in an RPC context (a real TCP microservice)', () => {
       const open = await firstValueFrom(client.send('fragile', {})).catch((e) => e);
       assert.equal(open.status, 503);
       assert.match(open.message, /Circuit "rpc_fragile" is open/);
+      const held = firstValueFrom(client.send('slow', {}));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const full = await firstValueFrom(client.send('slow', {})).catch((e) => e);
+      assert.equal(full.status, 503, 'a full bulkhead is a structured 503');
+      assert.equal(full.error, 'BulkheadRejectedError');
+      assert.equal(full.retryAfter, 1);
+      JobsController.release();
+      assert.equal(await held, 'done');
       // Still serving: nothing assumed an HTTP response.
       assert.equal((await firstValueFrom(client.send('ping', 4)).catch((e) => e)).status, 429);
     } finally {
