@@ -73,7 +73,7 @@ function structuresOnly(depth: number, total: number): void {
   const waiting = new WaiterQueue();
   const deadlines = new DeadlineQueue();
   const at = Date.now() + 3_600_000;
-  const waiter = (): Waiter => ({ at, settled: false, admit: noop, expire: noop });
+  const waiter = (): Waiter => ({ at, settled: false, admit: noop, cancel: noop, expire: noop });
   for (let i = 0; i < depth; i++) {
     const w = waiter();
     waiting.push(w);

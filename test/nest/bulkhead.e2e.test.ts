@@ -7,6 +7,7 @@ import { Test } from '@nestjs/testing';
 import { register } from 'prom-client';
 import { parse } from 'yaml';
 import {
+  ApplicationShutdownError,
   Bulkhead,
   BulkheadRejectedError,
   BulkheadService,
@@ -161,6 +162,34 @@ describe('bulkhead settings', () => {
         return true;
       },
     );
+  });
+});
+
+describe('bulkhead at shutdown', () => {
+  it('a call queued for a slot ends at once with ApplicationShutdownError when the app closes', async () => {
+    @Injectable()
+    class Slow {
+      @Bulkhead({ name: 'closing', maxConcurrent: 1, maxQueue: 5, queueTimeout: 60 })
+      async run(): Promise<string> {
+        await gate.pass();
+        return 'ran';
+      }
+    }
+    const moduleRef = await Test.createTestingModule({
+      imports: [ResilienceModule.forRoot({ metrics: { enabled: false } })],
+      providers: [Slow],
+    }).compile();
+    await moduleRef.init();
+    const slow = moduleRef.get(Slow);
+    const running = slow.run();
+    const queued = slow.run();
+    const started = Date.now();
+    const closing = moduleRef.close();
+    await assert.rejects(queued, (e: unknown) => e instanceof ApplicationShutdownError);
+    assert.ok(Date.now() - started < 1000, 'not after its 60 s queue timeout');
+    gate.openAll();
+    assert.equal(await running, 'ran');
+    await closing;
   });
 });
 

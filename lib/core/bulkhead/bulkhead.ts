@@ -139,6 +139,7 @@ export class BulkheadPolicy {
         at: this.clock.now() + this.queueTimeoutMs,
         settled: false,
         admit: resolve,
+        cancel: reject,
         expire: () => {
           this.leave(waiter);
           this.rejected.emit({ name: this.name, reason: 'queue_timeout' });
@@ -164,6 +165,18 @@ export class BulkheadPolicy {
   private leave(waiter: Waiter): void {
     this.waiting.left();
     if (waiter.abortListener) waiter.signal?.removeEventListener('abort', waiter.abortListener);
+  }
+
+  /**
+   * Ends every wait in the queue at once with `reason` (the application shuts down: a call
+   * queued for a slot must not hold the HTTP server open until its queueTimeout).
+   */
+  cancelWaiting(reason: unknown): void {
+    for (let waiter = this.waiting.shift(); waiter; waiter = this.waiting.shift()) {
+      this.deadlines?.settle(waiter);
+      if (waiter.abortListener) waiter.signal?.removeEventListener('abort', waiter.abortListener);
+      waiter.cancel(reason);
+    }
   }
 
   /** Gives free slots to the oldest waiters. */

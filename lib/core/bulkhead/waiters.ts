@@ -3,6 +3,8 @@ import type { Deadline } from '../deadline-queue.js';
 /** A call waiting for a slot: its deadline in the bulkhead's one DeadlineQueue, and how it ends. */
 export interface Waiter extends Deadline {
   admit(): void;
+  /** Ends the wait with `reason` (shutdown). */
+  cancel(reason: unknown): void;
   /** Set while the waiter listens to an AbortSignal. */
   abortListener?: () => void;
   signal?: AbortSignal;

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Inject, Injectable } from '@nestjs/common';
 import { formatZodIssues } from '../../config/format-issues.js';
 import type { ResolvedBulkheadSettings } from '../../config/resolved-types.js';
 import { bulkheadSchema } from '../../config/schema.js';
@@ -10,6 +10,7 @@ import { ResilienceConfigError } from '../../core/errors.js';
 import { ResilienceSettings } from '../resilience-settings.js';
 import { RESILIENCE_CLOCK } from '../timing.js';
 import { NamedRegistry } from './named-registry.js';
+import { ApplicationShutdownError } from './retry.service.js';
 
 export interface BulkheadListener {
   onRejected?(bulkhead: string, reason: BulkheadRejection): void;
@@ -21,7 +22,7 @@ export interface BulkheadListener {
  * it is first asked for on top. A bulkhead is off unless a layer turns it on (see docs/bulkhead.md).
  */
 @Injectable()
-export class BulkheadService {
+export class BulkheadService implements BeforeApplicationShutdown {
   private readonly registry: NamedRegistry<BulkheadPolicy, BulkheadSettings, ResolvedBulkheadSettings>;
 
   constructor(
@@ -77,6 +78,15 @@ export class BulkheadService {
         for (const off of offs) off?.();
       };
     });
+  }
+
+  /**
+   * Before the HTTP server drains: calls queued for a slot end at once with
+   * ApplicationShutdownError (503 with Connection: close over HTTP), as waiting retries do.
+   */
+  beforeApplicationShutdown(): void {
+    const shutdown = new ApplicationShutdownError();
+    for (const bulkhead of this.registry.all().values()) bulkhead.cancelWaiting(shutdown);
   }
 
   /** Told of every bulkhead created from now on. */
