@@ -57,16 +57,29 @@ export function misleadingSettings(raw: unknown): ConfigIssue[] {
   const redis = config.redis;
   if (redis !== undefined && redis !== null) {
     const r = asRecord(redis);
-    if (r && r.url === undefined && r.host === undefined) {
+    const ways = r ? REDIS_CONNECTIONS.filter((keys) => keys.some((k) => r[k] !== undefined)) : [];
+    if (r && ways.length === 0) {
       issues.push({
         path: 'redis',
         message:
-          'has neither url nor host: every store would silently stay in memory; set redis.url (or host), or remove redis',
+          'has no connection (url, host, cluster, sentinels or client): every store would silently stay in memory; set one, or remove redis',
       });
+    }
+    if (ways.length > 1) {
+      issues.push({
+        path: 'redis',
+        message: `names ${ways.length} ways to connect (${ways.map((keys) => keys.join('/')).join(', ')}): keep one`,
+      });
+    }
+    if (r && r.sentinels !== undefined && r.name === undefined) {
+      issues.push({ path: 'redis.name', message: 'is required with sentinels: the name of the master they watch' });
     }
   }
   return issues;
 }
+
+/** The ways to connect the module's Redis: exactly one is used. */
+const REDIS_CONNECTIONS = [['url', 'host'], ['cluster'], ['sentinels'], ['client']];
 
 /**
  * Warnings (errors with `strict`): a tier that nothing uses and whose name is one slip away

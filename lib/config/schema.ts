@@ -313,6 +313,21 @@ export const rolloutSchema = strict({
 
 export const serviceSchema = strict({ ...patternShape, tier: z.string().min(1), rollout: rolloutSchema }).partial();
 
+/** What the module needs of an ioredis client (a `Redis` or a `Cluster`) the application already has. */
+export interface RedisClientLike {
+  readonly status: string;
+  disconnect(): void;
+}
+
+const isRedisClient = (v: unknown): v is RedisClientLike =>
+  !!v &&
+  typeof v === 'object' &&
+  typeof (v as RedisClientLike).status === 'string' &&
+  typeof (v as RedisClientLike).disconnect === 'function' &&
+  typeof (v as { evalsha?: unknown }).evalsha === 'function';
+
+const hostPort = strict({ host: z.string().min(1), port: z.number().int().min(1).max(65535) });
+
 export const redisSchema = strict({
   url: z.string().regex(/^rediss?:\/\//, { message: 'must be a redis:// or rediss:// URL' }),
   host: z.string().min(1),
@@ -327,6 +342,19 @@ export const redisSchema = strict({
   connectTimeout: duration({ positive: true }),
   /** What a limiter does while Redis is unreachable. */
   failureMode: z.enum(['open', 'closed', 'local']),
+  /** A Redis Cluster: its startup nodes (`'host:port'` or `{ host, port }`), and ioredis ClusterOptions. */
+  cluster: strict({
+    nodes: z.array(z.union([z.string().regex(/^[^:\s]+:\d+$/, { message: "must be 'host:port'" }), hostPort])).min(1),
+    options: z.record(z.string(), z.unknown()),
+  })
+    .partial()
+    .required({ nodes: true }),
+  /** Redis Sentinel: the sentinels, with `name` the master they watch. */
+  sentinels: z.array(hostPort).min(1),
+  /** The master's name, with `sentinels`. */
+  name: z.string().min(1),
+  /** An ioredis `Redis` or `Cluster` the application already has (not closed by the module). */
+  client: z.custom<RedisClientLike>(isRedisClient, { message: 'must be an ioredis Redis or Cluster instance' }),
 }).partial();
 
 const routePattern = z.string().regex(/^((GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|ALL) )?\/\S*$/, {

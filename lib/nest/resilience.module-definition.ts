@@ -1,6 +1,7 @@
-import { ConfigurableModuleBuilder } from '@nestjs/common';
+import { ConfigurableModuleBuilder, type InjectionToken, type Provider } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import type { ResolvedDlqSettings } from '../config/resolved-types.js';
+import type { RedisClientLike } from '../config/schema.js';
 import type { ResilienceConfig } from '../config/types.js';
 import type { DeadLetterBackend } from '../core/dead-letter/types.js';
 import type { RateLimitStore } from '../core/rate-limiter/types.js';
@@ -12,6 +13,7 @@ import {
   RESILIENCE_INTERCEPTOR_MODE,
   RESILIENCE_RATE_LIMIT_STORE,
   RESILIENCE_ROLLOUT,
+  RESILIENCE_USER_REDIS,
 } from './tokens.js';
 
 /** A dead-letter backend of your own for `queue`, or undefined for the built-in one its settings name. */
@@ -46,6 +48,20 @@ export interface ResilienceModuleExtras {
   deadLetterBackend?: DeadLetterBackendFactory;
   /** @deprecated since 0.2: `interceptor: 'global'` (true) or `'none'` (false). */
   globalInterceptor?: boolean;
+  /**
+   * The application's own ioredis `Redis` or `Cluster` for every Redis store of the module, or
+   * the injection token of the provider that has it. Used as it is, never closed by the module.
+   */
+  redisClient?: RedisClientLike | InjectionToken;
+}
+
+/** The `redisClient` option as a provider: the client itself, or an alias of its token. */
+function userRedisProvider(redisClient: ResilienceModuleExtras['redisClient']): Provider {
+  if (redisClient === undefined || redisClient === null) return { provide: RESILIENCE_USER_REDIS, useValue: null };
+  const isClient = typeof redisClient === 'object' && typeof (redisClient as RedisClientLike).status === 'string';
+  return isClient
+    ? { provide: RESILIENCE_USER_REDIS, useValue: redisClient }
+    : { provide: RESILIENCE_USER_REDIS, useExisting: redisClient as InjectionToken };
 }
 
 const INTERCEPTOR_MODES: InterceptorMode[] = ['routes', 'global', 'none'];
@@ -92,6 +108,7 @@ export const {
       globalInterceptor: undefined,
       rateLimitStore: undefined,
       deadLetterBackend: undefined,
+      redisClient: undefined,
     },
     (definition, extras) => {
       const mode = interceptorMode(extras);
@@ -105,6 +122,7 @@ export const {
           { provide: RESILIENCE_INTERCEPTOR_MODE, useValue: mode },
           { provide: RESILIENCE_RATE_LIMIT_STORE, useValue: extras.rateLimitStore ?? null },
           { provide: RESILIENCE_DLQ_BACKEND, useValue: extras.deadLetterBackend ?? null },
+          userRedisProvider(extras.redisClient),
           ...(mode === 'global' ? [{ provide: APP_INTERCEPTOR, useExisting: ResilienceInterceptor }] : []),
         ],
       };

@@ -1,6 +1,7 @@
 import { Logger, Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { nearMissKey } from '../config/misleading-settings.js';
+import type { RedisClientLike } from '../config/schema.js';
 import type { ResilienceConfig } from '../config/types.js';
 import { CONFIG_SERVICE_TOKEN, type ConfigServiceLike } from './config-service-source.js';
 import { ResilienceHealthIndicator } from './health/resilience-health.indicator.js';
@@ -27,6 +28,7 @@ import { RateLimiterService } from './services/rate-limiter.service.js';
 import { ResilienceService } from './services/resilience.service.js';
 import { RetryService } from './services/retry.service.js';
 import { RESILIENCE_CLOCK, RESILIENCE_SLEEP, timingProviders } from './timing.js';
+import { RESILIENCE_USER_REDIS } from './tokens.js';
 
 /** True when forRoot() was given no configuration of its own (only extras or nothing). */
 function isEmpty(options: ResilienceConfig | undefined): boolean {
@@ -53,11 +55,23 @@ function warnOfNearMiss(configKey: string, config: ConfigServiceLike): void {
 
 const settingsProvider = {
   provide: ResilienceSettings,
-  inject: [RESILIENCE_MODULE_OPTIONS, RESILIENCE_CONFIG_KEY, { token: CONFIG_SERVICE_TOKEN as symbol, optional: true }],
-  useFactory: (options: ResilienceConfig | undefined, configKey: string, config?: ConfigServiceLike) => {
-    const raw = isEmpty(options) ? config?.get(configKey) : options;
+  inject: [
+    RESILIENCE_MODULE_OPTIONS,
+    RESILIENCE_CONFIG_KEY,
+    { token: CONFIG_SERVICE_TOKEN as symbol, optional: true },
+    { token: RESILIENCE_USER_REDIS, optional: true },
+  ],
+  useFactory: (
+    options: ResilienceConfig | undefined,
+    configKey: string,
+    config?: ConfigServiceLike,
+    ownRedis?: RedisClientLike | null,
+  ) => {
+    const raw = (isEmpty(options) ? config?.get(configKey) : options) as ResilienceConfig | undefined;
     if (isEmpty(options) && raw === undefined && config) warnOfNearMiss(configKey, config);
-    return ResilienceSettings.create(raw ?? {});
+    // The `redisClient` option is `redis.client`: one way in, validated with the rest.
+    const withClient = ownRedis ? { ...raw, redis: { ...raw?.redis, client: ownRedis } } : raw;
+    return ResilienceSettings.create(withClient ?? {});
   },
 };
 

@@ -15,3 +15,6 @@ export const RESILIENCE_DLQ_BACKEND = Symbol.for('nest-resilience:RESILIENCE_DLQ
 
 /** The stage factories (one per pattern) every pipeline is built from, in no particular order. */
 export const RESILIENCE_STAGE_FACTORIES = Symbol.for('nest-resilience:RESILIENCE_STAGE_FACTORIES');
+
+/** The application's own ioredis client (the `redisClient` option of forRoot: a client, or the token of one). */
+export const RESILIENCE_USER_REDIS = Symbol.for('nest-resilience:RESILIENCE_USER_REDIS');

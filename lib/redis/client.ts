@@ -1,4 +1,4 @@
-import type { Redis, RedisOptions } from 'ioredis';
+import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import type { RedisSettings } from '../config/types.js';
 import { toMilliseconds } from '../core/duration.js';
 import { packageRequire } from '../runtime/package-require.js';
@@ -33,17 +33,23 @@ export function redisOptions(settings: RedisSettings): RedisOptions {
  * Redis being down at boot must neither stop nor delay the app (the failure mode
  * decides what limiters do meanwhile), and the client keeps reconnecting in the background.
  */
-export async function createRedisClient(settings: RedisSettings): Promise<Redis> {
-  let RedisClass: typeof import('ioredis').Redis;
+export async function createRedisClient(settings: Omit<RedisSettings, 'cluster'>): Promise<Redis> {
+  return (await createRedisConnection(settings)) as Redis;
+}
+
+/** Like createRedisClient, and a `Cluster` when the settings name `cluster`. */
+export async function createRedisConnection(settings: RedisSettings): Promise<Redis | Cluster> {
+  let ioredis: IoRedis;
   try {
-    ({ Redis: RedisClass } = await import('ioredis'));
+    const { Redis: RedisClass, Cluster } = await import('ioredis');
+    ioredis = { Redis: RedisClass, Cluster };
   } catch (error) {
     throw new Error('Redis is configured but the optional peer dependency "ioredis" is not installed: npm i ioredis', {
       cause: error,
     });
   }
   const options = redisOptions(settings);
-  const client = settings.url ? new RedisClass(settings.url, options) : new RedisClass(options);
+  const client = connect(ioredis, settings, options);
   // A listener from the first moment: without one ioredis prints "Unhandled error event".
   const early = () => undefined;
   client.on('error', early);
@@ -71,7 +77,37 @@ export function reportRedisErrorsOnce(
   });
 }
 
-function whenReady(client: Redis, timeoutMs: number): Promise<void> {
+interface IoRedis {
+  Redis: typeof import('ioredis').Redis;
+  Cluster: typeof import('ioredis').Cluster;
+}
+
+/** One client for the connection the settings name: a URL or host, a Cluster, or Sentinel. */
+function connect(ioredis: IoRedis, settings: RedisSettings, options: RedisOptions): Redis | Cluster {
+  if (settings.cluster) {
+    const nodes = settings.cluster.nodes.map((node) => {
+      if (typeof node !== 'string') return node;
+      const at = node.lastIndexOf(':');
+      return { host: node.slice(0, at), port: Number(node.slice(at + 1)) };
+    });
+    const { host: _host, port: _port, db: _db, ...perNode } = options;
+    const clusterOptions: ClusterOptions = {
+      ...(settings.cluster.options as ClusterOptions | undefined),
+      // The fast-fail settings win over the ones given: an outage must never hang a request.
+      enableOfflineQueue: false,
+      clusterRetryStrategy: (times) => Math.min(50 * 2 ** times, 2000),
+      redisOptions: { ...(settings.cluster.options?.redisOptions as RedisOptions | undefined), ...perNode },
+    };
+    return new ioredis.Cluster(nodes, clusterOptions);
+  }
+  if (settings.sentinels) {
+    const { host: _host, port: _port, ...rest } = options;
+    return new ioredis.Redis({ ...rest, sentinels: settings.sentinels, name: settings.name });
+  }
+  return settings.url ? new ioredis.Redis(settings.url, options) : new ioredis.Redis(options);
+}
+
+function whenReady(client: Redis | Cluster, timeoutMs: number): Promise<void> {
   if (client.status === 'ready') return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {
