@@ -49,8 +49,11 @@ describe('settings that would silently mean the wrong thing', () => {
     );
   });
 
-  it('redis with neither url nor host is an error', () => {
-    assert.match(errorOf({ redis: { keyPrefix: 'app' } }).message, /redis.*neither url nor host/s);
+  it('redis with no way to connect (url, host, cluster, sentinels, client) is an error', () => {
+    assert.match(
+      errorOf({ redis: { keyPrefix: 'app' } }).message,
+      /redis: has no connection \(url, host, cluster, sentinels or client\)/,
+    );
   });
 
   it("deadLetter.alertThreshold wins over the tier table's dlq defaults; services.<name>.dlq wins over it", () => {
