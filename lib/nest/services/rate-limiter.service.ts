@@ -66,32 +66,10 @@ export class RateLimiterService implements BeforeApplicationShutdown {
           throw new ResilienceConfigError(formatZodIssues(parsed.error.issues, `rate limiter "${name}"`));
         return settings.resolveLimiter(name, parsed.data, tier);
       },
-      // The counting rule and mode are the limiter; keys and validators belong to each stage.
-      identity: ({ rate, per, burst, strategy, mode, maxWait, enabled }) => ({
-        rate,
-        per,
-        burst,
-        strategy,
-        mode,
-        maxWait,
-        enabled,
-      }),
-      create: (name, { rate, per, burst, strategy, mode, maxWait, enabled }) => {
+      identity: limiterRule,
+      create: (name, resolved) => {
         try {
-          return new RateLimiter({
-            name,
-            rate,
-            per,
-            burst,
-            strategy,
-            mode,
-            maxWait,
-            enabled,
-            store,
-            clock,
-            sleep,
-            signal,
-          });
+          return new RateLimiter({ name, ...limiterRule(resolved), store, clock, sleep, signal });
         } catch (error) {
           throw new ResilienceConfigError([{ path: `rate limiter "${name}"`, message: (error as Error).message }]);
         }
@@ -160,4 +138,9 @@ export class RateLimiterService implements BeforeApplicationShutdown {
   get onCreated() {
     return this.registry.onCreated;
   }
+}
+
+/** The counting rule and mode are the limiter; keys and validators belong to each stage that uses it. */
+function limiterRule({ rate, per, burst, strategy, mode, maxWait, enabled }: ResolvedRateSettings) {
+  return { rate, per, burst, strategy, mode, maxWait, enabled };
 }
