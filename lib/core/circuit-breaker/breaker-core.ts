@@ -50,7 +50,7 @@ export abstract class CircuitBreakerCore {
   protected observers?: {
     generation: number;
     onResult: (result: unknown) => unknown;
-    onError: (error: unknown) => never;
+    onError: (error: unknown) => Promise<never>;
   };
 
   protected currentState: CircuitState = 'closed';
@@ -62,6 +62,12 @@ export abstract class CircuitBreakerCore {
   protected reopens = 0;
   protected forced = false;
   protected disabled: boolean;
+  /**
+   * A report the last counted failure started (a shared breaker's round trip to its
+   * fleet): the failing call settles after it, so its caller's next call sees the
+   * fleet's answer. Undefined for a local breaker.
+   */
+  protected pendingReport?: Promise<void>;
 
   constructor(name = 'default', options: CircuitBreakerOptions = {}) {
     this.name = name;
@@ -148,7 +154,7 @@ export abstract class CircuitBreakerCore {
       pending = fn(NO_CONTEXT, state);
     } catch (error) {
       this.recordFailure(generation, 0, error, false);
-      return Promise.reject(error);
+      return this.afterReport(() => Promise.reject(error));
     }
     const promise = pending instanceof Promise ? (pending as Promise<T>) : Promise.resolve(pending);
     let handlers = this.observers;
@@ -158,6 +164,7 @@ export abstract class CircuitBreakerCore {
         onResult: (result: unknown) => this.succeeded(generation, 0, result),
         onError: (error: unknown) => {
           this.recordFailure(generation, 0, error, false);
+          if (this.pendingReport !== undefined) return this.afterReport(() => Promise.reject(error));
           throw error;
         },
       };
@@ -166,8 +173,16 @@ export abstract class CircuitBreakerCore {
     return promise.then(handlers.onResult, handlers.onError) as Promise<T>;
   }
 
+  /** The call's outcome, made once the pending report (if any) is done (a rejection made earlier would be unhandled meanwhile). */
+  private afterReport<T>(outcome: () => T | Promise<T>): Promise<T> {
+    const report = this.pendingReport;
+    if (report === undefined) return Promise.resolve(outcome());
+    this.pendingReport = undefined;
+    return report.then(outcome);
+  }
+
   /** Admits a call: its generation, or undefined to reject it. */
-  private admit(): number | undefined {
+  protected admit(): number | undefined {
     if (this.disabled) return UNTRACKED;
     switch (this.currentState) {
       case 'closed':
@@ -191,7 +206,7 @@ export abstract class CircuitBreakerCore {
   }
 
   /** Turns a call away: CircuitOpenError, or the fallback's answer. */
-  private reject<T>(): Promise<T> {
+  protected reject<T>(): Promise<T> {
     const retryAfter = this.currentState === 'open' ? this.retryAfter : HALF_OPEN_RETRY_AFTER_MS / 1000;
     const error = CircuitOpenError.stackless(this.name, retryAfter);
     if (this.listeners.length > 0) {
@@ -204,7 +219,7 @@ export abstract class CircuitBreakerCore {
   succeeded<T>(generation: number, startedAt: number, result: T): T | Promise<T> {
     if (this.isResultFailure?.(result)) {
       this.recordFailure(generation, startedAt, result, true);
-      return result;
+      return this.pendingReport === undefined ? result : this.afterReport(() => result);
     }
     if (generation !== this.generation) return result;
     const now = this.slowMs !== undefined || this.rateRule !== undefined ? this.clock.now() : 0;
@@ -212,10 +227,10 @@ export abstract class CircuitBreakerCore {
     for (const l of this.listeners) if (l.onSuccess) safely(() => l.onSuccess?.(this.name));
     if (this.currentState === 'half_open') {
       this.trialsInFlight--;
-      if (++this.consecutiveSuccesses >= this.successThreshold) this.transition('closed');
-    } else {
-      this.consecutiveFailures = 0;
-      if (this.rateRule?.record(false, slow, now)) this.open(false);
+      this.trialEnded('success');
+      if (this.pendingReport !== undefined) return this.afterReport(() => result);
+    } else if (this.countClosed(false, slow, now)) {
+      this.open(false);
     }
     return result;
   }
@@ -229,7 +244,9 @@ export abstract class CircuitBreakerCore {
   failed<T>(generation: number, startedAt: number, error: unknown): Promise<T> {
     const counted = this.isFailure(error);
     this.recordFailure(generation, startedAt, error, false, counted);
-    return counted && this.fallback ? this.recover<T>(error) : Promise.reject(error);
+    if (this.pendingReport === undefined)
+      return counted && this.fallback ? this.recover<T>(error) : Promise.reject(error);
+    return this.afterReport(() => (counted && this.fallback ? this.recover<T>(error) : Promise.reject(error)));
   }
 
   /** Counts a failure of a call of `generation` (an error, or a result isResultFailure flagged). */
@@ -244,16 +261,37 @@ export abstract class CircuitBreakerCore {
     const counted = flaggedResult || (countedError ?? this.isFailure(outcome));
     if (this.currentState === 'half_open') {
       this.trialsInFlight--;
-      if (counted) this.open(true);
+      this.trialEnded(counted ? 'failure' : 'uncounted');
       return;
     }
     if (!counted) return;
     const now = this.clock.now();
     for (const l of this.listeners) if (l.onFailure) safely(() => l.onFailure?.(this.name, outcome));
-    this.consecutiveFailures++;
     const slow = this.slowMs !== undefined && now - startedAt >= this.slowMs;
+    if (this.countClosed(true, slow, now)) this.open(false);
+  }
+
+  /**
+   * Counts one outcome of a CLOSED call of the current generation; true when the breaker
+   * must open now. A shared breaker counts in its fleet's store instead.
+   */
+  protected countClosed(failed: boolean, slow: boolean, now: number): boolean {
+    if (!failed) {
+      this.consecutiveFailures = 0;
+      return this.rateRule?.record(false, slow, now) ?? false;
+    }
+    this.consecutiveFailures++;
     const rateOpens = this.rateRule?.record(true, slow, now) ?? false;
-    if (this.consecutiveFailures >= this.failureThreshold || rateOpens) this.open(false);
+    return this.consecutiveFailures >= this.failureThreshold || rateOpens;
+  }
+
+  /** A HALF_OPEN trial of the current generation ended (its slot is already free). */
+  protected trialEnded(outcome: 'success' | 'failure' | 'uncounted'): void {
+    if (outcome === 'success') {
+      if (++this.consecutiveSuccesses >= this.successThreshold) this.transition('closed');
+    } else if (outcome === 'failure') {
+      this.open(true);
+    }
   }
 
   private recover<T>(error: unknown): Promise<T> {
@@ -271,7 +309,7 @@ export abstract class CircuitBreakerCore {
     call.resolveWith(this.failed<T>(call.generation, call.startedAt, error));
   }
 
-  private open(fromHalfOpen: boolean): void {
+  protected open(fromHalfOpen: boolean): void {
     this.reopens = fromHalfOpen ? this.reopens + 1 : 0;
     const duration = Math.min(this.maxOpenMs, this.openMs * this.timeoutMultiplier ** this.reopens);
     this.openUntil = this.clock.now() + Math.max(this.openMs <= this.maxOpenMs ? this.openMs : 0, duration);

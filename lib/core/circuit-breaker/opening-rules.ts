@@ -15,9 +15,9 @@ export interface OpeningRule {
 export class RateRule implements OpeningRule {
   constructor(
     readonly window: OutcomeWindow,
-    private readonly minimumCalls: number,
-    private readonly failureRate?: number,
-    private readonly slowRate?: number,
+    readonly minimumCalls: number,
+    readonly failureRate?: number,
+    readonly slowRate?: number,
   ) {}
 
   record(failed: boolean, slow: boolean, nowMs: number): boolean {
