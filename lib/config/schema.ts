@@ -127,6 +127,14 @@ export const circuitSchema = strict({
   callTimeout: duration({ positive: true }),
   /** false: a pass-through breaker that records nothing. */
   enabled: z.boolean(),
+  /**
+   * Where the state lives: 'local' (this process; default), 'shared' (one state machine in
+   * Redis for every replica), 'quorum' (each replica its own; all open while a quorum of the
+   * live replicas is open). 'shared' and 'quorum' need `redis`.
+   */
+  scope: z.enum(['local', 'shared', 'quorum']),
+  /** Scope 'quorum': the open replicas that open every replica, as a count or a percentage of the live ones (one of the two). */
+  quorum: strict({ replicas: positiveInt, percent }).partial(),
 }).partial();
 
 const jitter = z.union([z.boolean(), z.enum(JITTER_KINDS), z.number().min(0).max(1)], {

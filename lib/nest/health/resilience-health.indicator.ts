@@ -1,7 +1,10 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { HealthIndicatorStatus } from '@nestjs/terminus';
 import type { Cluster, Redis } from 'ioredis';
+import type { CircuitBreakerPolicy } from '../../core/circuit-breaker/circuit-breaker.js';
 import type { CircuitState } from '../../core/circuit-breaker/types.js';
+import { QuorumCircuitBreaker } from '../../redis/shared-circuit/quorum-breaker.js';
+import { SharedCircuitBreaker } from '../../redis/shared-circuit/shared-breaker.js';
 import { RESILIENCE_REDIS } from '../redis/redis.provider.js';
 import { BulkheadService } from '../services/bulkhead.service.js';
 import { CircuitBreakerService } from '../services/circuit-breaker.service.js';
@@ -20,7 +23,8 @@ export type ResilienceHealthResult = Record<
   {
     status: HealthIndicatorStatus;
     state: HealthStatus;
-    circuits: Record<string, { state: CircuitState; tier: string; retryAfter?: number }>;
+    /** `sharing: false`: a shared or quorum breaker that cannot reach Redis and acts on its own. */
+    circuits: Record<string, { state: CircuitState; tier: string; retryAfter?: number; sharing?: boolean }>;
     queues: Record<string, { status: HealthStatus; size: number; alertThreshold: number }>;
     bulkheads: Record<string, { status: HealthStatus; inFlight: number; limit: number; queued: number }>;
     redis?: { status: HealthStatus; connection: string };
@@ -33,7 +37,8 @@ const worst = (a: HealthStatus, b: HealthStatus): HealthStatus => (RANK[b] > RAN
 /**
  * A Terminus health indicator: `health.check([() => indicator.isHealthy('resilience')])`.
  * - breakers: an open critical-tier breaker is `down` (503); any other open or half-open
- *   one is `degraded` (200, still serving);
+ *   one is `degraded` (200, still serving), and so is a shared or quorum one acting alone
+ *   while Redis is unreachable;
  * - dead-letter queues: a queue at its alert threshold is `down`;
  * - bulkheads: one with every slot taken is `degraded` (it sheds load, the service still serves);
  * - Redis, when configured: not connected is `down` if a dead-letter queue lives there
@@ -59,6 +64,9 @@ export class ResilienceHealthIndicator {
       circuits[name] = state === 'open' ? { state, tier, retryAfter: breaker.retryAfter } : { state, tier };
       if (state === 'open' && tier === 'critical') status = 'down';
       else if (state !== 'closed') status = worst(status, 'degraded');
+      const sharing = this.sharing(breaker);
+      if (sharing !== undefined) circuits[name].sharing = sharing;
+      if (sharing === false) status = worst(status, 'degraded');
     }
     const queues: ResilienceHealthResult[string]['queues'] = {};
     let redisQueues = false;
@@ -87,5 +95,12 @@ export class ResilienceHealthIndicator {
     const result: ResilienceHealthResult[string] = { status: reported, state: status, circuits, queues, bulkheads };
     if (redis) result.redis = redis;
     return { [key]: result };
+  }
+
+  /** Whether a shared or quorum breaker reaches its fleet (undefined for a local one). */
+  private sharing(breaker: CircuitBreakerPolicy): boolean | undefined {
+    if (breaker instanceof SharedCircuitBreaker) return breaker.sharing;
+    if (breaker instanceof QuorumCircuitBreaker) return this.circuits.fleetAvailable;
+    return undefined;
   }
 }

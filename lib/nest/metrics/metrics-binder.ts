@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnModuleDestroy, Optional } from '@nestjs/common';
 import { SpooledDeadLetterBackend } from '../../core/dead-letter/spooled-backend.js';
+import { QuorumCircuitBreaker } from '../../redis/shared-circuit/quorum-breaker.js';
 import { BulkheadService } from '../services/bulkhead.service.js';
 import { CircuitBreakerService } from '../services/circuit-breaker.service.js';
 import { DeadLetterService } from '../services/dead-letter.service.js';
@@ -34,6 +35,12 @@ export class MetricsBinder implements OnModuleDestroy {
         onRejection: (service) => metrics.circuitRejections.inc({ service }),
         onStateChange: (from, to, service) => metrics.circuitTransitions.inc({ service, from, to }),
       }),
+      circuits.onStoreError(({ name }) => metrics.fleet.storeErrors.inc({ service: name })),
+      metrics.fleet.add(() =>
+        [...circuits.all()]
+          .filter((entry): entry is [string, QuorumCircuitBreaker] => entry[1] instanceof QuorumCircuitBreaker)
+          .map(([name, b]) => [name, b.fleetCount.live, b.fleetCount.open] as [string, number, number]),
+      ),
       retries.subscribe({
         onRetry: (operation) => metrics.retries.inc({ operation }),
         onComplete: (operation, attempts) => metrics.retryAttempts.observe({ operation }, attempts),

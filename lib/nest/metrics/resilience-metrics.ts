@@ -1,6 +1,7 @@
 import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { CIRCUIT_STATE_VALUE, type CircuitState } from '../../core/circuit-breaker/types.js';
 import { BulkheadMetrics } from './bulkhead-metrics.js';
+import { FleetMetrics } from './fleet-metrics.js';
 import type { PromClient } from './prom-client-loader.js';
 
 /** Something that can list breaker states at scrape time (one per application). */
@@ -36,6 +37,7 @@ export class ResilienceMetrics {
   private readonly queueSources: Set<QueueSource>;
   readonly rolloutCalls: Counter<'service' | 'arm'>;
   readonly bulkheads: BulkheadMetrics;
+  readonly fleet: FleetMetrics;
   private readonly stateSources: Set<CircuitStateSource>;
 
   constructor(
@@ -95,6 +97,7 @@ export class ResilienceMetrics {
     ]);
     this.dlqReplayed = this.counter('dlq_replayed_total', 'Dead letters replayed, by outcome', ['queue', 'outcome']);
     this.bulkheads = new BulkheadMetrics(prom, prefix, registry);
+    this.fleet = new FleetMetrics(prom, prefix, registry);
   }
 
   /** Reads breaker states from `source` at every scrape until the returned function is called. */

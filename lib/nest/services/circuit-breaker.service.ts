@@ -1,4 +1,5 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import type { Cluster, Redis } from 'ioredis';
 import { formatZodIssues } from '../../config/format-issues.js';
 import type { ResolvedCircuitSettings } from '../../config/resolved-types.js';
 import { circuitSchema } from '../../config/schema.js';
@@ -11,8 +12,11 @@ import {
 } from '../../core/circuit-breaker/index.js';
 import type { Clock } from '../../core/clock.js';
 import { ResilienceConfigError } from '../../core/errors.js';
+import type { Event } from '../../core/events.js';
+import { RESILIENCE_REDIS } from '../redis/redis.provider.js';
 import { ResilienceSettings } from '../resilience-settings.js';
 import { RESILIENCE_CLOCK } from '../timing.js';
+import { CircuitScopes } from './circuit-scopes.js';
 import { NamedRegistry } from './named-registry.js';
 
 /**
@@ -21,13 +25,39 @@ import { NamedRegistry } from './named-registry.js';
  * options given when it is first created go on top.
  */
 @Injectable()
-export class CircuitBreakerService {
+export class CircuitBreakerService implements BeforeApplicationShutdown {
   private readonly registry: NamedRegistry<CircuitBreakerPolicy, CircuitSettings, ResolvedCircuitSettings>;
+  private readonly scopes: CircuitScopes;
+  private readonly storeErrorListeners = new Set<(event: { name: string; error: unknown }) => void>();
+  private storeAvailable = true;
+  /** A shared or quorum breaker's call to Redis failed (it acts on its own until Redis answers). */
+  readonly onStoreError: Event<{ name: string; error: unknown }> = (listener) => {
+    this.storeErrorListeners.add(listener);
+    return () => this.storeErrorListeners.delete(listener);
+  };
 
   constructor(
     private readonly settings: ResilienceSettings,
     @Inject(RESILIENCE_CLOCK) clock: Clock,
+    @Optional() @Inject(RESILIENCE_REDIS) redis?: Redis | Cluster | null,
   ) {
+    const logger = new Logger('Resilience');
+    this.scopes = new CircuitScopes({
+      clock,
+      redis,
+      keyPrefix: settings.config.redis?.keyPrefix,
+      onStoreError: (name, error) => {
+        for (const listener of this.storeErrorListeners) listener({ name, error });
+      },
+      onAvailabilityChange: (available, error) => {
+        this.storeAvailable = available;
+        if (available) logger.log('Redis answers again: shared circuit breakers take the fleet state again');
+        else
+          logger.warn(
+            `Redis unavailable (${error instanceof Error ? error.message : String(error)}): shared circuit breakers act on their own`,
+          );
+      },
+    });
     this.registry = new NamedRegistry({
       kind: 'circuit breaker',
       origin: 'CircuitBreakerService.get',
@@ -38,7 +68,7 @@ export class CircuitBreakerService {
         }
         return settings.resolve(name, { tier, circuit: parsed.data }).circuit;
       },
-      create: (name, resolved) => new CircuitBreakerPolicy(name, { ...resolved, clock }),
+      create: (name, resolved) => this.scopes.create(name, resolved),
     });
   }
 
@@ -78,6 +108,16 @@ export class CircuitBreakerService {
    */
   subscribe(listener: CircuitBreakerListener): () => void {
     return this.registry.each((breaker) => breaker.subscribe(listener));
+  }
+
+  /** False while shared and quorum breakers cannot reach Redis and act on their own (health: degraded). */
+  get fleetAvailable(): boolean {
+    return this.storeAvailable;
+  }
+
+  /** Quorum replicas leave the fleet's count while Redis is still connected. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.scopes.close(this.registry.all().values());
   }
 
   /** Told of every breaker created from now on (subscribe to its events there). */

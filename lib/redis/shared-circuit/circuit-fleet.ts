@@ -34,8 +34,8 @@ export interface CircuitFleetOptions {
   syncIntervalMs?: number;
   /** Tests only: the time sent to the scripts instead of the server's TIME. */
   serverClock?: Clock;
-  /** Told of each failed store call (the breakers act on their own meanwhile). */
-  onError?: (error: unknown) => void;
+  /** Told of each failed store call, with the breaker's name (the breakers act on their own meanwhile). */
+  onError?: (error: unknown, name: string) => void;
   /** Told once per outage, and when the store answers again. */
   onAvailabilityChange?: (available: boolean, error?: unknown) => void;
 }
@@ -97,7 +97,7 @@ export class CircuitFleet {
       this.markAvailable(true);
       return reply;
     } catch (error) {
-      this.options.onError?.(error);
+      this.options.onError?.(error, name);
       this.markAvailable(false, error);
       throw error;
     }

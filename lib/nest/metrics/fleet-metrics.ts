@@ -1,0 +1,63 @@
+import type { Counter, Gauge, Registry } from 'prom-client';
+import type { PromClient } from './prom-client-loader.js';
+
+/** Something that can count, at scrape time, the replicas of its quorum breakers. */
+export type FleetSource = () => Iterable<[service: string, live: number, open: number]>;
+
+const SOURCES = Symbol.for('nest-resilience:fleet-sources');
+
+/**
+ * The metrics of breakers whose state is in Redis: a counter of failed store calls (the
+ * breaker acted on its own meanwhile) and, for quorum breakers, gauges of the replicas
+ * live and open as this replica last heard. Looked up before they are created, so two
+ * applications in one process share them.
+ */
+export class FleetMetrics {
+  readonly storeErrors: Counter<'service'>;
+  private readonly sources: Set<FleetSource>;
+
+  constructor(prom: PromClient, prefix: string, registry: Registry) {
+    const name = (base: string) => `${prefix}${base}`;
+    const existing = registry.getSingleMetric(name('circuit_breaker_replicas_open')) as Gauge<'service'> | undefined;
+    if (existing) {
+      this.sources = (existing as unknown as Record<symbol, Set<FleetSource>>)[SOURCES];
+    } else {
+      const sources = new Set<FleetSource>();
+      const gauge = (base: string, help: string, pick: (live: number, open: number) => number) =>
+        new prom.Gauge<'service'>({
+          name: name(base),
+          help,
+          labelNames: ['service'],
+          registers: [registry],
+          collect() {
+            this.reset();
+            for (const source of sources) {
+              for (const [service, live, open] of source()) this.set({ service }, pick(live, open));
+            }
+          },
+        });
+      const open = gauge(
+        'circuit_breaker_replicas_open',
+        'Replicas whose own breaker is open (scope quorum)',
+        (_, replicasOpen) => replicasOpen,
+      );
+      gauge('circuit_breaker_replicas_live', 'Replicas heard from lately (scope quorum)', (live) => live);
+      Object.defineProperty(open, SOURCES, { value: sources });
+      this.sources = sources;
+    }
+    this.storeErrors =
+      (registry.getSingleMetric(name('circuit_breaker_store_errors_total')) as Counter<'service'> | undefined) ??
+      new prom.Counter<'service'>({
+        name: name('circuit_breaker_store_errors_total'),
+        help: 'Calls of a shared or quorum breaker to Redis that failed (it acts on its own until Redis answers)',
+        labelNames: ['service'],
+        registers: [registry],
+      });
+  }
+
+  /** Counts `source`'s replicas at every scrape until the returned function is called. */
+  add(source: FleetSource): () => void {
+    this.sources.add(source);
+    return () => this.sources.delete(source);
+  }
+}
