@@ -6,6 +6,7 @@ import { benchLimiterEviction } from './limiter-eviction.bench.js';
 import { benchRateLimiterMemory, benchRateLimiterRedis } from './rate-limiter.bench.js';
 import { benchResilient } from './resilient.bench.js';
 import { benchRetry } from './retry.bench.js';
+import { benchSharedCircuit } from './shared-circuit.bench.js';
 
 /** `npm run bench [name...]`: prints each benchmark's table (Markdown, as in bench/RESULTS.md). */
 const suites: Record<string, () => Promise<string>> = {
@@ -17,6 +18,7 @@ const suites: Record<string, () => Promise<string>> = {
   'dead-letter': benchDeadLetter,
   resilient: benchResilient,
   bulkhead: benchBulkhead,
+  'shared-circuit': benchSharedCircuit,
   http: () => benchHttp(),
 };
 

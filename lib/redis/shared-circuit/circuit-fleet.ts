@@ -133,9 +133,7 @@ export class CircuitFleet {
   private start(): void {
     if (this.closed) return;
     if (!this.timer) {
-      this.timer = setInterval(() => {
-        for (const sync of this.syncers) sync();
-      }, this.syncIntervalMs);
+      this.timer = setInterval(() => this.syncAll(), this.syncIntervalMs);
       this.timer.unref();
     }
     if (this.subscriber) return;
@@ -144,8 +142,18 @@ export class CircuitFleet {
     // A published change is only a shortcut (the timer re-reads): errors are the reads' to report.
     subscriber.on('error', () => {});
     subscriber.on('message', (_channel: string, text: string) => this.deliver(text));
-    // The client sends nothing before it is connected (no offline queue): subscribe once ready, again after a reconnect.
-    subscriber.on('ready', () => subscriber.subscribe(this.channel).catch(() => {}));
+    // The client sends nothing before it is connected (no offline queue): subscribe once ready,
+    // again after a reconnect; then re-read every record, for what was published meanwhile.
+    subscriber.on('ready', () =>
+      subscriber.subscribe(this.channel).then(
+        () => this.syncAll(),
+        () => {},
+      ),
+    );
+  }
+
+  private syncAll(): void {
+    for (const sync of this.syncers) sync();
   }
 
   private deliver(text: string): void {
