@@ -36,6 +36,16 @@ const BAD: [string, unknown, string[]][] = [
     { defaults: { circuit: { timeout: '5 minutes' } } },
     ['defaults.circuit.timeout: invalid duration "5 minutes"'],
   ],
+  [
+    'unknown circuit scope',
+    { services: { ledger: { circuit: { scope: 'fleet' } } } },
+    ['services.ledger.circuit.scope: must be one of "local", "shared", "quorum", got "fleet"'],
+  ],
+  [
+    'quorum percent out of range',
+    { tiers: { critical: { circuit: { scope: 'quorum', quorum: { percent: 150 } } } } },
+    ['tiers.critical.circuit.quorum.percent: must be <= 100, got 150'],
+  ],
   ['negative duration', { defaults: { circuit: { timeout: -5 } } }, ['defaults.circuit.timeout: invalid duration']],
   ['zero open timeout', { defaults: { circuit: { timeout: 0 } } }, ['defaults.circuit.timeout: must be > 0']],
   [

@@ -8,6 +8,9 @@ import { ConsoleLogger, Global, Injectable, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { Cluster, Redis } from 'ioredis';
 import {
+  CircuitBreaker,
+  CircuitBreakerService,
+  CircuitOpenError,
   DeadLetter,
   DeadLetterService,
   RateLimit,
@@ -69,6 +72,45 @@ describe('the module on a real 3-node Redis Cluster', () => {
       const seen = await two.get(DeadLetterService).queue('orders_failed').list();
       assert.equal(seen.items.length, 1, 'the other replica reads the letter from the cluster');
       assert.equal(seen.items[0]?.error.message, 'order rejected downstream');
+    } finally {
+      await one.close();
+      await two.close();
+    }
+  });
+
+  it('redis.cluster: a shared circuit breaker counts both replicas and both hear its opening', async () => {
+    @Injectable()
+    class Ledger {
+      @CircuitBreaker('ledger')
+      async charge(): Promise<never> {
+        throw new Error('ledger down');
+      }
+    }
+    const config = {
+      metrics: { enabled: false },
+      redis: { cluster: { nodes: cluster.startupNodes.map((n) => `${n.host}:${n.port}`) }, keyPrefix: 'c3' },
+      services: { ledger: { circuit: { scope: 'shared' as const, failureThreshold: 2, timeout: 30 } } },
+    };
+    const replica = async () => {
+      const moduleRef = await Test.createTestingModule({
+        imports: [ResilienceModule.forRoot(config)],
+        providers: [Ledger],
+      }).compile();
+      moduleRef.useLogger(false);
+      return moduleRef.init();
+    };
+    const one = await replica();
+    const two = await replica();
+    try {
+      await assert.rejects(one.get(Ledger).charge(), /ledger down/);
+      await assert.rejects(two.get(Ledger).charge(), /ledger down/);
+      assert.equal(two.get(CircuitBreakerService).get('ledger').state, 'open', '1 + 1 failures reached 2');
+      const deadline = Date.now() + 2000;
+      while (one.get(CircuitBreakerService).get('ledger').state !== 'open') {
+        assert.ok(Date.now() < deadline, 'the first replica heard the opening');
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      await assert.rejects(one.get(Ledger).charge(), CircuitOpenError);
     } finally {
       await one.close();
       await two.close();

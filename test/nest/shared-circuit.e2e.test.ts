@@ -41,6 +41,7 @@ interface Reply {
   longest: number;
   state: string;
   sharing?: boolean;
+  health: string;
 }
 
 /** One replica: a child process running the module, driven over IPC. */
@@ -241,8 +242,8 @@ describe('a breaker shared by 4 replicas (real processes, real redis-server, rea
       await sleep(300);
       const alone = await Promise.all(four.map((r) => r.send('state')));
       assert.deepEqual(
-        alone.map((r) => r.sharing),
-        [false, false, false, false],
+        alone.map((r) => [r.sharing, r.health]),
+        Array(4).fill([false, 'degraded']),
       );
       await own.restart();
       const tallies = await load;
@@ -256,7 +257,8 @@ describe('a breaker shared by 4 replicas (real processes, real redis-server, rea
       );
       await until(
         'every replica shares again',
-        async () => (await Promise.all(four.map((r) => r.send('state')))).every((r) => r.sharing === true),
+        async () =>
+          (await Promise.all(four.map((r) => r.send('state')))).every((r) => r.sharing === true && r.health === 'up'),
         5000,
       );
     } finally {

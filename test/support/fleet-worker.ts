@@ -3,11 +3,17 @@
 // A Nest app (ResilienceModule + a @CircuitBreaker method calling the downstream with the
 // real fetch), driven over IPC: { id, op: 'calls', count } makes `count` calls at once;
 // 'untilRejected' calls one after another until the breaker rejects; 'loop' calls for `ms`;
-// 'state' reports the breaker. Every reply: { id, ok, failed, rejected, longest, state, sharing }.
+// 'state' reports the breaker. Every reply: { id, ok, failed, rejected, longest, state, sharing, health }.
 import 'reflect-metadata';
 import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { CircuitBreaker, CircuitBreakerService, CircuitOpenError, ResilienceModule } from '../../lib/index.js';
+import {
+  CircuitBreaker,
+  CircuitBreakerService,
+  CircuitOpenError,
+  ResilienceHealthIndicator,
+  ResilienceModule,
+} from '../../lib/index.js';
 
 const [redisUrl, downstream, circuitJson] = process.argv.slice(2);
 
@@ -77,6 +83,7 @@ process.on('message', async (message: { id: number; op: string; count?: number; 
     await app.close();
     process.exit(0);
   }
-  process.send?.({ id: message.id, ...tally, state: breaker().state, sharing: breaker().sharing });
+  const health = (await app.get(ResilienceHealthIndicator).isHealthy()).resilience.state;
+  process.send?.({ id: message.id, ...tally, state: breaker().state, sharing: breaker().sharing, health });
 });
 process.send?.({ id: 0, ready: true });

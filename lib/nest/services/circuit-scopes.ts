@@ -40,8 +40,8 @@ export class CircuitScopes {
       ]);
     }
     if (scope === 'local') return new CircuitBreakerPolicy(name, breakerOptions);
-    const fleet = this.fleetFor(name, scope);
-    if (scope === 'shared') return new SharedCircuitBreaker(name, { ...breakerOptions, fleet });
+    if (scope === 'shared')
+      return new SharedCircuitBreaker(name, { ...breakerOptions, fleet: this.fleetFor(name, scope) });
     if (!quorum || (quorum.replicas === undefined) === (quorum.percent === undefined)) {
       throw new ResilienceConfigError([
         {
@@ -50,7 +50,7 @@ export class CircuitScopes {
         },
       ]);
     }
-    return new QuorumCircuitBreaker(name, { ...breakerOptions, fleet, quorum });
+    return new QuorumCircuitBreaker(name, { ...breakerOptions, fleet: this.fleetFor(name, scope), quorum });
   }
 
   private fleetFor(name: string, scope: string): CircuitFleet {
