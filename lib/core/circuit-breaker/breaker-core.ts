@@ -1,11 +1,9 @@
-import { type Clock, systemClock } from '../clock.js';
 import { DeadlineQueue } from '../deadline-queue.js';
 import { CallTimeoutError, CircuitOpenError } from '../errors.js';
-import { RateRule } from './opening-rules.js';
-import { breakerSettings } from './options.js';
+import { CircuitBreakerFields } from './breaker-fields.js';
 import { safely } from './snapshot.js';
 import { runTimed, type TimedCall } from './timed-call.js';
-import type { CallContext, CircuitBreakerListener, CircuitBreakerOptions, CircuitState } from './types.js';
+import type { CallContext, CircuitState } from './types.js';
 
 const NO_CONTEXT: CallContext = Object.freeze({});
 /** Generation given to calls of a disabled breaker: never equal to a real one. */
@@ -25,78 +23,7 @@ const HALF_OPEN_RETRY_AFTER_MS = 1000;
  * This file is the state machine; CircuitBreakerPolicy (circuit-breaker.ts) adds the
  * controls (force, disable, reset), metrics and snapshots.
  */
-export abstract class CircuitBreakerCore {
-  readonly name: string;
-  protected readonly failureThreshold: number;
-  protected readonly successThreshold: number;
-  protected readonly openMs: number;
-  protected readonly maxOpenMs: number;
-  protected readonly timeoutMultiplier: number;
-  protected readonly halfOpenMaxCalls: number;
-  protected readonly trialLeaseMs: number;
-  /** When the oldest trial holding a slot was admitted. */
-  protected trialsSince = 0;
-  protected readonly slowMs?: number;
-  protected readonly callTimeoutMs?: number;
-  protected readonly isFailure: (error: unknown) => boolean;
-  protected readonly isResultFailure?: (result: unknown) => boolean;
-  protected readonly fallback?: (error: unknown) => unknown;
-  protected readonly clock: Clock;
-  /** Rate mode: the failure and slow-call rates over a sliding window. */
-  protected readonly rateRule?: RateRule;
-  protected readonly listeners: CircuitBreakerListener[] = [];
-  protected deadlines?: DeadlineQueue;
-  protected readonly fastPath: boolean;
-  protected observers?: {
-    generation: number;
-    onResult: (result: unknown) => unknown;
-    onError: (error: unknown) => Promise<never>;
-  };
-
-  protected currentState: CircuitState = 'closed';
-  protected generation = 0;
-  protected consecutiveFailures = 0;
-  protected consecutiveSuccesses = 0;
-  protected trialsInFlight = 0;
-  protected openUntil = 0;
-  protected reopens = 0;
-  protected forced = false;
-  protected disabled: boolean;
-  /**
-   * A report the last counted failure started (a shared breaker's round trip to its
-   * fleet): the failing call settles after it, so its caller's next call sees the
-   * fleet's answer. Undefined for a local breaker.
-   */
-  protected pendingReport?: Promise<void>;
-
-  constructor(name = 'default', options: CircuitBreakerOptions = {}) {
-    this.name = name;
-    const settings = breakerSettings(options);
-    this.failureThreshold = settings.failureThreshold;
-    this.successThreshold = settings.successThreshold;
-    this.openMs = settings.openMs;
-    this.timeoutMultiplier = settings.timeoutMultiplier;
-    this.maxOpenMs = settings.maxOpenMs;
-    this.halfOpenMaxCalls = settings.halfOpenMaxCalls;
-    this.trialLeaseMs = settings.trialLeaseMs;
-    this.slowMs = settings.slowMs;
-    this.callTimeoutMs = settings.callTimeoutMs;
-    this.isFailure = settings.isFailure;
-    this.rateRule = settings.window
-      ? new RateRule(settings.window, settings.minimumCalls, settings.failureRate, settings.slowRate)
-      : undefined;
-    this.isResultFailure = options.isResultFailure;
-    this.fallback = options.fallback;
-    this.clock = options.clock ?? systemClock;
-    this.disabled = options.enabled === false;
-    this.fastPath =
-      this.slowMs === undefined && this.callTimeoutMs === undefined && !this.fallback && !this.isResultFailure;
-    if (options.onStateChange) {
-      const listener = options.onStateChange;
-      this.listeners.push({ onStateChange: listener });
-    }
-  }
-
+export abstract class CircuitBreakerCore extends CircuitBreakerFields {
   /** The state now (an expired OPEN reads as HALF_OPEN, as the next call will find it). */
   get state(): CircuitState {
     if (this.currentState === 'open' && !this.forced && this.clock.now() >= this.openUntil) return 'half_open';
