@@ -122,18 +122,25 @@ describe('a breaker shared by 4 replicas (real processes, real redis-server, rea
   for (const scope of ['shared', 'local'] as const) {
     it(`${scope} scope: calls that reach a dead downstream before every replica rejects`, async (t) => {
       const down = await dependency();
-      const circuit = { scope, failureThreshold: 5, successThreshold: 1, timeout: '1500ms', halfOpenMaxCalls: 1 };
+      // The open time must outlast the first phase (4 processes' first fetches on a busy machine):
+      // a replica still calling after it would get a half-open trial, one more call to count.
+      const circuit = { scope, failureThreshold: 5, successThreshold: 1, timeout: '3s', halfOpenMaxCalls: 1 };
       const four = await spawnFleet(4, redis.url, down.url, circuit);
       down.mode = 'dead';
+      const started = Date.now();
       await Promise.all(four.map((r) => r.send('untilRejected', { count: 50 })));
-      t.diagnostic(`${scope}: ${down.hits} calls reached the dead downstream (failureThreshold 5, 4 replicas)`);
+      const took = Date.now() - started;
+      t.diagnostic(
+        `${scope}: ${down.hits} calls reached the dead downstream (failureThreshold 5, 4 replicas) in ${took} ms`,
+      );
+      assert.ok(took < 3000, `the first phase took ${took} ms, longer than the open time`);
       if (scope === 'local') {
         assert.equal(down.hits, 20, 'each replica counts its own 5');
         return;
       }
       assert.ok(down.hits <= 5 + 4, `${down.hits} calls reached it`);
       // After the open time: exactly one trial in the whole fleet (halfOpenMaxCalls 1).
-      await sleep(1600);
+      await sleep(3100);
       down.hits = 0;
       const trials = await Promise.all(four.map((r) => r.send('calls', { count: 5 })));
       assert.equal(down.hits, 1, 'one trial reached the downstream');
@@ -143,7 +150,7 @@ describe('a breaker shared by 4 replicas (real processes, real redis-server, rea
       );
       // The trial failed and re-opened the breaker; once the downstream is back, one trial closes everyone.
       down.mode = 'alive';
-      await sleep(1600);
+      await sleep(3100);
       down.hits = 0;
       await Promise.all(four.map((r) => r.send('calls', { count: 3 })));
       assert.equal(down.hits, 1, 'one trial again');

@@ -78,6 +78,19 @@ describe('SharedCircuitBreaker (one state machine in Redis for every replica)', 
     assert.equal(b.state, 'open');
   });
 
+  it('reading a record that does not exist yet creates it once: a call in flight across two reads still counts', async () => {
+    const { clock, breakers } = await replicas(2, { failureThreshold: 2 });
+    const [a, b] = breakers;
+    let failLate!: (e: Error) => void;
+    const inFlight = a.execute(() => new Promise((_, reject) => (failLate = reject)));
+    clock.advance(5);
+    await a.refresh();
+    failLate(new Error('down'));
+    await inFlight.catch(() => {});
+    await fail(b);
+    assert.equal(b.state, 'open', "a's failure was counted: 1 + 1");
+  });
+
   it('a failure of a call admitted before the fleet re-closed changes nothing', async () => {
     const { breakers } = await replicas(2, { failureThreshold: 1, successThreshold: 1, timeout: 1 });
     const [a, b] = breakers;

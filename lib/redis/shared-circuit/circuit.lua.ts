@@ -133,6 +133,9 @@ local function open(fromHalfOpen)
   transition('open')
 end
 
+-- A record is made on first touch: its epoch must not change from one read to the next.
+if not h[9] and op ~= 'beat' and op ~= 'leave' then save() end
+
 if op == 'read' then
   return reply()
 elseif op == 'fail' or op == 'ok' then
