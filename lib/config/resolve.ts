@@ -1,80 +1,26 @@
 import { type ConfigIssue, ResilienceConfigError } from '../core/errors.js';
 import { crossCheck } from './cross-check.js';
 import { formatZodIssues } from './format-issues.js';
-import { mergeLayers } from './merge.js';
+import { expandLayers, layer, mergeNamed, type NamedLayer, ownBulkhead, PROFILES, tierTable } from './layer-stack.js';
 import { type PatternName, presets } from './presets.js';
-import type {
-  ResolvedBulkheadSettings,
-  ResolvedCircuitSettings,
-  ResolvedDlqSettings,
-  ResolvedPatterns,
-  ResolvedRateSettings,
-  ResolvedRetrySettings,
-  ResolvedServiceConfig,
-} from './resolved-types.js';
+import type { ResolvedPatterns, ResolvedRateSettings, ResolvedServiceConfig } from './resolved-types.js';
 import { configSchema } from './schema.js';
 import type { EnvironmentName, PatternSettings, RateSettings, ResilienceConfig } from './types.js';
-
-/** What layering one pattern gives: the base supplies its required fields (a dlq's queue and storage come later). */
-export interface Layered {
-  bulkhead: ResolvedBulkheadSettings;
-  circuit: ResolvedCircuitSettings;
-  retry: ResolvedRetrySettings;
-  rate: ResolvedRateSettings;
-  dlq: Omit<ResolvedDlqSettings, 'queue' | 'storageConfig'> &
-    Partial<Pick<ResolvedDlqSettings, 'queue' | 'storageConfig'>>;
-}
-
-/** The layer under everything: the tier table's breaker and policies take the guide's class defaults. */
-const BASE: { [P in PatternName]: Layered[P] } = {
-  circuit: { failureThreshold: 5, successThreshold: 2, timeout: 60, halfOpenMaxCalls: 1, enabled: true },
-  retry: { maxAttempts: 3, baseDelay: 1, maxDelay: 60, exponentialBase: 2, jitter: true, enabled: true },
-  rate: {
-    rate: 100,
-    per: 60,
-    burst: 20,
-    strategy: 'token_bucket',
-    key: 'global',
-    ipv6Subnet: 64,
-    apiKeyHeader: 'x-api-key',
-    mode: 'reject',
-    enabled: true,
-  },
-  dlq: {
-    storageBackend: 'memory',
-    maxRetryAttempts: 3,
-    retentionDays: 7,
-    alertThreshold: 100,
-    rethrow: true,
-    enabled: true,
-  },
-  // Off unless a layer turns it on: an upgrade never starts shedding load nobody asked for.
-  bulkhead: { maxConcurrent: 10, maxQueue: 0, queueTimeout: 1, enabled: false },
-};
-
-/** The guide's environment-specific configurations, by environment. */
-const PROFILES: Record<EnvironmentName, PatternSettings> = {
-  development: {
-    circuit: presets.circuit.development,
-    retry: presets.retry.development,
-    rate: presets.rate.development,
-    dlq: presets.dlq.development,
-  },
-  staging: { circuit: presets.circuit.staging },
-  production: {
-    circuit: presets.circuit.production,
-    retry: presets.retry.production,
-    rate: presets.rate.production,
-    dlq: presets.dlq.production,
-  },
-};
 
 const ENVIRONMENTS = new Set<string>(['development', 'staging', 'production']);
 export const DEFAULT_TIER = 'standard';
 /** `<service>@rollout` names the rollout arm of a service as if it were a service of its own. */
 export { checkRetryDelays } from './cross-check.js';
+export { type Layered, layer } from './layer-stack.js';
 
 export const ROLLOUT_SUFFIX = '@rollout';
+
+/** A section of the configuration that holds pattern settings, and where it is. */
+export interface NamedSection {
+  source: string;
+  section: SectionWithWhy | undefined;
+}
+type SectionWithWhy = PatternSettings & { why?: string };
 
 /** Validates shape, types and ranges; returns the normalized config (durations in seconds) or every problem. */
 export function parseResilienceConfig(
@@ -84,60 +30,6 @@ export function parseResilienceConfig(
   // Cross-field checks run on the raw input too, so one error lists every problem at once.
   const issues = [...(result.success ? [] : formatZodIssues(result.error.issues)), ...crossCheck(raw)];
   return result.success && issues.length === 0 ? { ok: true, config: result.data } : { ok: false, issues };
-}
-
-/** Layers one pattern's settings; a layer's `preset` expands under that layer's own fields. */
-export function layer<P extends PatternName>(pattern: P, layers: ReadonlyArray<object | undefined>): Layered[P] {
-  const expanded: object[] = [BASE[pattern]];
-  for (const l of layers) {
-    if (!l) continue;
-    const { preset, ...fields } = l as { preset?: string; rate?: number; burst?: number };
-    if (preset) expanded.push((presets[pattern] as Record<string, object>)[preset]);
-    // A burst belongs to its rate: a layer that sets a rate without a burst has none,
-    // rather than inheriting one sized for another rate.
-    if (pattern === 'rate' && !preset && fields.rate !== undefined && fields.burst === undefined) {
-      expanded.push({ ...fields, burst: 0 });
-    } else {
-      expanded.push(fields);
-    }
-  }
-  const merged = mergeLayers<Layered[P]>(...expanded);
-  if (pattern === 'circuit' && rateModeOutranksCount(expanded)) delete (merged as Layered['circuit']).failureThreshold;
-  return merged;
-}
-
-/** The tier table's layer of a pattern: the guide's table, and our bulkhead per tier (the guide has none). */
-function tierTable(tier: string, pattern: PatternName): object | undefined {
-  if (pattern === 'bulkhead')
-    return tier in presets.tiers ? (presets.bulkhead as Record<string, object>)[tier] : undefined;
-  return (presets.tiers as Record<string, PatternSettings>)[tier]?.[pattern];
-}
-
-/**
- * The tier table's bulkhead values apply once a bulkhead is on; a `bulkhead` section the
- * application writes (defaults, tiers, services, call sites) turns it on unless it says
- * `enabled: false`: a setting written is never ignored, and none is on by surprise.
- */
-function ownBulkhead(pattern: PatternName, settings: object | undefined): object | undefined {
-  if (pattern !== 'bulkhead' || !settings || 'enabled' in settings) return settings;
-  return { ...settings, enabled: true };
-}
-
-/**
- * A consecutive `failureThreshold` belongs to the count mode: once a layer asks for rate
- * mode (a failure or slow-call rate threshold) without setting one, the one inherited
- * from below (the base's 5, a preset's) no longer applies, so a breaker with
- * `minimumCalls: 50` does not open at the 5th failure. A layer at or above it can set one.
- */
-function rateModeOutranksCount(layers: object[]): boolean {
-  let rate = -1;
-  let count = -1;
-  for (const [index, l] of layers.entries()) {
-    const fields = l as Record<string, unknown>;
-    if (fields.failureRateThreshold !== undefined || fields.slowCallRateThreshold !== undefined) rate = index;
-    if (fields.failureThreshold !== undefined) count = index;
-  }
-  return rate > count;
 }
 
 /**
@@ -205,11 +97,13 @@ export class ResilienceConfigResolver {
     const tier = this.tierOf(service, explicitTier);
     this.assertTier(tier, `tier of service "${service}"`);
     const entry = this.config.services?.[service];
-    const patterns = this.build(service, tier, [entry, patternOverrides]);
+    const patterns = this.build(service, tier, this.sectionsOf(service, { overrides: patternOverrides }));
     const resolved: ResolvedServiceConfig = { name: service, tier, environment: this.environment, ...patterns };
     if (entry?.rollout) {
-      const { percent, ...arm } = entry.rollout;
-      resolved.rollout = { percent, ...this.build(service, tier, [entry, arm, patternOverrides]) };
+      resolved.rollout = {
+        percent: entry.rollout.percent,
+        ...this.build(service, tier, this.sectionsOf(service, { arm: true, overrides: patternOverrides })),
+      };
     }
     if (cacheable) this.cache.set(service, resolved);
     return resolved;
@@ -230,8 +124,8 @@ export class ResilienceConfigResolver {
     const entry = this.config.services?.[base];
     if (!entry?.rollout) return undefined;
     const tier = this.tierOf(base, explicitTier);
-    const { percent: _percent, ...arm } = entry.rollout;
-    return { name, tier, environment: this.environment, ...this.build(base, tier, [entry, arm, overrides]) };
+    const sections = this.sectionsOf(base, { arm: true, overrides });
+    return { name, tier, environment: this.environment, ...this.build(base, tier, sections) };
   }
 
   /**
@@ -260,29 +154,59 @@ export class ResilienceConfigResolver {
     }
   }
 
-  private build(queueName: string, tier: string, top: ReadonlyArray<PatternSettings | undefined>): ResolvedPatterns {
+  /**
+   * Every pattern's layers for a service, named and lowest first, as build() merges them
+   * (`nest-resilience check --explain` prints where each setting comes from with them).
+   */
+  layersOf(queueName: string, tier: string, top: ReadonlyArray<NamedSection>): Record<PatternName, NamedLayer[]> {
     const profile = this.environment ? PROFILES[this.environment] : undefined;
-    const stack = <P extends PatternName>(pattern: P, afterTier: object[] = []) =>
-      layer(pattern, [
-        profile?.[pattern],
-        ownBulkhead(pattern, this.config.defaults?.[pattern]),
-        tierTable(tier, pattern),
-        ownBulkhead(pattern, this.config.tiers?.[tier]?.[pattern]),
+    const named = <P extends PatternName>(pattern: P, source: string, section: SectionWithWhy | undefined) => {
+      const settings = section?.[pattern] as (object & { why?: string }) | undefined;
+      return { source, settings: ownBulkhead(pattern, settings), why: settings?.why ?? section?.why };
+    };
+    const stack = <P extends PatternName>(pattern: P, afterTier: NamedLayer[] = []) =>
+      expandLayers(pattern, [
+        named(pattern, `environment profile (${this.environment})`, profile),
+        named(pattern, 'defaults', this.config.defaults),
+        { source: `tier table (${tier})`, settings: tierTable(tier, pattern) },
+        named(pattern, `tiers.${tier}`, this.config.tiers?.[tier]),
         ...afterTier,
-        ...top.map((t) => ownBulkhead(pattern, t?.[pattern])),
+        ...top.map((t) => named(pattern, t.source, t.section)),
       ]);
     // The app's own `deadLetter` section is set on purpose: it wins over the tier table's
     // dlq defaults (an alertThreshold written there is the one used), below services and call sites.
     const { queues, allowDynamicQueues: _dynamic, ...deadLetterSettings } = this.config.deadLetter ?? {};
-    const dlq = stack('dlq', [deadLetterSettings]);
-    const queue = dlq.queue ?? queueName;
+    const dlq = stack('dlq', [{ source: 'deadLetter', settings: deadLetterSettings, why: deadLetterSettings.why }]);
+    const queue = mergeNamed('dlq', dlq).queue ?? queueName;
     const queueSettings = queues?.[queue];
+    if (queueSettings) {
+      const source = `deadLetter.queues.${queue}`;
+      dlq.push(...expandLayers('dlq', [{ source, settings: queueSettings, why: queueSettings.why }]).slice(1));
+    }
+    return { circuit: stack('circuit'), retry: stack('retry'), rate: stack('rate'), dlq, bulkhead: stack('bulkhead') };
+  }
+
+  /** The sections above the tier for a service: its entry, its rollout arm, a call site's overrides. */
+  sectionsOf(service: string, options: { arm?: boolean; overrides?: PatternSettings } = {}): NamedSection[] {
+    const entry = this.config.services?.[service];
+    const sections: NamedSection[] = [{ source: `services.${service}`, section: entry }];
+    if (options.arm && entry?.rollout) {
+      const { percent: _percent, ...arm } = entry.rollout;
+      sections.push({ source: `services.${service}.rollout`, section: arm });
+    }
+    if (options.overrides) sections.push({ source: 'call site', section: options.overrides });
+    return sections;
+  }
+
+  private build(queueName: string, tier: string, top: ReadonlyArray<NamedSection>): ResolvedPatterns {
+    const layers = this.layersOf(queueName, tier, top);
+    const dlq = mergeNamed('dlq', layers.dlq);
     return {
-      circuit: stack('circuit'),
-      retry: stack('retry'),
-      rate: stack('rate'),
-      dlq: { storageConfig: {}, ...(queueSettings ? layer('dlq', [dlq, queueSettings]) : dlq), queue },
-      bulkhead: stack('bulkhead'),
+      circuit: mergeNamed('circuit', layers.circuit),
+      retry: mergeNamed('retry', layers.retry),
+      rate: mergeNamed('rate', layers.rate),
+      dlq: { storageConfig: {}, ...dlq, queue: dlq.queue ?? queueName },
+      bulkhead: mergeNamed('bulkhead', layers.bulkhead),
     };
   }
 }

@@ -5,7 +5,7 @@ import type { bulkheadSchema, circuitSchema, dlqSchema, rateSchema, retrySchema 
 // the fields the base layer always supplies are required, the rest stay optional, and a
 // preset is gone (expanded into the layer that named it).
 
-type Resolved<S extends z.ZodType, Always extends keyof z.output<S>> = Omit<z.output<S>, 'preset' | Always> &
+type Resolved<S extends z.ZodType, Always extends keyof z.output<S>> = Omit<z.output<S>, 'preset' | 'why' | Always> &
   Required<Pick<z.output<S>, Always>>;
 
 /** `failureThreshold` is absent in rate mode unless set at or above the layer that asked for rate mode. */

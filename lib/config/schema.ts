@@ -16,6 +16,9 @@ function strict<T extends z.ZodRawShape>(shape: T) {
   return z.strictObject(shape);
 }
 
+/** Why a section has its values: free text for the people who tune it (`nest-resilience check --explain` shows it); changes nothing. */
+const why = z.string().min(1);
+
 /** A duration in seconds or with a unit (typed `Duration` for the reader); parsed to seconds. */
 function duration(options: { positive?: boolean } = {}) {
   return z.custom<Duration>().transform((value: unknown, ctx) => {
@@ -88,6 +91,7 @@ function presetName(pattern: keyof typeof PRESET_NAMES) {
 export const circuitSchema = strict({
   /** Start from a named preset (see `presets.circuit`); the other fields here refine it. */
   preset: presetName('circuit'),
+  why,
   /** Consecutive counted failures in CLOSED that open the breaker (guide: failure_threshold). Default 5. */
   failureThreshold: positiveInt,
   /** Consecutive successes in HALF_OPEN that close it (guide: success_threshold). Default 2. */
@@ -145,6 +149,7 @@ const jitter = z.union([z.boolean(), z.enum(JITTER_KINDS), z.number().min(0).max
 /** Retry settings; the first six are the guide's, in camelCase. */
 export const retrySchema = strict({
   preset: presetName('retry'),
+  why,
   /** Total tries, the first one included. */
   maxAttempts: positiveInt,
   baseDelay: duration(),
@@ -174,6 +179,7 @@ export const RATE_KEY_KINDS = ['global', 'ip', 'user', 'apiKey'] as const;
 /** Rate limiter settings; the first five are the guide's, in camelCase. */
 export const rateSchema = strict({
   preset: presetName('rate'),
+  why,
   /** Requests allowed `per` seconds. */
   rate: z.number().gt(0),
   per: duration({ positive: true }),
@@ -221,6 +227,7 @@ export const DLQ_BACKENDS = ['memory', 'file', 'redis', 'sqs'] as const;
 /** Dead-letter queue settings; the guide's names, in camelCase. */
 const dlqShape = {
   preset: presetName('dlq'),
+  why,
   storageBackend: z.enum(DLQ_BACKENDS),
   maxRetryAttempts: nonNegativeInt,
   retentionDays: z.number().gt(0),
@@ -290,6 +297,7 @@ const adaptiveSchema = strict({
  */
 export const bulkheadSchema = strict({
   preset: presetName('bulkhead'),
+  why,
   /** Calls running at once (the cap of an adaptive limit). */
   maxConcurrent: positiveInt,
   /** Calls waiting for a slot; 0 rejects at once when full. */
@@ -309,17 +317,23 @@ const patternShape = {
   dlq: dlqSchema,
   bulkhead: bulkheadSchema,
 };
-export const patternSchema = strict(patternShape).partial();
+export const patternSchema = strict({ ...patternShape, why }).partial();
 
 export const rolloutSchema = strict({
   ...patternShape,
+  why,
   /** Share of calls, 0 to 100, sent to this configuration. */
   percent: z.number().min(0).max(100),
 })
   .partial()
   .required({ percent: true });
 
-export const serviceSchema = strict({ ...patternShape, tier: z.string().min(1), rollout: rolloutSchema }).partial();
+export const serviceSchema = strict({
+  ...patternShape,
+  why,
+  tier: z.string().min(1),
+  rollout: rolloutSchema,
+}).partial();
 
 /** What the module needs of an ioredis client (a `Redis` or a `Cluster`) the application already has. */
 export interface RedisClientLike {
