@@ -1,3 +1,4 @@
+export * from './explain.js';
 export { formatZodIssues } from './format-issues.js';
 export { mergeLayers } from './merge.js';
 export * from './pre-deployment-checks.js';

@@ -67,6 +67,19 @@ describe('the packed package in real apps', () => {
   it('NestJS 11, CommonJS, Jest (ts-jest), Terminus 11: type-checks (nodenext and node10) and its e2e suite passes on this Node and on Node 22', async () => {
     const dir = await prepare('nest11-cjs');
     await npm(dir, ['run', 'typecheck']);
+    // The package's command, as the app's own node_modules/.bin installed it.
+    writeFileSync(
+      join(dir, 'resilience.json'),
+      JSON.stringify({ services: { payments: { circuit: { timeout: 5 } } } }),
+    );
+    const check = await run('npx', ['--no-install', 'nest-resilience', 'check', 'resilience.json', '--strict'], {
+      cwd: dir,
+    }).then(
+      () => ({ code: 0, stdout: '' }),
+      (error: { code: number; stdout: string }) => error,
+    );
+    assert.equal(check.code, 1, 'a pre-deployment warning fails --strict');
+    assert.match(check.stdout, /warning services\.payments: Circuit timeout too short \(<30s\)/);
     const jest = await npm(dir, ['run', 'test:e2e']);
     assert.match(jest, /Tests:\s+8 passed, 8 total/, jest);
     // The same Jest suite on Node 22.

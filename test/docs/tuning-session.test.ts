@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const BIN = join(ROOT, 'dist', 'lib', 'cli', 'bin.js');
+const page = readFileSync(join(ROOT, 'docs', 'tuning.md'), 'utf8');
+
+/** The files the page writes (`<!-- file: name -->` before a code block) and its console sessions. */
+function parse() {
+  const files: [string, string][] = [];
+  const sessions: { args: string[]; output: string; code: number }[] = [];
+  for (const match of page.matchAll(/<!-- file: (\S+) -->\n```\w*\n([\s\S]*?)```/g)) files.push([match[1], match[2]]);
+  for (const match of page.matchAll(/```console\n\$ nest-resilience (.*)\n([\s\S]*?)\(exit (\d+)\)\n```/g)) {
+    sessions.push({ args: match[1].split(' '), output: match[2], code: Number(match[3]) });
+  }
+  return { files, sessions };
+}
+
+describe('docs/tuning.md: every session shown is what the command prints', () => {
+  const { files, sessions } = parse();
+  const dir = mkdtempSync(join(tmpdir(), 'tuning-doc-'));
+  for (const [name, content] of files) writeFileSync(join(dir, name), content);
+
+  it('shows at least two sessions over its own files', () => {
+    assert.ok(files.length >= 1 && sessions.length >= 2, `${files.length} files, ${sessions.length} sessions`);
+  });
+
+  for (const session of sessions) {
+    it(`nest-resilience ${session.args.join(' ')}`, async () => {
+      const { code, stdout } = await new Promise<{ code: number; stdout: string }>((resolve) =>
+        execFile(process.execPath, [BIN, ...session.args], { cwd: dir }, (error, out) =>
+          resolve({ code: error ? Number(error.code) : 0, stdout: out }),
+        ),
+      );
+      assert.equal(stdout, session.output);
+      assert.equal(code, session.code);
+    });
+  }
+});
