@@ -400,6 +400,20 @@ export const metricsSchema = strict({
   }),
 }).partial();
 
+/** Recording calls for `nest-resilience simulate`: one JSON line per sampled call (never arguments or raw keys). */
+export const traceSchema = strict({
+  /** The file lines are appended to. */
+  file: z.string().min(1),
+  /** Share of calls recorded, 0 to 1. Default 1. */
+  sampleRate: z.number().min(0).max(1),
+  /** Only these services (default: every service). */
+  services: z.array(z.string().min(1)).min(1),
+  /** Salt of the key hashes (default: random per process, so hashes match only within one run). */
+  salt: z.string().min(1),
+})
+  .partial()
+  .required({ file: true });
+
 /** The `resilience` key of ConfigService, or the options of `ResilienceModule.forRoot`. */
 export const configSchema = strict({
   /** Environment profile; defaults to NODE_ENV when it names one. */
@@ -423,4 +437,5 @@ export const configSchema = strict({
   }).partial(),
   http: httpSchema,
   metrics: metricsSchema,
+  trace: traceSchema,
 }).partial();

@@ -17,6 +17,7 @@ import type {
   rolloutSchema,
   serviceSchema,
   storageConfigSchema,
+  traceSchema,
 } from './schema.js';
 
 // The settings as a user writes them, derived from the schemas that validate them
@@ -43,6 +44,9 @@ export type ServiceSettings = z.input<typeof serviceSchema>;
 export type RedisSettings = z.input<typeof redisSchema>;
 export type MetricsSettings = z.input<typeof metricsSchema>;
 export type HttpSettings = z.input<typeof httpSchema>;
+export type TraceSettings = z.input<typeof traceSchema>;
+/** `trace` as validated. */
+export type ResolvedTraceSettings = z.output<typeof traceSchema>;
 /** The `resilience` key of ConfigService, or the options of `ResilienceModule.forRoot`. */
 export type ResilienceConfig = z.input<typeof configSchema>;
 /** A configuration once validated: every duration in seconds. */

@@ -10,3 +10,4 @@ export * from './events.js';
 export * from './pipeline/index.js';
 export * from './rate-limiter/index.js';
 export * from './retry/index.js';
+export * from './trace/index.js';

@@ -10,6 +10,7 @@ import { ResilienceInterceptor } from './http/resilience.interceptor.js';
 import { metricsProvider } from './metrics/metrics.provider.js';
 import { MetricsBinder, RESILIENCE_METRICS } from './metrics/metrics-binder.js';
 import { stageProviders } from './pipeline/stage-providers.js';
+import { TraceLifecycle, traceProvider } from './pipeline/trace.js';
 import { RESILIENCE_REDIS, RedisLifecycle, redisProvider } from './redis/redis.provider.js';
 import { ResilienceExplorer } from './resilience.explorer.js';
 import {
@@ -99,6 +100,8 @@ const SERVICES = [
     RedisLifecycle,
     ...SERVICES,
     ...stageProviders,
+    traceProvider,
+    TraceLifecycle,
     ResilienceRuntime,
     ResilienceExplorer,
     metricsProvider,

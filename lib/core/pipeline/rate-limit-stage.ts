@@ -41,6 +41,8 @@ export function rateLimitStage(options: RateLimitStageOptions): Stage {
         try {
           chosen = choose(context);
           key = keyOf(context);
+          // Kept for what reads the call afterwards (a trace hashes it); a retry asks the same key again.
+          context.key = key;
           units = typeof cost === 'function' ? cost(context) : cost;
           // A memory limiter decides at once: no promise in the way of the call.
           decision = chosen.tryDecideSync(key, units);

@@ -2,6 +2,7 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import { ROLLOUT_SUFFIX } from '../../config/resolve.js';
 import { compose } from '../../core/pipeline/compose.js';
 import type { Next, Stage } from '../../core/pipeline/stage.js';
+import type { TraceRecorder } from '../../core/trace/trace-recorder.js';
 import { CONFIG_SERVICE_TOKEN, type ConfigServiceLike } from '../config-service-source.js';
 import { callContext } from '../context/call-context.js';
 import { callSignalScope } from '../context/call-signal.js';
@@ -12,10 +13,12 @@ import { ResilienceSettings } from '../resilience-settings.js';
 import { RateLimiterService } from '../services/rate-limiter.service.js';
 import { RESILIENCE_CONFIG_KEY, RESILIENCE_ROLLOUT, RESILIENCE_STAGE_FACTORIES } from '../tokens.js';
 import { type RolloutFlag, rolloutChooser } from './rollout-chooser.js';
+import { RESILIENCE_TRACE, tracedArm, tracesService } from './trace.js';
 import type { Built, Call, NestCallContext, Pipeline, StageFactory, StagePlan } from './types.js';
 
 /** The innermost step of every Nest pipeline: the method, under the call's signal when there is one. */
 function runMethod(context: NestCallContext): unknown {
+  if (context.tries !== undefined) context.tries++;
   const signal = context.signal;
   return signal ? callSignalScope.run({ signal }, context.call) : context.call();
 }
@@ -36,6 +39,7 @@ function entry(next: Next): Pipeline {
       attempts: undefined,
       rejectedBy: undefined,
       keyContext: undefined,
+      tries: undefined,
     };
     return next(context);
   };
@@ -56,14 +60,18 @@ export class PipelineBuilder {
     @Optional() @Inject(RESILIENCE_METRICS) private readonly metrics?: ResilienceMetrics | null,
     @Optional() @Inject(RESILIENCE_ROLLOUT) private readonly rolloutFlag?: RolloutFlag | null,
     @Optional() @Inject(CONFIG_SERVICE_TOKEN) private readonly configService?: ConfigServiceLike,
+    @Optional() @Inject(RESILIENCE_TRACE) private readonly trace?: TraceRecorder | null,
   ) {}
 
   /** Builds now; throws what the method's options get wrong (a conflict between named settings, too). */
   build(ref: MethodRef): Built {
     const service = ref.metadata.resilient?.name ?? ref.className;
     const stable = this.arm(ref, '');
+    const traced = this.trace && tracesService(this.settings.config.trace, service) ? this.trace : undefined;
+    if (traced) stable.pipeline = tracedArm(stable.pipeline, traced, service, false);
     if (!this.settings.hasRollout(service)) return { pipeline: entry(stable.pipeline), replay: entry(stable.replay) };
     const rollout = this.arm(ref, ROLLOUT_SUFFIX);
+    if (traced) rollout.pipeline = tracedArm(rollout.pipeline, traced, service, true);
     const useRollout = rolloutChooser(
       {
         rates: this.rates,

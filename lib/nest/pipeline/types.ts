@@ -24,6 +24,8 @@ export interface NestCallContext extends ResilienceContext {
   readonly call: Call;
   /** Built on first use: what key, tier and cost functions are given. */
   keyContext?: RateLimitKeyContext;
+  /** Times the method ran, counted only while a trace records the call. */
+  tries?: number;
 }
 
 /** What a stage factory is asked to build a stage for: one method, one arm of its service. */

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { cpSync, type FSWatcher, mkdtempSync, readdirSync, readFileSync, rmSync, watch } from 'node:fs';
+import { cpSync, type FSWatcher, mkdtempSync, readdirSync, rmSync, watch } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { DeadLetterQueue, FileDeadLetterBackend } from '../../../lib/index.js';
+import { describeLoss } from '../../support/dlq-evidence.js';
 
 // The worker prints each acknowledgement as it happens (see dlq-cycle-worker.ts); these
 // books say what must be in the log after any kill.
@@ -60,26 +61,6 @@ class Books {
       await q.close();
     }
   }
-}
-
-/** Where each lost id's records are in the raw segments as killed (segment, offset, flag byte), or that none is. */
-function describeLoss(dir: string, lost: string[]): string {
-  const lines = [`segments as killed: ${readdirSync(dir).join(', ')}`];
-  const files = segments(dir).map((name) => ({ name, data: readFileSync(join(dir, name)) }));
-  for (const name of files.map((f) => `${f.name}: ${f.data.length} bytes`)) lines.push(name);
-  for (const id of lost.slice(0, 5)) {
-    const found: string[] = [];
-    for (const { name, data } of files) {
-      for (let at = data.indexOf(id); at !== -1; at = data.indexOf(id, at + 1)) {
-        const start = data.lastIndexOf(0x1e, at);
-        found.push(
-          `${name}@${start} flag ${String.fromCharCode(data[start + 1])} op ${data.toString('latin1', at - 12, at - 1)}`,
-        );
-      }
-    }
-    lines.push(`${id}: ${found.length > 0 ? found.join('; ') : 'in no segment'}`);
-  }
-  return lines.join('\n');
 }
 
 function run(dir: string, books: Books, onSpawn: (child: ChildProcess) => void): Promise<void> {

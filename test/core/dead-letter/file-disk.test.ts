@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { DeadLetterQueue, FileDeadLetterBackend } from '../../../lib/index.js';
+import { describeLoss } from '../../support/dlq-evidence.js';
 
 // These tests need root (CI runs as root): a real tmpfs, a real pid namespace.
 const worker = (name: string) => fileURLToPath(new URL(`../../support/${name}.js`, import.meta.url));
@@ -132,6 +133,8 @@ describe('file dead-letter log under repeated SIGKILL during add / delete / rete
     const present = new Set<string>();
     const deleted = new Set<string>();
     const maybe = new Set<string>();
+    // Every line said about each id, with the kill it came in: evidence if a check fails.
+    const history = new Map<string, string[]>();
     const createdAt = (id: string) => Number.parseInt(id.slice(0, 9), 36);
     let compactions = 0;
     try {
@@ -143,6 +146,9 @@ describe('file dead-letter log under repeated SIGKILL during add / delete / rete
         let seen = 0;
         const exited = lines(child, (line) => {
           const [kind, value] = line.split(' ');
+          if (kind === 'A' || kind === 'd' || kind === 'D')
+            history.set(value, [...(history.get(value) ?? []), `${kill}${kind}`]);
+          if (kind === 'R' || kind === 'RD') history.set(kind, [...(history.get(kind) ?? []), `${kill}:${value}`]);
           if (kind === 'A') present.add(value);
           if (kind === 'd') maybe.add(value);
           if (kind === 'D') {
@@ -161,13 +167,22 @@ describe('file dead-letter log under repeated SIGKILL during add / delete / rete
           if (++seen === killAfter) child.kill('SIGKILL');
         });
         await exited;
+        // The log as the kill left it (opening it below may cut a torn tail).
+        const evidence = mkdtempSync(join(tmpdir(), 'dlq-cycle-evidence-'));
+        cpSync(dir, evidence, { recursive: true });
         const backend = new FileDeadLetterBackend({ filePath: dir, onWarning: () => undefined });
         const q = new DeadLetterQueue({ name: 'cycles', backend });
         const stored = await allIds(q);
         compactions += backend.stats().segments === 1 ? 1 : 0;
         const lost = [...present].filter((id) => !stored.has(id) && !maybe.has(id));
         const back = [...deleted].filter((id) => stored.has(id));
-        assert.deepEqual(lost, [], `kill ${kill}: acknowledged letters lost`);
+        if (lost.length > 0) {
+          const said = lost.slice(0, 5).map((id) => `${id}: ${history.get(id)?.join(' ')}`);
+          const retention = `retention: ${history.get('R')?.join(' ')} / done: ${history.get('RD')?.join(' ')}`;
+          console.error([describeLoss(evidence, lost), ...said, retention].join('\n'));
+        }
+        assert.deepEqual(lost, [], `kill ${kill}: acknowledged letters lost (the log as killed: ${evidence})`);
+        rmSync(evidence, { recursive: true, force: true });
         assert.deepEqual(back, [], `kill ${kill}: acknowledged deletes came back`);
         for (const id of [...present]) if (!stored.has(id)) present.delete(id);
         maybe.clear();
