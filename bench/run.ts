@@ -7,6 +7,7 @@ import { benchRateLimiterMemory, benchRateLimiterRedis } from './rate-limiter.be
 import { benchResilient } from './resilient.bench.js';
 import { benchRetry } from './retry.bench.js';
 import { benchSharedCircuit } from './shared-circuit.bench.js';
+import { benchSimulate } from './simulate.bench.js';
 
 /** `npm run bench [name...]`: prints each benchmark's table (Markdown, as in bench/RESULTS.md). */
 const suites: Record<string, () => Promise<string>> = {
@@ -19,6 +20,7 @@ const suites: Record<string, () => Promise<string>> = {
   resilient: benchResilient,
   bulkhead: benchBulkhead,
   'shared-circuit': benchSharedCircuit,
+  simulate: benchSimulate,
   http: () => benchHttp(),
 };
 

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { runCheck } from './check.js';
+import { runSimulateCommand } from './simulate/command.js';
 
 const USAGE = `Usage: nest-resilience <command> [options]
 
@@ -11,6 +12,10 @@ Commands:
     --format text|json    json for CI
     --explain <service>   each effective setting of the service, the layer that set it, its why note
     --environment <env>   the environment profile to apply (default: the file's, or NODE_ENV)
+
+  simulate --trace <file> --config <a> [--config <b> ...] [--service <name>] [--html <report.html>]
+                 Replays a recorded trace (the module's \`trace\` option) through the policies each
+                 configuration gives the service, on a virtual clock; prints them side by side.
 `;
 
 /** Runs the command line; returns the exit code (exported for tests, which also run the real binary). */
@@ -20,6 +25,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return command === undefined ? 2 : 0;
   }
+  if (command === 'simulate') return runSimulateCommand(rest);
   if (command !== 'check') {
     process.stderr.write(`nest-resilience: unknown command "${command}"\n\n${USAGE}`);
     return 2;

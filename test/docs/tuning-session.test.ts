@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -21,10 +21,18 @@ function parse() {
   return { files, sessions };
 }
 
+/** As a reader's shell would run it: no NODE_ENV (the page's files choose their environment). */
+function withoutNodeEnv(): NodeJS.ProcessEnv {
+  const { NODE_ENV: _, ...env } = process.env;
+  return env;
+}
+
 describe('docs/tuning.md: every session shown is what the command prints', () => {
   const { files, sessions } = parse();
   const dir = mkdtempSync(join(tmpdir(), 'tuning-doc-'));
   for (const [name, content] of files) writeFileSync(join(dir, name), content);
+  // Larger inputs the page names (a recorded trace) live in docs/examples.
+  cpSync(join(ROOT, 'docs', 'examples'), dir, { recursive: true });
 
   it('shows at least two sessions over its own files', () => {
     assert.ok(files.length >= 1 && sessions.length >= 2, `${files.length} files, ${sessions.length} sessions`);
@@ -33,7 +41,7 @@ describe('docs/tuning.md: every session shown is what the command prints', () =>
   for (const session of sessions) {
     it(`nest-resilience ${session.args.join(' ')}`, async () => {
       const { code, stdout } = await new Promise<{ code: number; stdout: string }>((resolve) =>
-        execFile(process.execPath, [BIN, ...session.args], { cwd: dir }, (error, out) =>
+        execFile(process.execPath, [BIN, ...session.args], { cwd: dir, env: withoutNodeEnv() }, (error, out) =>
           resolve({ code: error ? Number(error.code) : 0, stdout: out }),
         ),
       );

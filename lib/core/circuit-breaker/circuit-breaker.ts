@@ -59,6 +59,25 @@ export class CircuitBreakerPolicy extends CircuitBreakerCore {
     };
   }
 
+  /**
+   * For a call execute() cannot wrap (resilience4j's tryAcquirePermission): a permission to
+   * make one call, or undefined when the breaker turns it away (its onRejection listeners
+   * hear it). Report the call's end with onCallEnded. Local breakers only.
+   */
+  tryAcquirePermission(): number | undefined {
+    const permission = this.admit();
+    if (permission === undefined) {
+      for (const l of this.listeners) if (l.onRejection) safely(() => l.onRejection?.(this.name));
+    }
+    return permission;
+  }
+
+  /** The end of a call admitted by tryAcquirePermission: a success, or a failure with `error` (counted if isFailure says so). */
+  onCallEnded(permission: number, error?: unknown, startedAt = this.clock.now()): void {
+    if (error === undefined) this.succeeded(permission, startedAt, undefined);
+    else this.failed(permission, startedAt, error).catch(() => {});
+  }
+
   /** True when a fallback answers for counted failures and rejected calls. */
   get hasFallback(): boolean {
     return this.fallback !== undefined;

@@ -192,16 +192,8 @@ export class RetryPolicy {
     let waited = 0;
     let previousDelay = 0;
     for (;;) {
-      this.budget?.onFailure();
-      const delay = this.nextDelay(attempt, error, previousDelay);
-      const giveUp =
-        attempt >= this.maxAttempts ||
-        (error !== NO_ERROR && !this.shouldRetryError(error, attempt)) ||
-        (this.budget !== undefined && !this.budget.canRetry()) ||
-        delay === undefined ||
-        (this.maxTotalDelayMs !== undefined && waited + delay > this.maxTotalDelayMs) ||
-        (this.deadlineMs !== undefined && this.clock.now() - startedAt + delay > this.deadlineMs);
-      if (giveUp) {
+      const delay = this.planRetry(attempt, error, waited, previousDelay, this.clock.now() - startedAt);
+      if (delay === undefined) {
         this.complete(attempt, false);
         if (error === NO_ERROR) return result as T;
         annotate(error, attempt);
@@ -250,6 +242,32 @@ export class RetryPolicy {
   }
 
   /** The wait before the next attempt (ms): a Retry-After the error carries, else the backoff. */
+  /**
+   * After a failed attempt (`error`; the policy's NO_ERROR for a retried result): the delay in
+   * ms before the next attempt, or undefined to give up (attempts used, an error it does not
+   * retry, the budget, maxTotalDelay or the deadline). Counts the failure in the budget. The
+   * retry loop decides with it, and so can a caller that runs the attempts itself (the
+   * simulator replays recorded traffic this way, on its own clock).
+   */
+  planRetry(
+    attempt: number,
+    error: unknown,
+    waitedMs: number,
+    previousDelayMs: number,
+    elapsedMs: number,
+  ): number | undefined {
+    this.budget?.onFailure();
+    const delay = this.nextDelay(attempt, error, previousDelayMs);
+    const giveUp =
+      attempt >= this.maxAttempts ||
+      (error !== NO_ERROR && !this.shouldRetryError(error, attempt)) ||
+      (this.budget !== undefined && !this.budget.canRetry()) ||
+      delay === undefined ||
+      (this.maxTotalDelayMs !== undefined && waitedMs + delay > this.maxTotalDelayMs) ||
+      (this.deadlineMs !== undefined && elapsedMs + delay > this.deadlineMs);
+    return giveUp ? undefined : delay;
+  }
+
   private nextDelay(attempt: number, error: unknown, previousDelay: number): number | undefined {
     if (error !== NO_ERROR) {
       const retryAfter = retryAfterOf(error, this.clock.now());

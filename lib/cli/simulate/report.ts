@@ -1,0 +1,32 @@
+import type { SimulationResult } from './replay.js';
+
+const ROWS: [string, (r: SimulationResult) => string][] = [
+  ['calls', (r) => String(r.calls)],
+  ['admitted', (r) => String(r.admitted)],
+  ['429s (rate limited)', (r) => String(r.rateLimited)],
+  ['breaker rejections', (r) => String(r.breakerRejections)],
+  ['breaker opens', (r) => String(r.opens)],
+  ['flaps (re-open within one open period)', (r) => String(r.flaps)],
+  ['retries', (r) => String(r.retries)],
+  ['extra downstream load from retries', (r) => percent(r.retries, r.downstreamCalls - r.retries)],
+  ['calls sent to a failing downstream', (r) => String(r.sentWhileFailing)],
+  ['failed calls', (r) => String(r.failed)],
+  ['dead letters', (r) => String(r.deadLetters)],
+  ['added latency p50 (ms)', (r) => r.addedLatencyP50.toFixed(1)],
+  ['added latency p99 (ms)', (r) => r.addedLatencyP99.toFixed(1)],
+];
+
+function percent(part: number, whole: number): string {
+  return whole > 0 ? `${((part * 100) / whole).toFixed(1)}%` : '0%';
+}
+
+/** The results side by side, one column per configuration. */
+export function formatComparison(service: string, names: string[], results: SimulationResult[]): string {
+  const header = ['', ...names];
+  const rows = ROWS.map(([label, value]) => [label, ...results.map(value)]);
+  const widths = header.map((_, c) => Math.max(...[header, ...rows].map((row) => row[c].length)));
+  const line = (row: string[]) =>
+    row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ');
+  const notes = results.flatMap((r, i) => r.notes.map((note) => `note (${names[i]}): ${note}`));
+  return [`service ${service}`, line(header), ...rows.map(line), ...notes].join('\n');
+}

@@ -1,0 +1,193 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const BIN = fileURLToPath(new URL('../../lib/cli/bin.js', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'nest-resilience-sim-'));
+
+/**
+ * A recorded day in miniature: a call every 100 ms for 600 s; the dependency refused every
+ * connection from 100 s to 220 s (a 120 s outage) and answered in 20 ms otherwise.
+ */
+function outageTrace(): string {
+  const start = Date.UTC(2026, 11, 1);
+  const lines: string[] = [];
+  for (let i = 0; i < 6000; i++) {
+    const t = start + i * 100;
+    const down = i * 100 >= 100_000 && i * 100 < 220_000;
+    lines.push(
+      JSON.stringify(
+        down
+          ? {
+              t,
+              service: 'payments',
+              arm: 'stable',
+              latency: 5,
+              outcome: 'error',
+              error: 'ConnectionError',
+              attempts: 1,
+            }
+          : { t, service: 'payments', arm: 'stable', latency: 20, outcome: 'ok', attempts: 1 },
+      ),
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+const tracePath = join(dir, 'payments.jsonl');
+writeFileSync(tracePath, outageTrace());
+
+/** A configuration for `payments` with only a breaker (no limiter, no retry: figures by construction). */
+function config(name: string, circuit: object): string {
+  const path = join(dir, name);
+  writeFileSync(
+    path,
+    JSON.stringify({
+      services: {
+        payments: {
+          circuit: { timeoutMultiplier: 1, ...circuit },
+          retry: { enabled: false },
+          rate: { enabled: false },
+        },
+      },
+    }),
+  );
+  return path;
+}
+
+function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const { NODE_ENV: _, ...env } = process.env;
+    execFile(process.execPath, [BIN, ...args], { env }, (error, stdout, stderr) =>
+      resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
+    );
+  });
+}
+
+/** The value of `row` in each configuration's column. */
+function column(stdout: string, row: string): string[] {
+  const line = stdout.split('\n').find((l) => l.startsWith(row));
+  assert.ok(line, `no row "${row}" in:\n${stdout}`);
+  return line.slice(row.length).trim().split(/\s+/);
+}
+
+describe('nest-resilience simulate', () => {
+  it('an outage of known length: failureThreshold 2 against 10, figures known by construction', async () => {
+    const two = config('threshold-2.json', { failureThreshold: 2, successThreshold: 1, timeout: 30 });
+    const ten = config('threshold-10.json', { failureThreshold: 10, successThreshold: 1, timeout: 30 });
+    const { code, stdout, stderr } = await cli('simulate', '--trace', tracePath, '--config', two, '--config', ten);
+    assert.equal(code, 0, stderr);
+    assert.deepEqual(column(stdout, 'calls'), ['6000', '6000']);
+    // 2 (or 10) failures open it; trials about 30, 60 and 90 s later fail; the fourth finds it back.
+    assert.deepEqual(column(stdout, 'calls sent to a failing downstream'), ['5', '13']);
+    assert.deepEqual(column(stdout, 'breaker opens'), ['4', '4']);
+    // A failure counts when it ends (5 ms after its call started), so each open period of 30 s
+    // turns away 300 calls (every 100 ms), the one at its very end included: 4 x 300.
+    assert.deepEqual(column(stdout, 'breaker rejections'), ['1200', '1200']);
+    assert.deepEqual(column(stdout, 'admitted'), ['4800', '4800']);
+    assert.deepEqual(column(stdout, 'failed calls'), ['5', '13']);
+    assert.deepEqual(column(stdout, 'dead letters'), ['5', '13']);
+    assert.deepEqual(column(stdout, 'retries'), ['0', '0']);
+    assert.deepEqual(column(stdout, 'flaps (re-open within one open period)'), ['0', '0']);
+  });
+
+  it("the guide's gradual rollout: old (threshold 10, 60 s) against new (threshold 5, 90 s) on the same traffic", async () => {
+    const old = config('old.json', { failureThreshold: 10, timeout: 60 });
+    const next = config('new.json', { failureThreshold: 5, timeout: 90 });
+    const { code, stdout, stderr } = await cli('simulate', '--trace', tracePath, '--config', old, '--config', next);
+    assert.equal(code, 0, stderr);
+    // old: open after 10, one failed trial at +60 s, back at +120 s; new: open after 5, one failed
+    // trial at +90 s, back at +180 s (60 s after the dependency was: the cost of the longer timeout).
+    assert.deepEqual(column(stdout, 'calls sent to a failing downstream'), ['11', '6']);
+    // Open periods of 60 s (2 x 600 calls turned away) against 90 s (2 x 900).
+    assert.deepEqual(column(stdout, 'breaker rejections'), ['1200', '1800']);
+    assert.deepEqual(column(stdout, 'breaker opens'), ['2', '2']);
+  });
+
+  it('retries: extra downstream load and added latency follow the backoff', async () => {
+    const retrying = join(dir, 'retrying.json');
+    writeFileSync(
+      retrying,
+      JSON.stringify({
+        services: {
+          payments: {
+            circuit: { enabled: false },
+            rate: { enabled: false },
+            retry: { maxAttempts: 3, baseDelay: 1, exponentialBase: 2, jitter: false },
+          },
+        },
+      }),
+    );
+    const { code, stdout, stderr } = await cli('simulate', '--trace', tracePath, '--config', retrying);
+    assert.equal(code, 0, stderr);
+    // 1200 calls in the outage, each tried 3 times (waits of 1 s and 2 s), none gets through; the
+    // last few before the end of the outage get through on a retry.
+    const retries = Number(column(stdout, 'retries')[0]);
+    assert.ok(retries >= 2370 && retries <= 2400, `retries ${retries}`);
+    assert.deepEqual(column(stdout, 'added latency p99 (ms)'), ['3010.0']);
+  });
+
+  it('writes a self-contained HTML report that headless Chromium renders with one chart per configuration', async () => {
+    const two = config('threshold-2.json', { failureThreshold: 2, successThreshold: 1, timeout: 30 });
+    const ten = config('threshold-10.json', { failureThreshold: 10, successThreshold: 1, timeout: 30 });
+    const html = join(dir, 'report.html');
+    const { code, stderr } = await cli(
+      'simulate',
+      '--trace',
+      tracePath,
+      '--config',
+      two,
+      '--config',
+      ten,
+      '--html',
+      html,
+    );
+    assert.equal(code, 0, stderr);
+    const page = readFileSync(html, 'utf8');
+    assert.doesNotMatch(page, /<script|https?:\/\//, 'self-contained: no script, nothing fetched');
+    const screenshot = join(dir, 'report.png');
+    const profile = mkdtempSync(join(tmpdir(), 'chromium-profile-'));
+    const flags = [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      `--user-data-dir=${profile}`,
+      '--window-size=1000,400',
+    ];
+    const dom = await new Promise<string>((resolve, reject) =>
+      execFile('chromium', [...flags, '--dump-dom', `file://${html}`], (error, out) =>
+        error ? reject(error) : resolve(out),
+      ),
+    );
+    // Three rows (the dependency and both configurations); the breaker bands in each configuration's.
+    assert.equal((dom.match(/<figure>/g) ?? []).length, 3);
+    assert.equal((dom.match(/class="state open"/g) ?? []).length, 8, 'four openings per configuration');
+    await new Promise<void>((resolve, reject) =>
+      execFile('chromium', [...flags, `--screenshot=${screenshot}`, `file://${html}`], (error) =>
+        error ? reject(error) : resolve(),
+      ),
+    );
+    const png = readFileSync(screenshot);
+    assert.equal(png.subarray(1, 4).toString(), 'PNG');
+    assert.ok(statSync(screenshot).size > 5000, 'a screenshot with something drawn');
+  });
+
+  it('bad input: a missing option, a bad configuration, an unknown service are errors (exit 2)', async () => {
+    assert.match((await cli('simulate', '--trace', tracePath)).stderr, /at least one --config/);
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ services: { payments: { circuit: { failureThreshold: 0 } } } }));
+    const badRun = await cli('simulate', '--trace', tracePath, '--config', bad);
+    assert.equal(badRun.code, 2);
+    assert.match(badRun.stderr, /services\.payments\.circuit\.failureThreshold: must be >= 1, got 0/);
+    const unknown = await cli('simulate', '--trace', tracePath, '--config', bad, '--service', 'ledger');
+    assert.match(unknown.stderr, /no calls of service "ledger" \(it has: payments\)/);
+  });
+});
