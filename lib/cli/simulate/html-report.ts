@@ -7,7 +7,7 @@ const WIDTH = 900;
 const BAND = 28;
 const COLOR: Record<CircuitState, string> = { closed: '#2e7d32', half_open: '#f9a825', open: '#c62828' };
 
-const escape = (text: string) =>
+const escapeHtml = (text: string) =>
   text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string);
 
 /** x of epoch ms `t` in a chart from `from` to `to`. */
@@ -63,7 +63,7 @@ export function writeHtmlReport(path: string, trace: Trace, names: string[], res
   const charts = rows
     .map(
       (row) =>
-        `<figure><figcaption>${escape(row.label)}</figcaption><svg width="${WIDTH}" height="${BAND}" viewBox="0 0 ${WIDTH} ${BAND}" role="img">${row.svg}</svg></figure>`,
+        `<figure><figcaption>${escapeHtml(row.label)}</figcaption><svg width="${WIDTH}" height="${BAND}" viewBox="0 0 ${WIDTH} ${BAND}" role="img">${row.svg}</svg></figure>`,
     )
     .join('\n');
   const seconds = ((to - from) / 1000).toFixed(1);
@@ -74,10 +74,10 @@ export function writeHtmlReport(path: string, trace: Trace, names: string[], res
   }).join('');
   const axis = `<svg class="axis" width="${WIDTH}" height="22" viewBox="0 0 ${WIDTH} 22">${ticks}</svg>`;
   const html = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>nest-resilience simulate: ${escape(trace.service)}</title>
+<html lang="en"><head><meta charset="utf-8"><title>nest-resilience simulate: ${escapeHtml(trace.service)}</title>
 <style>body{font:14px system-ui,sans-serif;margin:24px;color:#222}figure{margin:12px 0}figcaption{margin-bottom:4px}
 .legend span{display:inline-block;width:12px;height:12px;margin:0 4px 0 12px;vertical-align:middle}</style></head>
-<body><h1>${escape(trace.service)}: ${trace.size} recorded calls over ${seconds} s</h1>
+<body><h1>${escapeHtml(trace.service)}: ${trace.size} recorded calls over ${seconds} s</h1>
 <p class="legend">breaker:<span style="background:${COLOR.closed}"></span>closed<span style="background:${COLOR.half_open}"></span>half-open<span style="background:${COLOR.open}"></span>open; dependency: red where most calls failed</p>
 <div id="chart">${charts}${axis}</div></body></html>
 `;
