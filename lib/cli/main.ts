@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { runAdviseCommand } from './advise/command.js';
 import { runCheck } from './check.js';
 import { runSimulateCommand } from './simulate/command.js';
 
@@ -16,6 +17,10 @@ Commands:
   simulate --trace <file> --config <a> [--config <b> ...] [--service <name>] [--html <report.html>]
                  Replays a recorded trace (the module's \`trace\` option) through the policies each
                  configuration gives the service, on a virtual clock; prints them side by side.
+
+  advise --prometheus <url> [--since 14d] [--service <name>] [--format text|json]
+                 Reads the module's metrics over the window and applies the guide's tuning rules:
+                 each suggestion with its evidence, the rule, and a YAML patch.
 `;
 
 /** Runs the command line; returns the exit code (exported for tests, which also run the real binary). */
@@ -26,6 +31,7 @@ export async function main(argv: string[]): Promise<number> {
     return command === undefined ? 2 : 0;
   }
   if (command === 'simulate') return runSimulateCommand(rest);
+  if (command === 'advise') return runAdviseCommand(rest);
   if (command !== 'check') {
     process.stderr.write(`nest-resilience: unknown command "${command}"\n\n${USAGE}`);
     return 2;

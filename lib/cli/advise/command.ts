@@ -1,0 +1,48 @@
+import { parseArgs } from 'node:util';
+import { toSeconds } from '../../core/duration.js';
+import { analyze, formatReports } from './analyze.js';
+import { PrometheusClient } from './prometheus.js';
+
+/** `nest-resilience advise --prometheus <url> [--since 14d] [--service s] [--format json]`. */
+export async function runAdviseCommand(args: string[]): Promise<number> {
+  let options: { prometheus: string; sinceSeconds: number; service?: string; format: string };
+  try {
+    const { values } = parseArgs({
+      args,
+      options: {
+        prometheus: { type: 'string' },
+        since: { type: 'string', default: '14d' },
+        service: { type: 'string' },
+        format: { type: 'string', default: 'text' },
+      },
+    });
+    if (!values.prometheus) throw new Error('--prometheus <url> is required');
+    if (values.format !== 'text' && values.format !== 'json')
+      throw new Error(`--format must be text or json, got ${values.format}`);
+    options = {
+      prometheus: values.prometheus,
+      sinceSeconds: toSeconds(values.since as string, '--since'),
+      service: values.service,
+      format: values.format,
+    };
+  } catch (error) {
+    process.stderr.write(`nest-resilience advise: ${(error as Error).message}\n`);
+    return 2;
+  }
+  try {
+    const end = Math.floor(Date.now() / 1000);
+    const reports = await analyze(
+      new PrometheusClient(options.prometheus),
+      { start: end - options.sinceSeconds, end },
+      options.service,
+    );
+    const days = Math.round(options.sinceSeconds / 86_400);
+    process.stdout.write(
+      `${options.format === 'json' ? JSON.stringify(reports, null, 2) : formatReports(reports, days)}\n`,
+    );
+    return 0;
+  } catch (error) {
+    process.stderr.write(`nest-resilience advise: ${(error as Error).message}\n`);
+    return 2;
+  }
+}

@@ -1,0 +1,155 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '../support/redis-server.js';
+
+const BIN = fileURLToPath(new URL('../../lib/cli/bin.js', import.meta.url));
+const DAY = 86_400;
+
+/**
+ * Two weeks of the module's metrics, scraped every 30 s, as OpenMetrics text for promtool:
+ * - payment_gateway: its dependency goes down for 4 minutes once a day; the breaker's open time
+ *   is 30 s, so each outage opens it, then 7 half-open trials fail (re-open) before the 8th closes it;
+ * - search_api: healthy for two weeks (state 0, no transition);
+ * - new_service: three hours of metrics only.
+ */
+function history(end: number): string {
+  const start = end - 14 * DAY;
+  const scrape = 30;
+  const outageAt = (day: number) => start + day * DAY + 3 * 3600 + (day % 5) * 1800; // varies the hour
+  const transitions = [
+    ['closed', 'open'],
+    ['open', 'half_open'],
+    ['half_open', 'open'],
+    ['half_open', 'closed'],
+  ] as const;
+  // Transition times of every outage: open at 0, trials every 30 s, the one at 240 s succeeds.
+  const events: [number, string, string][] = [];
+  for (let day = 0; day < 14; day++) {
+    const t0 = outageAt(day);
+    events.push([t0, 'closed', 'open']);
+    for (let k = 1; k <= 8; k++) {
+      events.push([t0 + 30 * k, 'open', 'half_open']);
+      events.push([t0 + 30 * k, 'half_open', k < 8 ? 'open' : 'closed']);
+    }
+  }
+  const lines = ['# TYPE circuit_breaker_transitions counter'];
+  for (const [from, to] of transitions) {
+    const times = events.filter((e) => e[1] === from && e[2] === to).map((e) => e[0]);
+    let count = 0;
+    let next = 0;
+    for (let t = start; t <= end; t += scrape) {
+      while (next < times.length && times[next] <= t) {
+        count++;
+        next++;
+      }
+      lines.push(
+        `circuit_breaker_transitions_total{service="payment_gateway",from="${from}",to="${to}"} ${count} ${t}`,
+      );
+    }
+  }
+  lines.push('# TYPE circuit_breaker_state gauge');
+  const open = (t: number) => events.some(([at, , to]) => to === 'open' && t >= at && t < at + 30);
+  for (let t = start; t <= end; t += scrape)
+    lines.push(`circuit_breaker_state{service="payment_gateway"} ${open(t) ? 2 : 0} ${t}`);
+  for (let t = start; t <= end; t += scrape) lines.push(`circuit_breaker_state{service="search_api"} 0 ${t}`);
+  for (let t = end - 3 * 3600; t <= end; t += scrape) lines.push(`circuit_breaker_state{service="new_service"} 0 ${t}`);
+  lines.push('# EOF');
+  return `${lines.join('\n')}\n`;
+}
+
+function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) =>
+    execFile(process.execPath, [BIN, ...args], (error, stdout, stderr) =>
+      resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
+    ),
+  );
+}
+
+describe('nest-resilience advise, against a real Prometheus with two weeks of backfilled history', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'advise-'));
+  let prometheus: ChildProcess | undefined;
+  let url = '';
+
+  before(async () => {
+    const end = Math.floor(Date.now() / 1000 / 60) * 60 - 120;
+    writeFileSync(join(dir, 'history.om'), history(end));
+    execFileSync(
+      'promtool',
+      ['tsdb', 'create-blocks-from', 'openmetrics', join(dir, 'history.om'), join(dir, 'tsdb')],
+      {
+        stdio: 'ignore',
+      },
+    );
+    writeFileSync(join(dir, 'prometheus.yml'), 'global: { scrape_interval: 30s }\n');
+    const port = await freePort();
+    url = `http://127.0.0.1:${port}`;
+    prometheus = spawn(
+      'prometheus',
+      [
+        `--config.file=${join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${join(dir, 'tsdb')}`,
+        '--storage.tsdb.retention.time=30d',
+        `--web.listen-address=127.0.0.1:${port}`,
+      ],
+      { stdio: 'ignore' },
+    );
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const ready = await fetch(`${url}/-/ready`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (ready) break;
+      if (Date.now() > deadline) throw new Error('prometheus did not become ready');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  });
+
+  after(async () => {
+    if (prometheus && prometheus.exitCode === null) {
+      prometheus.kill('SIGTERM');
+      await new Promise((resolve) => prometheus?.once('exit', resolve));
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('names the flapping, measures the 4-minute MTTR, and proposes a timeout of 2-3x it', async () => {
+    const { code, stdout, stderr } = await cli('advise', '--prometheus', url, '--service', 'payment_gateway');
+    assert.equal(code, 0, stderr);
+    assert.match(stdout, /^payment_gateway: flapping: the breaker re-opened 7 times per outage \(median of 14\)/m);
+    assert.match(stdout, /median (4\.0|4\.5|5\.0) min/);
+    const timeout = Number(stdout.match(/^ +timeout: (\d+)$/m)?.[1]);
+    assert.ok(timeout >= 480 && timeout <= 900, `proposed timeout ${timeout} s (2-3x a 4-5 min MTTR)`);
+    assert.match(stdout, /Increase timeout to 2-3x MTTR/);
+  });
+
+  it('a healthy history: no changes; three hours of metrics: too little data, said plainly', async () => {
+    const { code, stdout, stderr } = await cli('advise', '--prometheus', url);
+    assert.equal(code, 0, stderr);
+    assert.match(stdout, /^search_api: no changes \(0 outages in 14 days/m);
+    assert.match(stdout, /^new_service: too little data to advise \(3 hours of metrics for new_service/m);
+    assert.match(stdout, /^payment_gateway: flapping/m);
+  });
+
+  it('docs/tuning.md shows this very session', async () => {
+    const page = readFileSync(fileURLToPath(new URL('../../../docs/tuning.md', import.meta.url)), 'utf8');
+    const shown = page.match(
+      /```console\n\$ nest-resilience advise --prometheus http:\/\/prometheus:9090\n([\s\S]*?)\(exit 0\)\n```/,
+    );
+    assert.ok(shown, 'docs/tuning.md has an advise session');
+    const { stdout } = await cli('advise', '--prometheus', url);
+    assert.equal(stdout, shown[1]);
+  });
+
+  it('an unreachable Prometheus is an error naming it (exit 2)', async () => {
+    const port = await freePort();
+    const { code, stderr } = await cli('advise', '--prometheus', `http://127.0.0.1:${port}`);
+    assert.equal(code, 2);
+    assert.match(stderr, new RegExp(`cannot reach Prometheus at http://127.0.0.1:${port}`));
+  });
+});
