@@ -52,7 +52,26 @@ function history(end: number): string {
       );
     }
   }
+  // Two services in gradual rollout (10% of calls): checkout's new arm fails less (promote),
+  // ledger's fails ten times as often (roll back). Counters per 30 s scrape k.
+  const steps = (14 * DAY) / scrape;
+  const counter = (name: string, labels: string, perScrape: (k: number) => number) => {
+    for (let k = 0; k <= steps; k++) lines.push(`${name}{${labels}} ${perScrape(k)} ${start + k * scrape}`);
+  };
+  lines.push('# TYPE rollout_calls counter');
+  for (const service of ['checkout', 'ledger']) {
+    counter('rollout_calls_total', `service="${service}",arm="stable"`, (k) => k * 45);
+    counter('rollout_calls_total', `service="${service}",arm="rollout"`, (k) => k * 5);
+  }
+  lines.push('# TYPE circuit_breaker_failures counter');
+  counter('circuit_breaker_failures_total', 'service="checkout"', (k) => Math.floor(k / 2)); // 1.1% of 90/min
+  counter('circuit_breaker_failures_total', 'service="checkout@rollout"', (k) => Math.floor(k / 20)); // 1% of 10/min
+  counter('circuit_breaker_failures_total', 'service="ledger"', (k) => Math.floor(k / 4)); // 0.56%
+  counter('circuit_breaker_failures_total', 'service="ledger@rollout"', (k) => Math.floor(k / 4)); // 5%
   lines.push('# TYPE circuit_breaker_state gauge');
+  for (const service of ['checkout', 'ledger']) {
+    for (let t = start; t <= end; t += scrape) lines.push(`circuit_breaker_state{service="${service}"} 0 ${t}`);
+  }
   const open = (t: number) => events.some(([at, , to]) => to === 'open' && t >= at && t < at + 30);
   for (let t = start; t <= end; t += scrape)
     lines.push(`circuit_breaker_state{service="payment_gateway"} ${open(t) ? 2 : 0} ${t}`);
@@ -143,7 +162,19 @@ describe('nest-resilience advise, against a real Prometheus with two weeks of ba
     );
     assert.ok(shown, 'docs/tuning.md has an advise session');
     const { stdout } = await cli('advise', '--prometheus', url);
-    assert.equal(stdout, shown[1]);
+    // Call counts over the window shift by a scrape or two with the moment the test runs.
+    const counts = (text: string) => text.replace(/\d{5,}/g, 'N');
+    assert.equal(counts(stdout), counts(shown[1]));
+  });
+
+  it('gradual rollouts: compares the arms on the same traffic and says promote or roll back, with the numbers', async () => {
+    const { code, stdout, stderr } = await cli('advise', '--prometheus', url);
+    assert.equal(code, 0, stderr);
+    assert.match(stdout, /^checkout: rollout promote \(rollout arm 20\d{4} calls, 10\.00% of traffic/m);
+    assert.match(stdout, /failure rate: 1\.00% on the rollout arm, 1\.11% on the stable one/);
+    assert.match(stdout, /^ledger: rollout roll back/m);
+    assert.match(stdout, /failure rate: 5\.00% on the rollout arm, 0\.56% on the stable one \(worse\)/);
+    assert.doesNotMatch(stdout, /^checkout@rollout/m, 'an arm is not a service of its own');
   });
 
   it('an unreachable Prometheus is an error naming it (exit 2)', async () => {

@@ -48,7 +48,10 @@ export async function analyze(
   const transitions = perStep(
     await prometheus.range(`sum by (service, from, to) (circuit_breaker_transitions_total${selector})`, start, end, 60),
   );
-  const services = new Set([...presence, ...transitions].map((s) => s.labels.service).filter(Boolean));
+  // A rollout arm's breaker (`<service>@rollout`) is judged by the rollout comparison.
+  const services = new Set(
+    [...presence, ...transitions].map((s) => s.labels.service).filter((s) => s && !s.endsWith('@rollout')),
+  );
   if (onlyService) services.add(onlyService);
   const reports: ServiceReport[] = [];
   for (const service of [...services].sort()) {

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { toSeconds } from '../../core/duration.js';
 import { analyze, formatReports } from './analyze.js';
 import { PrometheusClient } from './prometheus.js';
+import { compareRollouts, formatRollouts } from './rollout.js';
 
 /** `nest-resilience advise --prometheus <url> [--since 14d] [--service s] [--format json]`. */
 export async function runAdviseCommand(args: string[]): Promise<number> {
@@ -31,14 +32,14 @@ export async function runAdviseCommand(args: string[]): Promise<number> {
   }
   try {
     const end = Math.floor(Date.now() / 1000);
-    const reports = await analyze(
-      new PrometheusClient(options.prometheus),
-      { start: end - options.sinceSeconds, end },
-      options.service,
-    );
+    const prometheus = new PrometheusClient(options.prometheus);
+    const window = { start: end - options.sinceSeconds, end };
+    const reports = await analyze(prometheus, window, options.service);
+    const rollouts = await compareRollouts(prometheus, window, options.service);
     const days = Math.round(options.sinceSeconds / 86_400);
+    const text = [formatReports(reports, days), ...formatRollouts(rollouts)].join('\n');
     process.stdout.write(
-      `${options.format === 'json' ? JSON.stringify(reports, null, 2) : formatReports(reports, days)}\n`,
+      `${options.format === 'json' ? JSON.stringify({ services: reports, rollouts }, null, 2) : text}\n`,
     );
     return 0;
   } catch (error) {
