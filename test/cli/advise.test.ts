@@ -68,6 +68,46 @@ function history(end: number): string {
   counter('circuit_breaker_failures_total', 'service="checkout@rollout"', (k) => Math.floor(k / 20)); // 1% of 10/min
   counter('circuit_breaker_failures_total', 'service="ledger"', (k) => Math.floor(k / 4)); // 0.56%
   counter('circuit_breaker_failures_total', 'service="ledger@rollout"', (k) => Math.floor(k / 4)); // 5%
+  // Every 5 minutes (counters need no finer scrape): retries, rate limits, dead letters.
+  const slow = 300;
+  const every5 = (name: string, labels: string, value: (k: number) => number) => {
+    for (let k = 0; k <= (14 * DAY) / slow; k++) lines.push(`${name}{${labels}} ${value(k)} ${start + k * slow}`);
+  };
+  // inventory: 500 calls per 5 min, 300 on the first attempt, 100 on the 2nd, 50 on the 3rd, 50 on the 5th;
+  // catalog: 500 calls, 495 on the first attempt, 5 on the 2nd.
+  lines.push('# TYPE retry_attempts histogram');
+  const buckets: [string, number, number][] = [
+    ['1', 300, 495],
+    ['2', 400, 500],
+    ['3', 450, 500],
+    ['4', 450, 500],
+    ['5', 500, 500],
+    ['+Inf', 500, 500],
+  ];
+  for (const [operation, column] of [
+    ['inventory', 1],
+    ['catalog', 2],
+  ] as const) {
+    for (const bucket of buckets)
+      every5('retry_attempts_bucket', `operation="${operation}",le="${bucket[0]}"`, (k) => k * bucket[column]);
+    every5('retry_attempts_sum', `operation="${operation}"`, (k) => k * (column === 1 ? 300 + 200 + 150 + 250 : 505));
+    every5('retry_attempts_count', `operation="${operation}"`, (k) => k * 500);
+  }
+  // search_limiter refuses 5% of 5,000 requests per 5 min; public_limiter none.
+  lines.push('# TYPE requests counter');
+  every5('requests_total', 'key="search_limiter"', (k) => k * 5000);
+  every5('requests_total', 'key="public_limiter"', (k) => k * 5000);
+  lines.push('# TYPE rate_limit_rejections counter');
+  every5('rate_limit_rejections_total', 'key="search_limiter"', (k) => k * 250);
+  every5('rate_limit_rejections_total', 'key="public_limiter"', () => 0);
+  // emails: one letter every 5 minutes, never replayed (the oldest ages for 14 days); orders:
+  // replayed within the hour.
+  lines.push('# TYPE dlq_added counter');
+  every5('dlq_added_total', 'queue="emails"', (k) => k);
+  every5('dlq_added_total', 'queue="orders"', (k) => Math.floor(k / 6));
+  lines.push('# TYPE dlq_oldest_message_age_seconds gauge');
+  every5('dlq_oldest_message_age_seconds', 'queue="emails"', (k) => k * slow);
+  every5('dlq_oldest_message_age_seconds', 'queue="orders"', (k) => (k % 12) * slow);
   lines.push('# TYPE circuit_breaker_state gauge');
   for (const service of ['checkout', 'ledger']) {
     for (let t = start; t <= end; t += scrape) lines.push(`circuit_breaker_state{service="${service}"} 0 ${t}`);
@@ -175,6 +215,21 @@ describe('nest-resilience advise, against a real Prometheus with two weeks of ba
     assert.match(stdout, /^ledger: rollout roll back/m);
     assert.match(stdout, /failure rate: 5\.00% on the rollout arm, 0\.56% on the stable one \(worse\)/);
     assert.doesNotMatch(stdout, /^checkout@rollout/m, 'an arm is not a service of its own');
+  });
+
+  it("the guide's other symptoms: excessive retries, rate-limit false positives, a dead-letter queue nobody processes", async () => {
+    const { code, stdout, stderr } = await cli('advise', '--prometheus', url);
+    assert.equal(code, 0, stderr);
+    assert.match(stdout, /^inventory: excessive retries: 40\.0% of calls needed a retry, 1\.80 attempts per call$/m);
+    assert.match(stdout, /Reduce max_attempts to 3-5, add circuit breaker/);
+    assert.doesNotMatch(stdout, /^catalog:/m, '1% retried is healthy');
+    assert.match(stdout, /^search_limiter: rate-limit false positives\? 5\.0% of requests were refused$/m);
+    assert.match(stdout, /^ {4}rateLimiters:\n {6}search_limiter:\n {8}rate: 1000\n {8}per: 60\n {8}burst: 200$/m);
+    assert.doesNotMatch(stdout, /^public_limiter:/m);
+    assert.match(stdout, /^emails: dead letters never processed: the oldest letter reached 14\.0 days$/m);
+    assert.match(stdout, /inflow: 12 letters an hour \(median\), 12 at the 99th percentile/);
+    assert.match(stdout, /alertThreshold: 36$/m);
+    assert.doesNotMatch(stdout, /^orders:/m);
   });
 
   it('an unreachable Prometheus is an error naming it (exit 2)', async () => {

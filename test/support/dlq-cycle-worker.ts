@@ -1,18 +1,24 @@
 // Runs add / delete / retention / compaction cycles on a file dead-letter log until it is
-// killed, printing each acknowledgement as it happens (stdout to a pipe is synchronous on
-// Linux: a printed line was durable): "A id" once an add resolved, "d id" before a delete
-// is asked for and "D id" once it resolved, "R cutoff" before retention and "RD cutoff"
-// once retention resolved.
+// killed, journaling each acknowledgement as it happens: "A id" once an add resolved, "d id"
+// before a delete is asked for and "D id" once it resolved, "R cutoff" before retention and
+// "RD cutoff" once retention resolved. The journal is a file written synchronously: a line is
+// in it before the next step starts, whatever kills the process. (Stdout was not: with the
+// pipe full, Node queued the lines, and a SIGKILL lost "d" lines whose deletes had reached
+// the log.) Each line is also printed, for the test to time its kill.
+import { appendFileSync } from 'node:fs';
 import { DeadLetterQueue, FileDeadLetterBackend } from '../../lib/index.js';
 
-const [dir] = process.argv.slice(2);
+const [dir, journal] = process.argv.slice(2);
 const queue = new DeadLetterQueue({
   name: 'cycles',
   backend: new FileDeadLetterBackend({ filePath: dir }),
   retentionDays: 1.5 / 86_400,
   maxMessageSize: 64 * 1024,
 });
-const say = (line: string) => process.stdout.write(`${line}\n`);
+const say = (line: string) => {
+  appendFileSync(journal, `${line}\n`);
+  process.stdout.write(`${line}\n`);
+};
 let known = (await queue.list({ limit: 100_000 })).items.map((l) => l.id);
 for (let round = 0; ; round++) {
   const added = await Promise.all(

@@ -110,11 +110,18 @@ export function formatReports(reports: ServiceReport[], days: number): string {
       );
       continue;
     }
-    for (const a of r.advice) {
-      out.push(`${a.service}: ${a.finding}`);
-      for (const e of a.evidence) out.push(`  evidence: ${e}`);
-      out.push(`  rule: ${a.rule}`, '  patch:', ...a.patch.split('\n').map((l) => `    ${l}`));
-    }
+    for (const a of r.advice) out.push(...formatAdvice(a));
   }
   return out.join('\n');
+}
+
+/** One suggestion as text: the finding, its evidence, the rule, the patch. */
+export function formatAdvice(a: Advice): string[] {
+  return [
+    `${a.service}: ${a.finding}`,
+    ...a.evidence.map((e) => `  evidence: ${e}`),
+    `  rule: ${a.rule}`,
+    '  patch:',
+    ...a.patch.split('\n').map((l) => `    ${l}`),
+  ];
 }

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { toSeconds } from '../../core/duration.js';
-import { analyze, formatReports } from './analyze.js';
+import { analyze, formatAdvice, formatReports } from './analyze.js';
+import { patternAdvice } from './pattern-rules.js';
 import { PrometheusClient } from './prometheus.js';
 import { compareRollouts, formatRollouts } from './rollout.js';
 
@@ -35,12 +36,14 @@ export async function runAdviseCommand(args: string[]): Promise<number> {
     const prometheus = new PrometheusClient(options.prometheus);
     const window = { start: end - options.sinceSeconds, end };
     const reports = await analyze(prometheus, window, options.service);
+    const patterns = await patternAdvice(prometheus, window, options.service);
     const rollouts = await compareRollouts(prometheus, window, options.service);
     const days = Math.round(options.sinceSeconds / 86_400);
-    const text = [formatReports(reports, days), ...formatRollouts(rollouts)].join('\n');
-    process.stdout.write(
-      `${options.format === 'json' ? JSON.stringify({ services: reports, rollouts }, null, 2) : text}\n`,
+    const text = [formatReports(reports, days), ...patterns.flatMap(formatAdvice), ...formatRollouts(rollouts)].join(
+      '\n',
     );
+    const json = { services: reports, patterns, rollouts };
+    process.stdout.write(`${options.format === 'json' ? JSON.stringify(json, null, 2) : text}\n`);
     return 0;
   } catch (error) {
     process.stderr.write(`nest-resilience advise: ${(error as Error).message}\n`);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { cpSync, type FSWatcher, mkdtempSync, readdirSync, rmSync, watch } from 'node:fs';
+import { cpSync, type FSWatcher, mkdtempSync, readdirSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { DeadLetterQueue, FileDeadLetterBackend } from '../../../lib/index.js';
 import { describeLoss } from '../../support/dlq-evidence.js';
 
-// The worker prints each acknowledgement as it happens (see dlq-cycle-worker.ts); these
+// The worker journals each acknowledgement as it happens (see dlq-cycle-worker.ts); these
 // books say what must be in the log after any kill.
 const worker = fileURLToPath(new URL('../../support/dlq-cycle-worker.js', import.meta.url));
 const createdAt = (id: string) => Number.parseInt(id.slice(0, 9), 36);
@@ -63,18 +63,18 @@ class Books {
   }
 }
 
-function run(dir: string, books: Books, onSpawn: (child: ChildProcess) => void): Promise<void> {
-  const child = spawn(process.execPath, [worker, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let buffered = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString();
-    const parts = buffered.split('\n');
-    buffered = parts.pop() ?? '';
-    for (const line of parts) if (line) books.read(line);
-  });
+/**
+ * Runs the worker until `onSpawn` kills it, then reads the acknowledgements it journaled
+ * (a file written before each next step; printed lines can be lost with the process).
+ */
+async function run(dir: string, books: Books, onSpawn: (child: ChildProcess) => void): Promise<void> {
+  const journal = `${dir}.journal`;
+  writeFileSync(journal, '');
+  const child = spawn(process.execPath, [worker, dir, journal], { stdio: ['ignore', 'ignore', 'inherit'] });
   onSpawn(child);
-  // 'close' (stdout read to its end), not 'exit': see file-disk.test.ts.
-  return new Promise((resolve) => child.on('close', () => resolve()));
+  await new Promise((resolve) => child.on('close', resolve));
+  for (const line of readFileSync(journal, 'utf8').split('\n')) if (line) books.read(line);
+  rmSync(journal, { force: true });
 }
 
 describe('file dead-letter log: SIGKILL during compaction', () => {

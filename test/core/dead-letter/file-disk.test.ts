@@ -136,15 +136,27 @@ describe('file dead-letter log under repeated SIGKILL during add / delete / rete
     // Every line said about each id, with the kill it came in: evidence if a check fails.
     const history = new Map<string, string[]>();
     const createdAt = (id: string) => Number.parseInt(id.slice(0, 9), 36);
+    const journal = `${dir}.journal`;
+    writeFileSync(journal, '');
+    let journalRead = 0;
     let compactions = 0;
     try {
       for (let kill = 0; kill < 24; kill++) {
-        const child = spawn(process.execPath, [worker('dlq-cycle-worker'), dir], {
+        const child = spawn(process.execPath, [worker('dlq-cycle-worker'), dir, journal], {
           stdio: ['ignore', 'pipe', 'inherit'],
         });
         const killAfter = 200 + ((kill * 7919) % 900);
         let seen = 0;
-        const exited = lines(child, (line) => {
+        // Printed lines only time the kill; the books come from the worker's journal (a file
+        // written before each next step: printed lines can be lost with the process).
+        const exited = lines(child, () => {
+          if (++seen === killAfter) child.kill('SIGKILL');
+        });
+        await exited;
+        const journaled = readFileSync(journal, 'utf8');
+        const fresh = journaled.slice(journalRead).split('\n').filter(Boolean);
+        journalRead = journaled.length;
+        for (const line of fresh) {
           const [kind, value] = line.split(' ');
           if (kind === 'A' || kind === 'd' || kind === 'D')
             history.set(value, [...(history.get(value) ?? []), `${kill}${kind}`]);
@@ -164,9 +176,7 @@ describe('file dead-letter log under repeated SIGKILL during add / delete / rete
               }
             }
           }
-          if (++seen === killAfter) child.kill('SIGKILL');
-        });
-        await exited;
+        }
         // The log as the kill left it (opening it below may cut a torn tail).
         const evidence = mkdtempSync(join(tmpdir(), 'dlq-cycle-evidence-'));
         cpSync(dir, evidence, { recursive: true });
@@ -191,6 +201,7 @@ describe('file dead-letter log under repeated SIGKILL during add / delete / rete
       assert.ok(compactions > 0, 'compaction ran during the cycles');
     } finally {
       rmSync(dir, { recursive: true, force: true });
+      rmSync(journal, { force: true });
     }
   });
 });
