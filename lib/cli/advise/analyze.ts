@@ -1,5 +1,5 @@
 import { type Episode, episodesOf, median } from './breaker-history.js';
-import type { PrometheusClient, Series } from './prometheus.js';
+import { increments, type PrometheusClient, type Series } from './prometheus.js';
 
 /** One proposed change, with what was measured and the guide's rule that asks for it. */
 export interface Advice {
@@ -23,15 +23,12 @@ export interface ServiceReport {
 
 const MIN_HOURS = 24;
 
-/** A counter's series as the increase at each step (a drop is a restart: the new value is the increase). */
+/** A counter's series as the increase at each step (the first step counts none). */
 function perStep(series: Series[]): Series[] {
-  return series.map(({ labels, points }) => ({
-    labels,
-    points: points.map(([t, v], i) => {
-      const previous = i > 0 ? points[i - 1][1] : v;
-      return [t, v >= previous ? v - previous : v] as [number, number];
-    }),
-  }));
+  return series.map(({ labels, points }) => {
+    const steps = increments(points);
+    return { labels, points: points.map(([t], i) => [t, i === 0 ? 0 : steps[i - 1]] as [number, number]) };
+  });
 }
 
 /** Reads the window's metrics of each breaker and applies the guide's tuning rules. */

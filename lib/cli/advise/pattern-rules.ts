@@ -1,20 +1,9 @@
 import type { Advice } from './analyze.js';
-import type { PrometheusClient, Series } from './prometheus.js';
+import { increments, type PrometheusClient, type Series } from './prometheus.js';
 
 const STEP = 300;
 
-/** Each series' increase per step (a drop is a restart). */
-function increments(series: Series): number[] {
-  const out: number[] = [];
-  for (let i = 1; i < series.points.length; i++) {
-    const v = series.points[i][1];
-    const previous = series.points[i - 1][1];
-    out.push(v >= previous ? v - previous : v);
-  }
-  return out;
-}
-
-const total = (series: Series | undefined) => (series ? increments(series).reduce((a, b) => a + b, 0) : 0);
+const total = (series: Series | undefined) => (series ? increments(series.points).reduce((a, b) => a + b, 0) : 0);
 const pct = (value: number) => `${(value * 100).toFixed(1)}%`;
 
 function quantile(values: number[], q: number): number {
@@ -74,7 +63,7 @@ export async function patternAdvice(
   for (const series of requests) {
     const limiter = series.labels.key;
     if (onlyService && limiter !== onlyService) continue;
-    const perStep = increments(series);
+    const perStep = increments(series.points);
     const decided = perStep.reduce((a, b) => a + b, 0);
     const refused = total(rejections.find((s) => s.labels.key === limiter));
     if (decided < 1000 || refused / decided <= 0.01) continue;
@@ -103,7 +92,7 @@ export async function patternAdvice(
     if (onlyService && queue !== onlyService) continue;
     const maxAge = Math.max(...series.points.map(([, v]) => v));
     if (maxAge < 3 * 86_400) continue;
-    const hourly = increments(added.find((s) => s.labels.queue === queue) ?? { labels: {}, points: [] });
+    const hourly = increments(added.find((s) => s.labels.queue === queue)?.points ?? []);
     const perHour: number[] = [];
     for (let i = 0; i < hourly.length; i += 3600 / STEP)
       perHour.push(hourly.slice(i, i + 3600 / STEP).reduce((a, b) => a + b, 0));

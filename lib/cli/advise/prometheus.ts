@@ -4,6 +4,17 @@ export interface Series {
   points: [number, number][];
 }
 
+/** A counter's increase between consecutive points (a drop is a restart: the new value is the increase). */
+export function increments(points: [number, number][]): number[] {
+  const out: number[] = [];
+  for (let i = 1; i < points.length; i++) {
+    const v = points[i][1];
+    const previous = points[i - 1][1];
+    out.push(v >= previous ? v - previous : v);
+  }
+  return out;
+}
+
 /** Prometheus's HTTP API, range queries only (what `advise` needs). */
 export class PrometheusClient {
   constructor(private readonly url: string) {}

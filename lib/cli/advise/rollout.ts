@@ -1,4 +1,4 @@
-import type { PrometheusClient, Series } from './prometheus.js';
+import { increments, type PrometheusClient, type Series } from './prometheus.js';
 
 /** One arm of a gradual rollout over the window. */
 export interface ArmFigures {
@@ -21,16 +21,11 @@ const MIN_ROLLOUT_CALLS = 1000;
 /** A rate this much worse (relative), and at least 0.1 point worse, is worse. */
 const WORSE = 1.2;
 
-/** The total increase of each counter series over the window (a drop is a restart). */
+/** The total increase of each counter series over the window. */
 function totals(series: Series[], key: (labels: Record<string, string>) => string): Map<string, number> {
   const out = new Map<string, number>();
   for (const { labels, points } of series) {
-    let sum = 0;
-    for (let i = 1; i < points.length; i++) {
-      const [, v] = points[i];
-      const previous = points[i - 1][1];
-      sum += v >= previous ? v - previous : v;
-    }
+    const sum = increments(points).reduce((a, b) => a + b, 0);
     out.set(key(labels), (out.get(key(labels)) ?? 0) + sum);
   }
   return out;
