@@ -1,5 +1,6 @@
-import type { Counter, Gauge, Registry } from 'prom-client';
+import type { Counter, Registry } from 'prom-client';
 import type { PromClient } from './prom-client-loader.js';
+import { scrapeGauges } from './scrape-gauges.js';
 
 /** Something that can measure its bulkheads at scrape time (one per application). */
 export type BulkheadSource = () => Iterable<[service: string, inFlight: number, limit: number, queued: number]>;
@@ -17,35 +18,15 @@ export class BulkheadMetrics {
 
   constructor(prom: PromClient, prefix: string, registry: Registry) {
     const name = (base: string) => `${prefix}${base}`;
-    const existing = registry.getSingleMetric(name('bulkhead_concurrency')) as Gauge<'service'> | undefined;
-    if (existing) {
-      this.sources = (existing as unknown as Record<symbol, Set<BulkheadSource>>)[SOURCES];
-    } else {
-      const sources = new Set<BulkheadSource>();
-      const gauge = (base: string, help: string, pick: (inFlight: number, limit: number, queued: number) => number) =>
-        new prom.Gauge<'service'>({
-          name: name(base),
-          help,
-          labelNames: ['service'],
-          registers: [registry],
-          collect() {
-            this.reset();
-            for (const source of sources) {
-              for (const [service, inFlight, limit, queued] of source())
-                this.set({ service }, pick(inFlight, limit, queued));
-            }
-          },
-        });
-      const concurrency = gauge('bulkhead_concurrency', 'Calls running in a bulkhead', (inFlight) => inFlight);
-      gauge(
-        'bulkhead_limit',
-        'Calls a bulkhead lets run at once (fixed, or the adaptive limit now)',
-        (_, limit) => limit,
-      );
-      gauge('bulkhead_queue_size', 'Calls waiting for a bulkhead slot', (_, __, queued) => queued);
-      Object.defineProperty(concurrency, SOURCES, { value: sources });
-      this.sources = sources;
-    }
+    this.sources = scrapeGauges<[number, number, number]>(prom, registry, SOURCES, [
+      { name: name('bulkhead_concurrency'), help: 'Calls running in a bulkhead', pick: (inFlight) => inFlight },
+      {
+        name: name('bulkhead_limit'),
+        help: 'Calls a bulkhead lets run at once (fixed, or the adaptive limit now)',
+        pick: (_, limit) => limit,
+      },
+      { name: name('bulkhead_queue_size'), help: 'Calls waiting for a bulkhead slot', pick: (_, __, queued) => queued },
+    ]);
     this.rejections =
       (registry.getSingleMetric(name('bulkhead_rejections_total')) as Counter<'service' | 'reason'> | undefined) ??
       new prom.Counter<'service' | 'reason'>({

@@ -1,5 +1,6 @@
-import type { Counter, Gauge, Registry } from 'prom-client';
+import type { Counter, Registry } from 'prom-client';
 import type { PromClient } from './prom-client-loader.js';
+import { scrapeGauges } from './scrape-gauges.js';
 
 /** Something that can count, at scrape time, the replicas of its quorum breakers. */
 export type FleetSource = () => Iterable<[service: string, live: number, open: number]>;
@@ -18,33 +19,18 @@ export class FleetMetrics {
 
   constructor(prom: PromClient, prefix: string, registry: Registry) {
     const name = (base: string) => `${prefix}${base}`;
-    const existing = registry.getSingleMetric(name('circuit_breaker_replicas_open')) as Gauge<'service'> | undefined;
-    if (existing) {
-      this.sources = (existing as unknown as Record<symbol, Set<FleetSource>>)[SOURCES];
-    } else {
-      const sources = new Set<FleetSource>();
-      const gauge = (base: string, help: string, pick: (live: number, open: number) => number) =>
-        new prom.Gauge<'service'>({
-          name: name(base),
-          help,
-          labelNames: ['service'],
-          registers: [registry],
-          collect() {
-            this.reset();
-            for (const source of sources) {
-              for (const [service, live, open] of source()) this.set({ service }, pick(live, open));
-            }
-          },
-        });
-      const open = gauge(
-        'circuit_breaker_replicas_open',
-        'Replicas whose own breaker is open (scope quorum)',
-        (_, replicasOpen) => replicasOpen,
-      );
-      gauge('circuit_breaker_replicas_live', 'Replicas heard from lately (scope quorum)', (live) => live);
-      Object.defineProperty(open, SOURCES, { value: sources });
-      this.sources = sources;
-    }
+    this.sources = scrapeGauges<[number, number]>(prom, registry, SOURCES, [
+      {
+        name: name('circuit_breaker_replicas_open'),
+        help: 'Replicas whose own breaker is open (scope quorum)',
+        pick: (_, open) => open,
+      },
+      {
+        name: name('circuit_breaker_replicas_live'),
+        help: 'Replicas heard from lately (scope quorum)',
+        pick: (live) => live,
+      },
+    ]);
     this.storeErrors =
       (registry.getSingleMetric(name('circuit_breaker_store_errors_total')) as Counter<'service'> | undefined) ??
       new prom.Counter<'service'>({
