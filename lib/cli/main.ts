@@ -18,7 +18,7 @@ Commands:
                  Replays a recorded trace (the module's \`trace\` option) through the policies each
                  configuration gives the service, on a virtual clock; prints them side by side.
 
-  advise --prometheus <url> [--since 14d] [--service <name>] [--format text|json]
+  advise --prometheus <url> [--since 14d] [--service <name>] [--prefix <metrics.prefix>] [--format text|json]
                  Reads the module's metrics over the window and applies the guide's tuning rules:
                  each suggestion with its evidence, the rule, and a YAML patch.
 `;

@@ -1,3 +1,4 @@
+import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -5,6 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { Test } from '@nestjs/testing';
+import { register } from 'prom-client';
+import { ADVISE_METRICS } from '../../lib/cli/advise/metric-names.js';
+import { ResilienceModule } from '../../lib/index.js';
 import { freePort } from '../support/redis-server.js';
 
 const BIN = fileURLToPath(new URL('../../lib/cli/bin.js', import.meta.url));
@@ -230,6 +235,32 @@ describe('nest-resilience advise, against a real Prometheus with two weeks of ba
     assert.match(stdout, /inflow: 12 letters an hour \(median\), 12 at the 99th percentile/);
     assert.match(stdout, /alertThreshold: 36$/m);
     assert.doesNotMatch(stdout, /^orders:/m);
+  });
+
+  it('--prefix reads the names of an app with metrics.prefix (here none match: nothing to advise on)', async () => {
+    const { code, stdout } = await cli('advise', '--prometheus', url, '--prefix', 'shop_');
+    assert.equal(code, 0);
+    assert.match(stdout, /^no circuit breaker metrics in the last 14 days: nothing to advise on$/m);
+  });
+
+  it("every metric it reads is one the module registers, with the labels it groups by (the real exporter's names)", async () => {
+    register.clear();
+    const moduleRef = await Test.createTestingModule({
+      imports: [ResilienceModule.forRoot({ metrics: { enabled: true, prefix: 'shop_' } })],
+    }).compile();
+    moduleRef.useLogger(false);
+    await moduleRef.init();
+    try {
+      for (const { name, labels } of Object.values(ADVISE_METRICS)) {
+        const metric = register.getSingleMetric(`shop_${name}`) as { labelNames?: string[] } | undefined;
+        assert.ok(metric, `the module registers shop_${name}`);
+        for (const label of labels)
+          assert.ok(metric.labelNames?.includes(label), `shop_${name} has the label ${label}`);
+      }
+    } finally {
+      await moduleRef.close();
+      register.clear();
+    }
   });
 
   it('an unreachable Prometheus is an error naming it (exit 2)', async () => {

@@ -1,10 +1,12 @@
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { Injectable } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import {
@@ -15,6 +17,8 @@ import {
   type TraceLine,
 } from '../../lib/index.js';
 import { freePort } from '../support/redis-server.js';
+
+const BIN = fileURLToPath(new URL('../../lib/cli/bin.js', import.meta.url));
 
 let closedPort = 0;
 
@@ -93,6 +97,23 @@ describe('trace: one JSON line per call, for nest-resilience simulate', () => {
       assert.ok(latency >= 0 && latency < 5000, `latency ${latency}`);
       return rest;
     };
+    // The file is what `nest-resilience simulate` reads: replay it (the real command).
+    const config = join(mkdtempSync(join(tmpdir(), 'trace-config-')), 'c.json');
+    writeFileSync(config, JSON.stringify({ services: { orders: { retry: { maxAttempts: 3, baseDelay: 0.001 } } } }));
+    const simulated = execFileSync(
+      process.execPath,
+      [BIN, 'simulate', '--trace', file, '--config', config, '--service', 'orders'],
+      {
+        encoding: 'utf8',
+      },
+    );
+    assert.match(simulated, /^service orders$/m);
+    assert.match(simulated, /^calls\s+3$/m, 'the three recorded calls of orders (one was rate-limited)');
+    assert.match(
+      simulated,
+      /^calls sent to a failing downstream\s+[1-9]/m,
+      'the refused connection replays as a failure',
+    );
     assert.deepEqual(lines.map(strip), [
       { service: 'orders', arm: 'stable', key: hash, outcome: 'ok', attempts: 1 },
       { service: 'orders', arm: 'stable', key: hash, outcome: 'error', error: 'ConnectionError', attempts: 3 },

@@ -39,11 +39,21 @@ export async function analyze(
 ): Promise<ServiceReport[]> {
   const { start, end } = window;
   const selector = onlyService ? `{service=${JSON.stringify(onlyService)}}` : '';
-  const presence = await prometheus.range(`count by (service) (circuit_breaker_state${selector})`, start, end, 3600);
+  const presence = await prometheus.range(
+    `count by (service) (${prometheus.metric('state')}${selector})`,
+    start,
+    end,
+    3600,
+  );
   // The counters themselves, per minute, differenced here: exact counts (increase() over a
   // one-minute window extrapolates, and a window needs two samples inside it).
   const transitions = perStep(
-    await prometheus.range(`sum by (service, from, to) (circuit_breaker_transitions_total${selector})`, start, end, 60),
+    await prometheus.range(
+      `sum by (service, from, to) (${prometheus.metric('transitions')}${selector})`,
+      start,
+      end,
+      60,
+    ),
   );
   // A rollout arm's breaker (`<service>@rollout`) is judged by the rollout comparison.
   const services = new Set(

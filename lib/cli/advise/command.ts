@@ -5,9 +5,9 @@ import { patternAdvice } from './pattern-rules.js';
 import { PrometheusClient } from './prometheus.js';
 import { compareRollouts, formatRollouts } from './rollout.js';
 
-/** `nest-resilience advise --prometheus <url> [--since 14d] [--service s] [--format json]`. */
+/** `nest-resilience advise --prometheus <url> [--since 14d] [--service s] [--prefix p] [--format json]`. */
 export async function runAdviseCommand(args: string[]): Promise<number> {
-  let options: { prometheus: string; sinceSeconds: number; service?: string; format: string };
+  let options: { prometheus: string; sinceSeconds: number; service?: string; format: string; prefix: string };
   try {
     const { values } = parseArgs({
       args,
@@ -16,6 +16,7 @@ export async function runAdviseCommand(args: string[]): Promise<number> {
         since: { type: 'string', default: '14d' },
         service: { type: 'string' },
         format: { type: 'string', default: 'text' },
+        prefix: { type: 'string', default: '' },
       },
     });
     if (!values.prometheus) throw new Error('--prometheus <url> is required');
@@ -26,6 +27,7 @@ export async function runAdviseCommand(args: string[]): Promise<number> {
       sinceSeconds: toSeconds(values.since as string, '--since'),
       service: values.service,
       format: values.format,
+      prefix: values.prefix as string,
     };
   } catch (error) {
     process.stderr.write(`nest-resilience advise: ${(error as Error).message}\n`);
@@ -33,7 +35,7 @@ export async function runAdviseCommand(args: string[]): Promise<number> {
   }
   try {
     const end = Math.floor(Date.now() / 1000);
-    const prometheus = new PrometheusClient(options.prometheus);
+    const prometheus = new PrometheusClient(options.prometheus, options.prefix);
     const window = { start: end - options.sinceSeconds, end };
     const reports = await analyze(prometheus, window, options.service);
     const patterns = await patternAdvice(prometheus, window, options.service);

@@ -26,10 +26,10 @@ export async function patternAdvice(
   const range = (query: string) => prometheus.range(query, start, end, STEP);
   const advice: Advice[] = [];
 
-  const counts = await range('sum by (operation) (retry_attempts_count)');
-  const sums = await range('sum by (operation) (retry_attempts_sum)');
-  const once = await range('sum by (operation) (retry_attempts_bucket{le="1"})');
-  const upTo3 = await range('sum by (operation) (retry_attempts_bucket{le="3"})');
+  const counts = await range(`sum by (operation) (${prometheus.metric('retryAttempts', '_count')})`);
+  const sums = await range(`sum by (operation) (${prometheus.metric('retryAttempts', '_sum')})`);
+  const once = await range(`sum by (operation) (${prometheus.metric('retryAttempts', '_bucket')}{le="1"})`);
+  const upTo3 = await range(`sum by (operation) (${prometheus.metric('retryAttempts', '_bucket')}{le="3"})`);
   for (const series of counts) {
     const operation = series.labels.operation;
     if (onlyService && operation !== onlyService) continue;
@@ -58,8 +58,8 @@ export async function patternAdvice(
     });
   }
 
-  const requests = await range('sum by (key) (requests_total)');
-  const rejections = await range('sum by (key) (rate_limit_rejections_total)');
+  const requests = await range(`sum by (key) (${prometheus.metric('requests')})`);
+  const rejections = await range(`sum by (key) (${prometheus.metric('rateRejections')})`);
   for (const series of requests) {
     const limiter = series.labels.key;
     if (onlyService && limiter !== onlyService) continue;
@@ -85,8 +85,8 @@ export async function patternAdvice(
     });
   }
 
-  const added = await range('sum by (queue) (dlq_added_total)');
-  const oldest = await range('max by (queue) (dlq_oldest_message_age_seconds)');
+  const added = await range(`sum by (queue) (${prometheus.metric('dlqAdded')})`);
+  const oldest = await range(`max by (queue) (${prometheus.metric('dlqOldest')})`);
   for (const series of oldest) {
     const queue = series.labels.queue;
     if (onlyService && queue !== onlyService) continue;

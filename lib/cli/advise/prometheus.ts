@@ -1,3 +1,5 @@
+import { ADVISE_METRICS, type AdviseMetric } from './metric-names.js';
+
 /** One series of a range query: its labels and its [epoch s, value] points. */
 export interface Series {
   labels: Record<string, string>;
@@ -17,7 +19,16 @@ export function increments(points: [number, number][]): number[] {
 
 /** Prometheus's HTTP API, range queries only (what `advise` needs). */
 export class PrometheusClient {
-  constructor(private readonly url: string) {}
+  /** `prefix`: the application's `metrics.prefix`, put before every metric name. */
+  constructor(
+    private readonly url: string,
+    private readonly prefix = '',
+  ) {}
+
+  /** The exported name of one of the metrics advise reads (with the prefix). */
+  metric(which: AdviseMetric, suffix = ''): string {
+    return `${this.prefix}${ADVISE_METRICS[which].name}${suffix}`;
+  }
 
   /** A range query; a long window is asked in pieces (Prometheus answers 11,000 points per series at most). */
   async range(query: string, start: number, end: number, stepSeconds: number): Promise<Series[]> {

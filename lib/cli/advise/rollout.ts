@@ -47,14 +47,14 @@ export async function compareRollouts(
   const { start, end } = window;
   const step = 300;
   const calls = totals(
-    await prometheus.range('sum by (service, arm) (rollout_calls_total)', start, end, step),
+    await prometheus.range(`sum by (service, arm) (${prometheus.metric('rolloutCalls')})`, start, end, step),
     (l) => `${l.service}|${l.arm}`,
   );
   const byService = (query: string) =>
     prometheus.range(query, start, end, step).then((series) => totals(series, (l) => l.service));
-  const failures = await byService('sum by (service) (circuit_breaker_failures_total)');
-  const rejections = await byService('sum by (service) (circuit_breaker_rejections_total)');
-  const opens = await byService('sum by (service) (circuit_breaker_transitions_total{from="closed",to="open"})');
+  const failures = await byService(`sum by (service) (${prometheus.metric('failures')})`);
+  const rejections = await byService(`sum by (service) (${prometheus.metric('rejections')})`);
+  const opens = await byService(`sum by (service) (${prometheus.metric('transitions')}{from="closed",to="open"})`);
   const services = new Set([...calls.keys()].map((k) => k.split('|')[0]));
   const verdicts: RolloutVerdict[] = [];
   for (const service of [...services].sort()) {
