@@ -15,8 +15,9 @@ import { UsersService } from './services/users.service.js';
 @Module({
   imports: [
     ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [() => loadYamlConfig()] }),
-    // No options: the module reads the `resilience` key of ConfigService.
-    ResilienceModule.forRoot({ isGlobal: true }),
+    // No configuration: the module reads the `resilience` key of ConfigService. The operator's
+    // console at /resilience takes the admin token (read at bootstrap: main.ts may make one).
+    ResilienceModule.forRoot({ isGlobal: true, admin: { enabled: true, token: () => process.env.ADMIN_TOKEN } }),
     PrometheusModule.register({ path: '/metrics', defaultMetrics: { enabled: false } }),
     TerminusModule,
   ],

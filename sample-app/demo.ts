@@ -4,7 +4,7 @@
 import 'reflect-metadata';
 
 process.env.SAMPLE_CONFIG ??= 'demo';
-process.env.ADMIN_TOKEN ??= 'demo-token';
+process.env.ADMIN_TOKEN ??= 'demo-token-for-the-console';
 process.env.DOWNSTREAM_FAILURE_RATE = '0';
 process.env.DOWNSTREAM_LATENCY_MS = '2';
 
@@ -38,7 +38,11 @@ const pay = (i: number) =>
 const setDownstream = (failureRate: number) =>
   fetch(`${url}/admin/downstream`, { method: 'PUT', headers: admin, body: JSON.stringify({ failureRate }) });
 const dlqSize = async () =>
-  ((await (await fetch(`${url}/admin/dlq/payment_gateway`, { headers: admin })).json()) as { size: number }).size;
+  (
+    (await (await fetch(`${url}/resilience/dlq`, { headers: admin })).json()) as {
+      queues: { name: string; size: number }[];
+    }
+  ).queues.find((q) => q.name === 'payment_gateway')?.size ?? 0;
 const metric = async (series: string) => {
   const line = (await (await fetch(`${url}/metrics`)).text()).split('\n').find((l) => l.startsWith(`${series} `));
   return line ? Number(line.split(' ')[1]) : 0;
@@ -87,7 +91,7 @@ try {
   log('phase 4: replay the dead letters');
   const before = await dlqSize();
   const report = await (
-    await fetch(`${url}/admin/dlq/payment_gateway/replay`, { method: 'POST', headers: admin, body: '{}' })
+    await fetch(`${url}/resilience/dlq/payment_gateway/replay`, { method: 'POST', headers: admin, body: '{}' })
   ).json();
   const after = await dlqSize();
   log(`  replayed ${JSON.stringify(report)}; queue ${before} -> ${after}`);

@@ -18,7 +18,7 @@ export async function startSampleApp(port = Number(process.env.PORT ?? 3000), qu
 }
 
 /**
- * The admin API (the flaky downstream, the dead-letter queues) needs ADMIN_TOKEN. Run by
+ * The admin API (the flaky downstream) and the console need ADMIN_TOKEN. Run by
  * hand with none set, the app makes one for this run and prints it with the commands
  * that drive it, so `npm start` can be explored with no set-up.
  */
@@ -36,11 +36,12 @@ if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()
   console.log(
     [
       generated ? 'ADMIN_TOKEN was not set: this run uses a generated one.' : 'Admin API: your ADMIN_TOKEN.',
+      `Console: ${url}/resilience (token: ${token})`,
       'Drive it:',
       `  curl -X POST ${url}/payments -H 'content-type: application/json' -d '{"orderId":"o-1","amount":10}'`,
       `  curl -X PUT ${url}/admin/downstream ${auth} -H 'content-type: application/json' -d '{"failureRate":1}'   # an outage`,
       `  curl ${url}/health   ·   curl ${url}/metrics`,
-      `  curl ${url}/admin/dlq/payment_gateway ${auth}   ·   curl -X POST ${url}/admin/dlq/payment_gateway/replay ${auth}`,
+      `  curl ${url}/resilience/dlq/payment_gateway ${auth}   ·   curl -X POST ${url}/resilience/dlq/payment_gateway/replay ${auth} -H 'content-type: application/json' -d '{}'`,
       `  curl -X PUT ${url}/admin/downstream ${auth} -H 'content-type: application/json' -d '{"failureRate":0}'   # recovery`,
     ].join('\n'),
   );

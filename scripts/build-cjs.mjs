@@ -2,7 +2,7 @@
 // ES module (Jest's module system; Node itself can and loads the ESM build, see package.json
 // "exports"). Same sources, compiled with module: commonjs into dist/cjs.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -14,6 +14,8 @@ const source = readFileSync(helper, 'utf8');
 const rewritten = source.replace('createRequire)(import.meta.url)', 'createRequire)(__filename)');
 if (rewritten === source) throw new Error(`build-cjs: import.meta.url not found in ${helper}`);
 writeFileSync(helper, rewritten);
+// The admin console's browser script (tsconfig.client.json) is the same files in both builds.
+cpSync(`${root}dist/lib/nest/admin/client`, `${root}dist/cjs/nest/admin/client`, { recursive: true });
 writeFileSync(`${root}dist/cjs/package.json`, `${JSON.stringify({ type: 'commonjs' }, null, 2)}\n`);
 
 // Nothing else may use import.meta: it is a syntax error in CommonJS.

@@ -1,3 +1,4 @@
+export type { ResilienceAdminOptions } from './admin/admin-options.js';
 export { type CallContextStore, callContext } from './context/call-context.js';
 export { currentCallSignal } from './context/call-signal.js';
 export {
@@ -25,6 +26,7 @@ export { ResilienceInterceptor, retryAfterHeader } from './http/resilience.inter
 export { RESILIENCE_METRICS } from './metrics/metrics-binder.js';
 export { ResilienceMetrics } from './metrics/resilience-metrics.js';
 export type { RolloutFlag } from './pipeline/rollout-chooser.js';
+export { type RolloutShare, RolloutShares } from './pipeline/rollout-shares.js';
 export { RESILIENCE_REDIS } from './redis/redis.provider.js';
 export { ResilienceModule } from './resilience.module.js';
 export {

@@ -5,6 +5,10 @@ import type { RedisClientLike } from '../config/schema.js';
 import type { ResilienceConfig } from '../config/types.js';
 import type { DeadLetterBackend } from '../core/dead-letter/types.js';
 import type { RateLimitStore } from '../core/rate-limiter/types.js';
+import { adminControllerAt } from './admin/admin.controller.js';
+import { AdminAccess, RESILIENCE_ADMIN } from './admin/admin-access.js';
+import { AdminConsole } from './admin/admin-console.service.js';
+import { adminSettings, type ResilienceAdminOptions } from './admin/admin-options.js';
 import type { InterceptorMode } from './http/interceptor-binding.js';
 import { ResilienceInterceptor } from './http/resilience.interceptor.js';
 import {
@@ -53,6 +57,11 @@ export interface ResilienceModuleExtras {
    * the injection token of the provider that has it. Used as it is, never closed by the module.
    */
   redisClient?: RedisClientLike | InjectionToken;
+  /**
+   * The operator's console: a JSON API and a live status page under `admin.path`
+   * (default '/resilience'). Off unless `enabled: true`; needs a `token` or a `guard`.
+   */
+  admin?: ResilienceAdminOptions;
 }
 
 /** The `redisClient` option as a provider: the client itself, or an alias of its token. */
@@ -109,13 +118,17 @@ export const {
       rateLimitStore: undefined,
       deadLetterBackend: undefined,
       redisClient: undefined,
+      admin: undefined,
     },
     (definition, extras) => {
       const mode = interceptorMode(extras);
+      const admin = adminSettings(extras.admin);
       return {
         ...definition,
         global: extras.isGlobal,
+        controllers: admin.enabled ? [adminControllerAt(admin.path)] : [],
         providers: [
+          ...(admin.enabled ? [{ provide: RESILIENCE_ADMIN, useValue: admin }, AdminAccess, AdminConsole] : []),
           ...(definition.providers ?? []),
           { provide: RESILIENCE_CONFIG_KEY, useValue: extras.configKey },
           { provide: RESILIENCE_ROLLOUT, useValue: extras.rolloutFlag ?? null },

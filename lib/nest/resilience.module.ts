@@ -9,6 +9,7 @@ import { InterceptorBinding } from './http/interceptor-binding.js';
 import { ResilienceInterceptor } from './http/resilience.interceptor.js';
 import { metricsProvider } from './metrics/metrics.provider.js';
 import { MetricsBinder, RESILIENCE_METRICS } from './metrics/metrics-binder.js';
+import { RolloutShares } from './pipeline/rollout-shares.js';
 import { stageProviders } from './pipeline/stage-providers.js';
 import { TraceLifecycle, traceProvider } from './pipeline/trace.js';
 import { RESILIENCE_REDIS, RedisLifecycle, redisProvider } from './redis/redis.provider.js';
@@ -117,6 +118,7 @@ const SERVICES = [
     RESILIENCE_CLOCK,
     RESILIENCE_SLEEP,
     RESILIENCE_REDIS,
+    RolloutShares,
     ...SERVICES,
   ],
 })

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { CHROMIUM, CHROMIUM_FLAGS } from '../support/chromium.js';
 
 const BIN = fileURLToPath(new URL('../../lib/cli/bin.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'nest-resilience-sim-'));
@@ -151,19 +152,9 @@ describe('nest-resilience simulate', () => {
     assert.doesNotMatch(page, /<script|https?:\/\//, 'self-contained: no script, nothing fetched');
     const screenshot = join(dir, 'report.png');
     const profile = mkdtempSync(join(tmpdir(), 'chromium-profile-'));
-    const flags = [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      `--user-data-dir=${profile}`,
-      '--window-size=1000,400',
-    ];
+    const flags = ['--headless', ...CHROMIUM_FLAGS, `--user-data-dir=${profile}`, '--window-size=1000,400'];
     const dom = await new Promise<string>((resolve, reject) =>
-      execFile('chromium', [...flags, '--dump-dom', `file://${html}`], (error, out) =>
+      execFile(CHROMIUM, [...flags, '--dump-dom', `file://${html}`], (error, out) =>
         error ? reject(error) : resolve(out),
       ),
     );
@@ -171,7 +162,7 @@ describe('nest-resilience simulate', () => {
     assert.equal((dom.match(/<figure>/g) ?? []).length, 3);
     assert.equal((dom.match(/class="state open"/g) ?? []).length, 8, 'four openings per configuration');
     await new Promise<void>((resolve, reject) =>
-      execFile('chromium', [...flags, `--screenshot=${screenshot}`, `file://${html}`], (error) =>
+      execFile(CHROMIUM, [...flags, `--screenshot=${screenshot}`, `file://${html}`], (error) =>
         error ? reject(error) : resolve(),
       ),
     );

@@ -146,3 +146,41 @@ describe('service listeners subscribe to the items of the registry, existing and
     await moduleRef.close();
   });
 });
+
+@Injectable()
+class Tenants {
+  @Resilient('tenant_api')
+  async call(tenant: string): Promise<string> {
+    return tenant;
+  }
+}
+
+describe('a key function in the configuration (services.<s>.rate.keyFunc)', () => {
+  it("keys a @Resilient service's limiter, and keeps a tenant on one rollout arm (it was ignored: one global count)", async () => {
+    const keyed: string[] = [];
+    const byTenant = (context: { args: unknown[] }) => {
+      keyed.push(String(context.args[0]));
+      return String(context.args[0]);
+    };
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        ResilienceModule.forRoot({
+          metrics: { enabled: false },
+          services: {
+            tenant_api: { rate: { rate: 2, per: 60, keyFunc: byTenant }, rollout: { percent: 50 } },
+          },
+        }),
+      ],
+      providers: [Tenants],
+    }).compile();
+    await moduleRef.init();
+    try {
+      const tenants = moduleRef.get(Tenants);
+      for (const tenant of ['a', 'a', 'b', 'b', 'c']) assert.equal(await tenants.call(tenant), tenant);
+      await assert.rejects(tenants.call('a'), /rate limit/i, "tenant a's own third call");
+      assert.ok(keyed.includes('c'), 'the function was called with the arguments');
+    } finally {
+      await moduleRef.close();
+    }
+  });
+});

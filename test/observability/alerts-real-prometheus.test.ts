@@ -53,7 +53,7 @@ describe('alert rules on a real Prometheus scraping the sample app (outage, reco
   let appUrl = '';
   let promUrl = '';
   let traffic: NodeJS.Timeout | undefined;
-  const admin = { authorization: 'Bearer alerts-test', 'content-type': 'application/json' };
+  const admin = { authorization: 'Bearer alerts-test-token-01', 'content-type': 'application/json' };
 
   const alerts = async (): Promise<Alert[]> => {
     const body = (await (await fetch(`${promUrl}/api/v1/alerts`)).json()) as { data: { alerts: Alert[] } };
@@ -87,7 +87,13 @@ describe('alert rules on a real Prometheus scraping the sample app (outage, reco
     const appPort = await freePort();
     app = spawn(process.execPath, [join(root, 'dist/sample-app/main.js')], {
       cwd: dir,
-      env: { ...process.env, PORT: String(appPort), SAMPLE_CONFIG: 'demo', ADMIN_TOKEN: 'alerts-test', REDIS_URL: '' },
+      env: {
+        ...process.env,
+        PORT: String(appPort),
+        SAMPLE_CONFIG: 'demo',
+        ADMIN_TOKEN: 'alerts-test-token-01',
+        REDIS_URL: '',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const appOutput = lines(app);
@@ -160,7 +166,12 @@ describe('alert rules on a real Prometheus scraping the sample app (outage, reco
     // Recovery: the downstream heals, the letters are replayed; the breaker closes and stays closed.
     await fetch(`${appUrl}/admin/downstream`, { method: 'PUT', headers: admin, body: '{"failureRate":0}' });
     await until('the breaker to close', () => query('circuit_breaker_state{service="payment_gateway"} == 0'), 30_000);
-    await fetch(`${appUrl}/admin/dlq/payment_gateway/replay`, { method: 'POST', headers: admin, body: '{}' });
+    const replay = await fetch(`${appUrl}/resilience/dlq/payment_gateway/replay`, {
+      method: 'POST',
+      headers: admin,
+      body: '{"limit":1000,"ratePerSecond":50}',
+    });
+    assert.equal(replay.status, 201, await replay.text());
     await until(
       'CircuitBreakerOpen to clear',
       async () =>

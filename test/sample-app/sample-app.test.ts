@@ -109,22 +109,20 @@ for (const platform of PLATFORMS) {
       assert.equal(body.status, 'degraded');
     });
 
-    it('refuses the admin API without the token, and serves it with it', async () => {
-      assert.equal((await fetch(`${url}/admin/dlq/payment_gateway`)).status, 401);
-      assert.equal(
-        (await fetch(`${url}/admin/dlq/payment_gateway`, { headers: { authorization: 'Bearer wrong-token-value' } }))
-          .status,
-        401,
-      );
-      const listed = await fetch(`${url}/admin/dlq/payment_gateway`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    it('refuses the console and the downstream switch without the token, and serves them with it', async () => {
+      const letters = `${url}/resilience/dlq/payment_gateway`;
+      assert.equal((await fetch(letters)).status, 401);
+      assert.equal((await fetch(letters, { headers: { authorization: 'Bearer wrong-token-value' } })).status, 401);
+      const listed = await fetch(letters, { headers: { authorization: `Bearer ${TOKEN}` } });
       assert.equal(listed.status, 200);
-      assert.equal(((await listed.json()) as { size: number }).size, 3);
+      assert.equal(((await listed.json()) as { items: unknown[] }).items.length, 3);
+      assert.equal((await fetch(`${url}/admin/downstream`, { method: 'PUT' })).status, 401);
       delete process.env.ADMIN_TOKEN;
-      assert.equal(
-        (await fetch(`${url}/admin/dlq/payment_gateway`, { headers: { authorization: `Bearer ${TOKEN}` } })).status,
-        404,
-        'off without ADMIN_TOKEN',
-      );
+      const off = await fetch(`${url}/admin/downstream`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${TOKEN}` },
+      });
+      assert.equal(off.status, 404, 'the downstream switch is off without ADMIN_TOKEN');
       process.env.ADMIN_TOKEN = TOKEN;
     });
   });
@@ -135,7 +133,7 @@ describe('npm run demo', () => {
     const demo = fileURLToPath(new URL('../../sample-app/demo.js', import.meta.url));
     const { stdout } = await run(process.execPath, [demo], {
       timeout: 60_000,
-      env: { ...process.env, ADMIN_TOKEN: 'demo-token' },
+      env: { ...process.env, ADMIN_TOKEN: 'demo-token-for-the-console' },
     });
     for (const phase of [
       'phase 1: healthy downstream',
@@ -211,9 +209,14 @@ describe('npm start with no ADMIN_TOKEN', () => {
         body: '{"orderId":"o-1","amount":10}',
       });
       assert.ok(payment.status >= 500, `a payment during the outage: ${payment.status}`);
-      const letters = await fetch(`${url}/admin/dlq/payment_gateway`, { headers });
+      assert.match(output, new RegExp(`Console: ${url}/resilience`));
+      const letters = await fetch(`${url}/resilience/dlq/payment_gateway`, { headers });
       assert.equal(letters.status, 200);
-      assert.equal((await fetch(`${url}/admin/dlq/payment_gateway`)).status, 401, 'still closed without the token');
+      assert.equal(
+        (await fetch(`${url}/resilience/dlq/payment_gateway`)).status,
+        401,
+        'still closed without the token',
+      );
     } finally {
       child.kill('SIGTERM');
       await new Promise((resolve) => child.on('exit', resolve));

@@ -10,6 +10,7 @@ import { INTERCEPTORS_METADATA } from '@nestjs/common/constants.js';
 import { MetadataScanner, ModulesContainer } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
 import { Observable } from 'rxjs';
+import { AdminController } from '../admin/admin.controller.js';
 import { methodRefOf } from '../decorators/wrap-method.js';
 import { ResilienceRuntime } from '../resilience-runtime.js';
 import { ResilienceSettings } from '../resilience-settings.js';
@@ -111,6 +112,7 @@ export class InterceptorBinding {
   private bindClass(wrapper: InstanceWrapper, isController: boolean): boolean {
     const metatype = wrapper.metatype as Type | null;
     if (typeof metatype !== 'function' || wrapper.inject) return false; // factories have no handlers
+    if (metatype.prototype instanceof AdminController) return false; // the console maps its own errors
     const prototype = metatype.prototype as Record<string, unknown>;
     let classNeedsIt: boolean | undefined;
     let attached = false;

@@ -3,7 +3,6 @@ import { ROLLOUT_SUFFIX } from '../../config/resolve.js';
 import { compose } from '../../core/pipeline/compose.js';
 import type { Next, Stage } from '../../core/pipeline/stage.js';
 import type { TraceRecorder } from '../../core/trace/trace-recorder.js';
-import { CONFIG_SERVICE_TOKEN, type ConfigServiceLike } from '../config-service-source.js';
 import { callContext } from '../context/call-context.js';
 import { callSignalScope } from '../context/call-signal.js';
 import type { MethodRef } from '../decorators/wrap-method.js';
@@ -11,8 +10,9 @@ import { RESILIENCE_METRICS } from '../metrics/metrics-binder.js';
 import type { ResilienceMetrics } from '../metrics/resilience-metrics.js';
 import { ResilienceSettings } from '../resilience-settings.js';
 import { RateLimiterService } from '../services/rate-limiter.service.js';
-import { RESILIENCE_CONFIG_KEY, RESILIENCE_ROLLOUT, RESILIENCE_STAGE_FACTORIES } from '../tokens.js';
-import { type RolloutFlag, rolloutChooser } from './rollout-chooser.js';
+import { RESILIENCE_STAGE_FACTORIES } from '../tokens.js';
+import { rolloutChooser } from './rollout-chooser.js';
+import { RolloutShares } from './rollout-shares.js';
 import { RESILIENCE_TRACE, tracedArm, tracesService } from './trace.js';
 import type { Built, Call, NestCallContext, Pipeline, StageFactory, StagePlan } from './types.js';
 
@@ -56,10 +56,8 @@ export class PipelineBuilder {
     @Inject(RESILIENCE_STAGE_FACTORIES) private readonly factories: StageFactory[],
     private readonly settings: ResilienceSettings,
     private readonly rates: RateLimiterService,
-    @Inject(RESILIENCE_CONFIG_KEY) private readonly configKey: string,
+    private readonly shares: RolloutShares,
     @Optional() @Inject(RESILIENCE_METRICS) private readonly metrics?: ResilienceMetrics | null,
-    @Optional() @Inject(RESILIENCE_ROLLOUT) private readonly rolloutFlag?: RolloutFlag | null,
-    @Optional() @Inject(CONFIG_SERVICE_TOKEN) private readonly configService?: ConfigServiceLike,
     @Optional() @Inject(RESILIENCE_TRACE) private readonly trace?: TraceRecorder | null,
   ) {}
 
@@ -72,17 +70,8 @@ export class PipelineBuilder {
     if (!this.settings.hasRollout(service)) return { pipeline: entry(stable.pipeline), replay: entry(stable.replay) };
     const rollout = this.arm(ref, ROLLOUT_SUFFIX);
     if (traced) rollout.pipeline = tracedArm(rollout.pipeline, traced, service, true);
-    const useRollout = rolloutChooser(
-      {
-        rates: this.rates,
-        configKey: this.configKey,
-        configuredPercent: (name) => this.settings.config.services?.[name]?.rollout?.percent ?? 0,
-        rolloutFlag: this.rolloutFlag ?? undefined,
-        configService: this.configService,
-      },
-      service,
-      ref,
-    );
+    const shares = this.shares;
+    const useRollout = rolloutChooser({ rates: this.rates, percent: (name) => shares.percent(name) }, service, ref);
     const metrics = this.metrics;
     const routed: Next = (context) => {
       const arm = useRollout(context as NestCallContext);

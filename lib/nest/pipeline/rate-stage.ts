@@ -24,7 +24,7 @@ export class RateStageFactory implements StageFactory {
       ref.metadata.rate ?? (resilient ? { options: { ...resilient.overrides?.rate, name: base } } : undefined);
     if (!declared) return undefined;
     const options: RateLimitOptions = { ...declared.options, name: `${declared.options?.name ?? base}${suffix}` };
-    const { name = service, tiers, tier, cost, keyFunc, responseHeaders, ...settings } = options;
+    const { name = service, tiers, tier, cost, keyFunc: ownKeyFunc, responseHeaders, ...settings } = options;
     const rates = this.rates;
     // The key's shape (kind, IPv6 prefix, API-key validator) as this stage's settings refine it.
     const keyShape = rates.settingsOf(name, settings, serviceTier);
@@ -32,6 +32,8 @@ export class RateStageFactory implements StageFactory {
     if (!keyShape.enabled && !tiers) return undefined;
     const limiter = limiterChooser(rates, name, settings, tiers, tier, serviceTier, origin);
     const keyKind = keyShape.key;
+    // The decorator's key function, else the configuration's (`services.<s>.rate.keyFunc`).
+    const keyFunc = ownKeyFunc ?? (keyShape.keyFunc as typeof ownKeyFunc);
     // Only limiters that guard a route handler itself (or opt in) put their verdict in the headers.
     const inHeaders = responseHeaders ?? ref.routeHandler === true;
     const key = keyFunc

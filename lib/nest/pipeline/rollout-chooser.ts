@@ -1,4 +1,3 @@
-import type { ConfigServiceLike } from '../config-service-source.js';
 import { builtInKey } from '../context/rate-limit-key.js';
 import type { MethodRef } from '../decorators/wrap-method.js';
 import type { RateLimiterService } from '../services/rate-limiter.service.js';
@@ -7,12 +6,12 @@ import { keyContextOf, type NestCallContext } from './types.js';
 /** Live rollout share of a service (0 to 100), or undefined to use the configuration. */
 export type RolloutFlag = (service: string) => number | undefined;
 
+type RolloutKey = (context: ReturnType<typeof keyContextOf>) => string | undefined;
+
 export interface RolloutDeps {
   rates: RateLimiterService;
-  configKey: string;
-  configuredPercent: (service: string) => number;
-  rolloutFlag?: RolloutFlag;
-  configService?: ConfigServiceLike;
+  /** The share in force (RolloutShares.percent). */
+  percent: (service: string) => number;
 }
 
 /** FNV-1a: a fast, well-spread 32-bit hash, so a key always falls in the same rollout bucket. */
@@ -29,22 +28,17 @@ function stableHash(key: string): number {
  * Decides per call whether the rollout arm serves it: sticky per key (the
  * `rolloutKey` of @Resilient, else the service's rate-limit key), so a client stays on
  * one arm while the share holds; a call with no key of its own is decided at random.
- * The share is read per call: the RESILIENCE_ROLLOUT function, else ConfigService's
- * current value, else the configuration at bootstrap; a change takes effect at once.
+ * The share is read per call (see RolloutShares): a change takes effect at once.
  */
 export function rolloutChooser(
   deps: RolloutDeps,
   service: string,
   ref: MethodRef,
 ): (context: NestCallContext) => boolean {
-  const keyFunc = ref.metadata.resilient?.rolloutKey;
   const keyShape = deps.rates.settingsOf(service);
-  const configured = deps.configuredPercent(service);
-  const path = `${deps.configKey}.services.${service}.rollout.percent`;
+  const keyFunc = ref.metadata.resilient?.rolloutKey ?? (keyShape.keyFunc as RolloutKey | undefined);
   return (call) => {
-    const flagged = deps.rolloutFlag?.(service);
-    const live = flagged ?? deps.configService?.get(path);
-    const percent = typeof live === 'number' && live >= 0 && live <= 100 ? live : configured;
+    const percent = deps.percent(service);
     if (percent <= 0) return false;
     if (percent >= 100) return true;
     // The same key context the rate stage reads (built once per call).

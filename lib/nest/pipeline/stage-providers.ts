@@ -6,6 +6,7 @@ import { DeadLetterStageFactory } from './dead-letter-stage.js';
 import { PipelineBuilder } from './pipeline-builder.js';
 import { RateStageFactory } from './rate-stage.js';
 import { RetryStageFactory } from './retry-stage.js';
+import { RolloutShares } from './rollout-shares.js';
 
 /** One factory per pattern; a new pattern adds its factory here (the order of stages is the core's). */
 const FACTORIES = [
@@ -19,5 +20,6 @@ const FACTORIES = [
 export const stageProviders: Provider[] = [
   ...FACTORIES,
   { provide: RESILIENCE_STAGE_FACTORIES, useFactory: (...factories: unknown[]) => factories, inject: FACTORIES },
+  RolloutShares,
   PipelineBuilder,
 ];

@@ -1,0 +1,216 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Header,
+  HttpException,
+  Injectable,
+  Logger,
+  type MessageEvent,
+  Param,
+  Post,
+  Query,
+  Req,
+  Sse,
+  type Type,
+  UnsupportedMediaTypeException,
+  UseGuards,
+} from '@nestjs/common';
+import { exhaustMap, from, interval, map, merge, type Observable, startWith } from 'rxjs';
+import { AdminAccess, AdminAuthGuard, type AdminRequest } from './admin-access.js';
+import { AdminConsole, AdminRequestError, type BreakerAction } from './admin-console.service.js';
+import { consolePage, PAGE_HEADERS } from './page/console-page.js';
+import { consoleScript } from './page/console-script.js';
+
+const NO_STORE = ['Cache-Control', 'no-store'] as const;
+const BREAKER_ACTIONS: BreakerAction[] = ['force-open', 'force-close', 'reset'];
+
+/** An AdminRequestError as the HTTP answer it stands for; anything else goes to Nest as it is. */
+async function answer<T>(work: () => T | Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof AdminRequestError)
+      throw new HttpException({ statusCode: error.status, message: error.message }, error.status);
+    throw error;
+  }
+}
+
+/**
+ * The console's routes (@Injectable for its constructor's metadata); ResilienceModule mounts a subclass at `admin.path` (adminControllerAt).
+ * The page and its script are public (the same bytes as in the package, no data); every
+ * other route needs AdminAuthGuard. Mutations are POST or DELETE only: a POST needs a JSON
+ * body (a cross-site form cannot send one without a CORS preflight), and each is audited.
+ */
+@Injectable()
+export class AdminController {
+  private readonly audit = new Logger('ResilienceAudit');
+
+  constructor(
+    private readonly admin: AdminConsole,
+    private readonly access: AdminAccess,
+  ) {}
+
+  @Get()
+  @Header('Content-Type', 'text/html; charset=utf-8')
+  @Header(...NO_STORE)
+  @PAGE_HEADERS
+  page(@Req() request: { originalUrl?: string; url?: string }): string {
+    const own = (request.originalUrl ?? request.url ?? '/').split('?')[0] ?? '/';
+    return consolePage(own.replace(/\/+$/, ''), this.access.usesToken ? 'token' : 'guard');
+  }
+
+  @Get('console.js')
+  @Header('Content-Type', 'text/javascript; charset=utf-8')
+  @Header('Cache-Control', 'no-cache')
+  script(): string {
+    return consoleScript();
+  }
+
+  @Get('status')
+  @UseGuards(AdminAuthGuard)
+  @Header(...NO_STORE)
+  status() {
+    return this.admin.status();
+  }
+
+  /** Server-sent events: the status every second, and at once when a breaker changes state. */
+  @Sse('events')
+  @UseGuards(AdminAuthGuard)
+  events(): Observable<MessageEvent> {
+    return merge(interval(1000), this.admin.changes).pipe(
+      startWith(0),
+      exhaustMap(() => from(this.admin.status())),
+      map((data) => ({ type: 'status', data })),
+    );
+  }
+
+  @Get('breakers')
+  @UseGuards(AdminAuthGuard)
+  @Header(...NO_STORE)
+  breakers() {
+    return { breakers: this.admin.breakerList() };
+  }
+
+  @Get('breakers/:name')
+  @UseGuards(AdminAuthGuard)
+  @Header(...NO_STORE)
+  breaker(@Param('name') name: string) {
+    return answer(() => this.admin.breaker(name));
+  }
+
+  @Post('breakers/:name/:action')
+  @UseGuards(AdminAuthGuard)
+  @Header(...NO_STORE)
+  actOnBreaker(@Req() request: AdminRequest, @Param('name') name: string, @Param('action') action: string) {
+    return this.mutation(request, `${action} breaker ${name}`, () => {
+      if (!BREAKER_ACTIONS.includes(action as BreakerAction)) {
+        throw new AdminRequestError(404, `no breaker action ${JSON.stringify(action)} (${BREAKER_ACTIONS.join(', ')})`);
+      }
+      return this.admin.actOnBreaker(name, action as BreakerAction);
+    });
+  }
+
+  @Get('limiters')
+  @UseGuards(AdminAuthGuard)
+  @Header(...NO_STORE)
+  limiters() {
+    return { limiters: this.admin.limiterList() };
+  }
+
+  @Get('dlq')
+  @UseGuards(AdminAuthGuard)
+  @Header(...NO_STORE)
+  async queues() {
+    return { queues: await this.admin.queueList() };
+  }
+
+  @Get('dlq/:queue')
+  @UseGuards(AdminAuthGuard)
+  @Header(...NO_STORE)
+  letters(@Param('queue') queue: string, @Query() query: Record<string, unknown>) {
+    return answer(() => this.admin.letters(queue, query));
+  }
+
+  @Get('dlq/:queue/letters/:id')
+  @UseGuards(AdminAuthGuard)
+  @Header(...NO_STORE)
+  letter(@Param('queue') queue: string, @Param('id') id: string) {
+    return answer(() => this.admin.letter(queue, id));
+  }
+
+  @Post('dlq/:queue/replay')
+  @UseGuards(AdminAuthGuard)
+  @Header(...NO_STORE)
+  replay(@Req() request: AdminRequest, @Param('queue') queue: string, @Body() body: unknown) {
+    return this.mutation(request, `replay queue ${queue}`, () => this.admin.replay(queue, objectBody(body)));
+  }
+
+  @Delete('dlq/:queue')
+  @UseGuards(AdminAuthGuard)
+  @Header(...NO_STORE)
+  purge(@Req() request: AdminRequest, @Param('queue') queue: string, @Query('confirm') confirm: unknown) {
+    return this.mutation(request, `purge queue ${queue}`, () => this.admin.purge(queue, confirm));
+  }
+
+  @Get('rollouts')
+  @UseGuards(AdminAuthGuard)
+  @Header(...NO_STORE)
+  rollouts() {
+    return { rollouts: this.admin.rolloutList() };
+  }
+
+  @Post('rollouts/:service')
+  @UseGuards(AdminAuthGuard)
+  @Header(...NO_STORE)
+  setRollout(@Req() request: AdminRequest, @Param('service') service: string, @Body() body: unknown) {
+    return this.mutation(request, `set rollout ${service} to ${JSON.stringify(shareOf(body))}`, () =>
+      this.admin.setRollout(service, objectBody(body).percent),
+    );
+  }
+
+  @Get('config')
+  @UseGuards(AdminAuthGuard)
+  @Header(...NO_STORE)
+  configuration() {
+    return this.admin.configuration();
+  }
+
+  /** Runs a mutation: JSON bodies only for POST, one audit line whatever the outcome. */
+  private async mutation<T>(request: AdminRequest, what: string, work: () => T | Promise<T>): Promise<T> {
+    const who = AdminAccess.who(request);
+    const at = new Date().toISOString();
+    if (request.method === 'POST' && !String(request.headers['content-type'] ?? '').startsWith('application/json')) {
+      this.audit.warn(JSON.stringify({ at, who, what, outcome: 'refused: not a JSON request' }));
+      throw new UnsupportedMediaTypeException('admin mutations take a JSON body (Content-Type: application/json)');
+    }
+    try {
+      const result = await answer(work);
+      this.audit.log(JSON.stringify({ at, who, what, outcome: 'done' }));
+      return result;
+    } catch (error) {
+      this.audit.warn(JSON.stringify({ at, who, what, outcome: `failed: ${(error as Error).message}` }));
+      throw error;
+    }
+  }
+}
+
+/** The share asked for, for the audit line (whatever the body is). */
+function shareOf(body: unknown): unknown {
+  return body && typeof body === 'object' ? (body as { percent?: unknown }).percent : undefined;
+}
+
+function objectBody(body: unknown): Record<string, unknown> {
+  if (body === undefined || body === null || body === '') return {};
+  if (typeof body !== 'object' || Array.isArray(body))
+    throw new AdminRequestError(400, 'the body must be a JSON object');
+  return body as Record<string, unknown>;
+}
+
+/** The console mounted at `path` (a subclass per app: the path is the app's). */
+export function adminControllerAt(path: string): Type<AdminController> {
+  class ResilienceAdminController extends AdminController {}
+  Controller(path)(ResilienceAdminController);
+  return ResilienceAdminController;
+}

@@ -1,0 +1,166 @@
+// What the page shows, updated in place, in the console page's script: the files of this folder are compiled for browsers
+// (tsconfig.client.json) and served as one script, in the order of CLIENT_PARTS
+// (page/console-script.ts), inside one function scope.
+
+function renderBreaker(breaker: Breaker, now: number, since: number): void {
+  const key = `breaker:${breaker.name}`;
+  const path = `/breakers/${encodeURIComponent(breaker.name)}`;
+  const tile = keep(byId('breakers'), key, () => {
+    const node = el('article', {
+      class: 'tile',
+      'data-breaker': breaker.name,
+      'aria-label': `breaker ${breaker.name}`,
+    });
+    const title = el('h3', {}, breaker.name);
+    title.append(el('span', { class: 'state', role: 'status' }));
+    const actions = el('div', { class: 'actions' });
+    const ask = (verb: string, action: string, danger = false) =>
+      button(
+        verb,
+        `${verb} ${breaker.name}`,
+        async () => {
+          if (await confirmAction(`${verb} the circuit breaker "${breaker.name}"?`)) {
+            await act(`${verb} ${breaker.name}`, 'POST', `${path}/${action}`, {});
+          }
+        },
+        danger,
+      );
+    actions.append(ask('Force open', 'force-open', true), ask('Force close', 'force-close'), ask('Reset', 'reset'));
+    node.append(title, el('p', { class: 'meta kind' }), el('p', { class: 'meta figures' }), svgEl(), actions);
+    return node;
+  });
+  tile.dataset.state = breaker.state;
+  const label = breaker.forced
+    ? 'FORCED OPEN'
+    : breaker.disabled
+      ? 'DISABLED'
+      : breaker.state.replace('_', '-').toUpperCase();
+  setText(tile.querySelector('.state'), label);
+  setText(tile.querySelector('.kind'), `tier ${breaker.tier} · ${breaker.scope}`);
+  const wait = breaker.state === 'open' && breaker.retryAfter ? ` · trial in ${breaker.retryAfter.toFixed(1)} s` : '';
+  const { calls, failures, consecutiveFailures } = breaker.window;
+  const windowFigures = calls > 0 ? `window ${failures}/${calls} failed · ` : '';
+  setText(tile.querySelector('.figures'), `${windowFigures}${consecutiveFailures} failures in a row${wait}`);
+  timeline(tile.querySelector('svg') as SVGSVGElement, breaker, now, since);
+}
+
+function recent(values: (number | null)[], count: number): number {
+  return values.slice(-count).reduce<number>((sum, v) => sum + (v ?? 0), 0);
+}
+
+function renderLimiter(limiter: Limiter): void {
+  const row = keep(byId('limiters'), `limiter:${limiter.name}`, () => {
+    const node = el('tr', { 'data-limiter': limiter.name });
+    const { rate, per, burst, strategy, mode, key } = limiter.policy;
+    const policy = `${rate} per ${per} s + ${burst} burst · ${strategy} · ${mode} · key ${key}`;
+    node.append(el('th', { scope: 'row' }, limiter.name), el('td', {}, policy), el('td'), el('td'), el('td'));
+    const cell = el('td');
+    cell.append(svgEl());
+    node.append(cell);
+    return node;
+  });
+  const cells = row.querySelectorAll('td');
+  setText(cells[1], String(limiter.allowed));
+  setText(cells[2], String(limiter.rejected));
+  const rejected = recent(limiter.series.rejected, 30);
+  const total = rejected + recent(limiter.series.allowed, 30);
+  setText(cells[3], total ? `${((100 * rejected) / total).toFixed(1)}% (${rejected})` : 'no requests');
+  sparkline(row.querySelector('svg') as SVGSVGElement, limiter.series.rejected, `${limiter.name} rejections`);
+}
+
+function age(seconds: number | null): string {
+  if (seconds === null) return 'unknown';
+  if (seconds < 120) return `${Math.round(seconds)} s`;
+  return seconds < 7200 ? `${Math.round(seconds / 60)} min` : `${(seconds / 3600).toFixed(1)} h`;
+}
+
+function renderQueue(queue: Queue): void {
+  const path = `/dlq/${encodeURIComponent(queue.name)}`;
+  const tile = keep(byId('queues'), `queue:${queue.name}`, () => {
+    const node = el('article', { class: 'tile', 'data-queue': queue.name, 'aria-label': `queue ${queue.name}` });
+    const replay = button('Replay…', `Replay letters of ${queue.name}`, async () => {
+      const input = el('input', { type: 'number', min: '1', value: '100', id: 'replay-limit' }) as HTMLInputElement;
+      const label = el('label', { for: 'replay-limit' }, 'Letters at most (10 a second)');
+      label.append(input);
+      if (await confirmAction(`Replay letters of "${queue.name}" through their methods?`, label)) {
+        await act(`replay ${queue.name}`, 'POST', `${path}/replay`, { limit: Number(input.value), ratePerSecond: 10 });
+      }
+    });
+    const purge = button(
+      'Purge…',
+      `Purge ${queue.name}`,
+      async () => {
+        const input = el('input', { type: 'text', id: 'purge-name', autocomplete: 'off' }) as HTMLInputElement;
+        const label = el('label', { for: 'purge-name' }, `Type "${queue.name}" to delete every letter`);
+        label.append(input);
+        if (
+          await confirmAction(
+            `Purge "${queue.name}"? Letters cannot be recovered.`,
+            label,
+            () => input.value === queue.name,
+          )
+        ) {
+          await act(`purge ${queue.name}`, 'DELETE', `${path}?confirm=${encodeURIComponent(queue.name)}`);
+        }
+      },
+      true,
+    );
+    const actions = el('div', { class: 'actions' });
+    actions.append(replay, purge);
+    node.append(el('h3', {}, queue.name), el('p', { class: 'big' }), el('p', { class: 'meta' }), svgEl(), actions);
+    return node;
+  });
+  tile.dataset.state = queue.alerting ? 'open' : 'closed';
+  setText(tile.querySelector('.big'), queue.size === null ? '?' : `${queue.size} letters`);
+  setText(
+    tile.querySelector('.meta'),
+    `oldest ${age(queue.oldestAge)}${queue.alerting ? ' · over its alert threshold' : ''}`,
+  );
+  sparkline(tile.querySelector('svg') as SVGSVGElement, queue.series, `${queue.name} size`);
+}
+
+function renderRollout(rollout: Rollout): void {
+  const path = `/rollouts/${encodeURIComponent(rollout.service)}`;
+  const row = keep(byId('rollouts'), `rollout:${rollout.service}`, () => {
+    const node = el('tr', { 'data-rollout': rollout.service });
+    const id = `share-${rollout.service}`;
+    const input = el('input', { type: 'number', min: '0', max: '100', step: '1', id }) as HTMLInputElement;
+    const cell = el('td');
+    const set = button('Set', `Set the rollout share of ${rollout.service}`, async () => {
+      const percent = Number(input.value);
+      if (await confirmAction(`Send ${percent}% of ${rollout.service}'s calls to its rollout (this replica)?`)) {
+        await act(`rollout ${rollout.service}`, 'POST', path, { percent });
+      }
+    });
+    const clear = button('Clear', `Clear the live share of ${rollout.service}`, () =>
+      act(`rollout ${rollout.service}`, 'POST', path, { percent: null }),
+    );
+    cell.append(el('label', { for: id, class: 'meta' }, 'percent '), input, set, clear);
+    node.append(el('th', { scope: 'row' }, rollout.service), el('td'), el('td'), cell);
+    return node;
+  });
+  const cells = row.querySelectorAll('td');
+  setText(cells[0], `${rollout.effective}%`);
+  setText(cells[1], rollout.source);
+}
+
+function empty(container: HTMLElement, what: string, count: number): void {
+  const node = keep(container, `empty:${container.id}`, () => {
+    if (container.tagName !== 'TBODY') return el('p', { class: 'empty' }, `No ${what}.`);
+    const row = el('tr', { class: 'empty' });
+    row.append(el('td', { colspan: '6' }, `No ${what}.`));
+    return row;
+  });
+  node.hidden = count > 0;
+}
+
+function render(status: Status): void {
+  empty(byId('breakers'), 'circuit breakers yet', status.breakers.length);
+  for (const breaker of status.breakers) renderBreaker(breaker, status.at, status.since);
+  empty(byId('limiters'), 'rate limiters yet', status.limiters.length);
+  for (const limiter of status.limiters) renderLimiter(limiter);
+  empty(byId('queues'), 'dead-letter queues', status.queues.length);
+  for (const queue of status.queues) renderQueue(queue);
+  empty(byId('rollouts'), 'rollouts configured', status.rollouts.length);
+  for (const rollout of status.rollouts) renderRollout(rollout);
+}
