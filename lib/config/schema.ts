@@ -392,12 +392,27 @@ export const httpSchema = strict({
   routes: z.record(routePattern, z.string().min(1)),
 }).partial();
 
+export const METRICS_PROVIDERS = ['prom-client', 'opentelemetry', 'none'] as const;
+
 export const metricsSchema = strict({
   enabled: z.boolean(),
+  /**
+   * Where the instruments go: prom-client's default registry, the global MeterProvider of
+   * @opentelemetry/api, or nowhere. Default: prom-client when installed, else none.
+   */
+  provider: z.enum(METRICS_PROVIDERS),
   /** Prepended to every metric name. */
   prefix: z.string().regex(/^([a-zA-Z_:][a-zA-Z0-9_:]*)?$/, {
     message: 'must be a valid Prometheus metric name prefix ([a-zA-Z_:][a-zA-Z0-9_:]*)',
   }),
+}).partial();
+
+/** OpenTelemetry traces (needs @opentelemetry/api): span events of each call's resilience story. */
+export const tracingSchema = strict({
+  /** Default: on when @opentelemetry/api is installed (it costs nothing without a tracer provider). */
+  enabled: z.boolean(),
+  /** Each attempt of a retried operation as a child span of the call's span. Default false. */
+  attemptSpans: z.boolean(),
 }).partial();
 
 /** Recording calls for `nest-resilience simulate`: one JSON line per sampled call (never arguments or raw keys). */
@@ -438,4 +453,5 @@ export const configSchema = strict({
   http: httpSchema,
   metrics: metricsSchema,
   trace: traceSchema,
+  tracing: tracingSchema,
 }).partial();

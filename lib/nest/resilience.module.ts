@@ -31,6 +31,8 @@ import { ResilienceService } from './services/resilience.service.js';
 import { RetryService } from './services/retry.service.js';
 import { RESILIENCE_CLOCK, RESILIENCE_SLEEP, timingProviders } from './timing.js';
 import { RESILIENCE_USER_REDIS } from './tokens.js';
+import { tracingProvider } from './tracing/otel-tracing.js';
+import { TracingBinder } from './tracing/tracing-binder.js';
 
 /** True when forRoot() was given no configuration of its own (only extras or nothing). */
 function isEmpty(options: ResilienceConfig | undefined): boolean {
@@ -107,6 +109,8 @@ const SERVICES = [
     ResilienceExplorer,
     metricsProvider,
     MetricsBinder,
+    tracingProvider,
+    TracingBinder,
     ResilienceInterceptor,
     InterceptorBinding,
   ],

@@ -15,13 +15,15 @@ export interface RateLimitStageOptions {
   onAdmitted?: (verdict: RateLimitVerdict, context: ResilienceContext) => void;
   /** Whether this call wants onAdmitted (so a verdict is built only when someone reads it). */
   wantsVerdict?: (context: ResilienceContext) => boolean;
+  /** Told of each call the limiter refused (e.g. a tracing span event), before it is rejected. */
+  onRejected?: (error: RateLimitExceededError, context: ResilienceContext) => void;
 }
 
 const keyOfContext = (context: ResilienceContext) => context.key ?? 'global';
 
 /** Admits the call or rejects it with RateLimitExceededError (`rejectedBy: 'rate_limited'`). */
 export function rateLimitStage(options: RateLimitStageOptions): Stage {
-  const { limiter, cost = 1, onAdmitted, wantsVerdict } = options;
+  const { limiter, cost = 1, onAdmitted, wantsVerdict, onRejected } = options;
   const keyOf = options.key ?? keyOfContext;
   const choose = typeof limiter === 'function' ? limiter : () => limiter;
   return {
@@ -30,7 +32,10 @@ export function rateLimitStage(options: RateLimitStageOptions): Stage {
     wrap(next, hooks) {
       const report = hooks.finalFailure;
       const refuse = (error: unknown, context: ResilienceContext): Promise<never> => {
-        if (error instanceof RateLimitExceededError) context.rejectedBy = 'rate_limited';
+        if (error instanceof RateLimitExceededError) {
+          context.rejectedBy = 'rate_limited';
+          onRejected?.(error, context);
+        }
         return report ? report(error, context).then(() => Promise.reject(error)) : Promise.reject(error);
       };
       return (context) => {

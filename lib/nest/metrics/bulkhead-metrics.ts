@@ -1,24 +1,21 @@
-import type { Counter, Registry } from 'prom-client';
-import type { PromClient } from './prom-client-loader.js';
+import type { CounterInstrument, MetricsBackend } from './metrics-backend.js';
 import { scrapeGauges } from './scrape-gauges.js';
 
 /** Something that can measure its bulkheads at scrape time (one per application). */
 export type BulkheadSource = () => Iterable<[service: string, inFlight: number, limit: number, queued: number]>;
 
-const SOURCES = Symbol.for('nest-resilience:bulkhead-sources');
-
 /**
  * The bulkhead's metrics: three gauges read at scrape time (calls in flight, the limit in
  * force, calls queued) and a counter of rejections by reason. Looked up before they are
- * created, so two applications in one process share them.
+ * created, so two applications in one process share them (prom-client or OpenTelemetry).
  */
 export class BulkheadMetrics {
-  readonly rejections: Counter<'service' | 'reason'>;
+  readonly rejections: CounterInstrument<'service' | 'reason'>;
   private readonly sources: Set<BulkheadSource>;
 
-  constructor(prom: PromClient, prefix: string, registry: Registry) {
+  constructor(backend: MetricsBackend, prefix: string) {
     const name = (base: string) => `${prefix}${base}`;
-    this.sources = scrapeGauges<[number, number, number]>(prom, registry, SOURCES, [
+    this.sources = scrapeGauges<[number, number, number]>(backend, [
       { name: name('bulkhead_concurrency'), help: 'Calls running in a bulkhead', pick: (inFlight) => inFlight },
       {
         name: name('bulkhead_limit'),
@@ -27,14 +24,11 @@ export class BulkheadMetrics {
       },
       { name: name('bulkhead_queue_size'), help: 'Calls waiting for a bulkhead slot', pick: (_, __, queued) => queued },
     ]);
-    this.rejections =
-      (registry.getSingleMetric(name('bulkhead_rejections_total')) as Counter<'service' | 'reason'> | undefined) ??
-      new prom.Counter<'service' | 'reason'>({
-        name: name('bulkhead_rejections_total'),
-        help: 'Calls turned away by a bulkhead, by reason (full, queue_timeout)',
-        labelNames: ['service', 'reason'],
-        registers: [registry],
-      });
+    this.rejections = backend.counter(
+      name('bulkhead_rejections_total'),
+      'Calls turned away by a bulkhead, by reason (full, queue_timeout)',
+      ['service', 'reason'],
+    );
   }
 
   /** Measures `source`'s bulkheads at every scrape until the returned function is called. */

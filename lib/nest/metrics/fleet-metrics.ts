@@ -1,11 +1,8 @@
-import type { Counter, Registry } from 'prom-client';
-import type { PromClient } from './prom-client-loader.js';
+import type { CounterInstrument, MetricsBackend } from './metrics-backend.js';
 import { scrapeGauges } from './scrape-gauges.js';
 
 /** Something that can count, at scrape time, the replicas of its quorum breakers. */
 export type FleetSource = () => Iterable<[service: string, live: number, open: number]>;
-
-const SOURCES = Symbol.for('nest-resilience:fleet-sources');
 
 /**
  * The metrics of breakers whose state is in Redis: a counter of failed store calls (the
@@ -14,12 +11,12 @@ const SOURCES = Symbol.for('nest-resilience:fleet-sources');
  * applications in one process share them.
  */
 export class FleetMetrics {
-  readonly storeErrors: Counter<'service'>;
+  readonly storeErrors: CounterInstrument<'service'>;
   private readonly sources: Set<FleetSource>;
 
-  constructor(prom: PromClient, prefix: string, registry: Registry) {
+  constructor(backend: MetricsBackend, prefix: string) {
     const name = (base: string) => `${prefix}${base}`;
-    this.sources = scrapeGauges<[number, number]>(prom, registry, SOURCES, [
+    this.sources = scrapeGauges<[number, number]>(backend, [
       {
         name: name('circuit_breaker_replicas_open'),
         help: 'Replicas whose own breaker is open (scope quorum)',
@@ -31,14 +28,11 @@ export class FleetMetrics {
         pick: (live) => live,
       },
     ]);
-    this.storeErrors =
-      (registry.getSingleMetric(name('circuit_breaker_store_errors_total')) as Counter<'service'> | undefined) ??
-      new prom.Counter<'service'>({
-        name: name('circuit_breaker_store_errors_total'),
-        help: 'Calls of a shared or quorum breaker to Redis that failed (it acts on its own until Redis answers)',
-        labelNames: ['service'],
-        registers: [registry],
-      });
+    this.storeErrors = backend.counter(
+      name('circuit_breaker_store_errors_total'),
+      'Calls of a shared or quorum breaker to Redis that failed (it acts on its own until Redis answers)',
+      ['service'],
+    );
   }
 
   /** Counts `source`'s replicas at every scrape until the returned function is called. */

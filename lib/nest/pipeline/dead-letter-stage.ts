@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { Clock } from '../../core/clock.js';
 import { deadLetterStage } from '../../core/pipeline/dead-letter-stage.js';
 import type { Stage } from '../../core/pipeline/stage.js';
@@ -6,6 +6,7 @@ import type { MethodRef } from '../decorators/wrap-method.js';
 import { ResilienceSettings } from '../resilience-settings.js';
 import { DeadLetterService } from '../services/dead-letter.service.js';
 import { RESILIENCE_CLOCK } from '../timing.js';
+import { type OtelTracing, RESILIENCE_TRACING } from '../tracing/otel-tracing.js';
 import type { StageFactory, StagePlan } from './types.js';
 
 /** The W3C trace id (traceparent) or the X-Request-Id of the current request, if any. */
@@ -27,6 +28,7 @@ export class DeadLetterStageFactory implements StageFactory {
     private readonly deadLetters: DeadLetterService,
     private readonly settings: ResilienceSettings,
     @Inject(RESILIENCE_CLOCK) private readonly clock: Clock,
+    @Optional() @Inject(RESILIENCE_TRACING) private readonly tracing?: OtelTracing | null,
   ) {}
 
   /** The queue a method's failures go to, if it has a dead-letter stage. */
@@ -51,7 +53,8 @@ export class DeadLetterStageFactory implements StageFactory {
       rethrow: options?.rethrow ?? this.settings.resolve(service, { tier }).dlq.rethrow,
       source,
       clock: this.clock,
-      traceId: (context) => traceIdOf(context.request),
+      // The active span's trace first (OpenTelemetry), else the request's headers.
+      traceId: (context) => this.tracing?.activeTraceId() ?? traceIdOf(context.request),
       // The caller still gets the call's error; the log says the letter is missing.
       onStoreError: (error) =>
         logger.error(

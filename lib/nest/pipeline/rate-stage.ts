@@ -1,5 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { RateSettings } from '../../config/types.js';
+import type { RateLimitExceededError } from '../../core/errors.js';
 import type { ResilienceContext } from '../../core/pipeline/context.js';
 import { rateLimitStage } from '../../core/pipeline/rate-limit-stage.js';
 import type { Stage } from '../../core/pipeline/stage.js';
@@ -8,6 +9,7 @@ import { keepVerdict } from '../context/call-context.js';
 import { builtInKey, type RateLimitKeyContext } from '../context/rate-limit-key.js';
 import type { RateLimitOptions } from '../decorators/rate-limit.decorator.js';
 import { RateLimiterService } from '../services/rate-limiter.service.js';
+import { type OtelTracing, RESILIENCE_TRACING } from '../tracing/otel-tracing.js';
 import { keyContextOf, type NestCallContext, type StageFactory, type StagePlan } from './types.js';
 
 /** The limiter of @RateLimit (or of @Resilient's service): its key, cost and tiers, its headers. */
@@ -15,7 +17,10 @@ import { keyContextOf, type NestCallContext, type StageFactory, type StagePlan }
 export class RateStageFactory implements StageFactory {
   readonly kind = 'rate_limit';
 
-  constructor(private readonly rates: RateLimiterService) {}
+  constructor(
+    private readonly rates: RateLimiterService,
+    @Optional() @Inject(RESILIENCE_TRACING) private readonly tracing?: OtelTracing | null,
+  ) {}
 
   create(plan: StagePlan): Stage | undefined {
     const { ref, base, suffix, service, tier: serviceTier, origin } = plan;
@@ -48,8 +53,19 @@ export class RateStageFactory implements StageFactory {
         ? (verdict, context) => keepVerdict((context as NestCallContext).store as never, verdict)
         : undefined,
       wantsVerdict: (context) => (context as NestCallContext).store !== undefined,
+      onRejected: this.tracing ? denialEvent(this.tracing) : undefined,
     });
   }
+}
+
+/** The limiter's refusal on the call's span. */
+function denialEvent(tracing: OtelTracing) {
+  return (error: RateLimitExceededError) =>
+    tracing.event('resilience.rate_limit.denied', {
+      'resilience.rate_limit.policy': error.limiter ?? 'unknown',
+      'resilience.rate_limit.retry_after_s': error.retryAfter,
+      ...(error.limit === undefined ? {} : { 'resilience.rate_limit.limit': error.limit }),
+    });
 }
 
 /** One limiter, or one per tier (named `name:tier`) chosen per call. */

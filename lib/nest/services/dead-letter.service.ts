@@ -39,7 +39,7 @@ export class UnknownDeadLetterQueueError extends ResilienceError {
 export type DeadLetterHandler = (args: unknown[], letter: DeadLetterRecord) => unknown;
 
 export interface DeadLetterListener {
-  onAdded?(queue: string): void;
+  onAdded?(queue: string, letter: DeadLetterRecord): void;
   onReplayed?(queue: string, succeeded: boolean): void;
   onAlert?(queue: string, size: number, threshold: number): void;
   onDamaged?(queue: string): void;
@@ -188,7 +188,7 @@ export class DeadLetterService implements OnModuleInit, OnApplicationBootstrap, 
   subscribe(listener: DeadLetterListener): () => void {
     return this.registry.each((queue, name) => {
       const offs = [
-        listener.onAdded && queue.onAdded(() => listener.onAdded?.(name)),
+        listener.onAdded && queue.onAdded((letter) => listener.onAdded?.(name, letter)),
         listener.onReplayed && queue.onReplayed(({ succeeded }) => listener.onReplayed?.(name, succeeded)),
         listener.onAlert && queue.onAlert(({ size, threshold }) => listener.onAlert?.(name, size, threshold)),
         listener.onDamaged && queue.onDamaged(() => listener.onDamaged?.(name)),

@@ -6,7 +6,7 @@ import { retrySchema } from '../../config/schema.js';
 import type { RetrySettings } from '../../config/types.js';
 import type { Clock } from '../../core/clock.js';
 import { ResilienceConfigError, ResilienceError } from '../../core/errors.js';
-import { type RetryContext, RetryPolicy, type Sleep } from '../../core/retry/index.js';
+import { type RetryContext, type RetryEvent, RetryPolicy, type Sleep } from '../../core/retry/index.js';
 import { ResilienceSettings } from '../resilience-settings.js';
 import { RESILIENCE_CLOCK, RESILIENCE_SLEEP } from '../timing.js';
 import { NamedRegistry, optionsSignature } from './named-registry.js';
@@ -22,7 +22,8 @@ export interface RetryCallOptions extends RetrySettings {
 }
 
 export interface RetryListener {
-  onRetry?(operation: string): void;
+  /** A retry is about to run: its attempt number and the delay before it (seconds). */
+  onRetry?(operation: string, event: RetryEvent): void;
   onComplete?(operation: string, attempts: number, succeeded: boolean): void;
 }
 
@@ -135,7 +136,7 @@ export class RetryService implements BeforeApplicationShutdown {
   subscribe(listener: RetryListener): () => void {
     return this.registry.each((policy, key) => {
       const operation = operationOf(key);
-      const offRetry = listener.onRetry ? policy.onRetry(() => listener.onRetry?.(operation)) : undefined;
+      const offRetry = listener.onRetry ? policy.onRetry((event) => listener.onRetry?.(operation, event)) : undefined;
       const offComplete = listener.onComplete
         ? policy.onComplete(({ attempts, succeeded }) => listener.onComplete?.(operation, attempts, succeeded))
         : undefined;
