@@ -1,0 +1,167 @@
+import 'reflect-metadata';
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Injectable } from '@nestjs/common';
+import type { TestingModule } from '@nestjs/testing';
+import { Test } from '@nestjs/testing';
+import { context, SpanStatusCode, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { CircuitBreakerService, DeadLetterService, ResilienceModule, Resilient } from '../../lib/index.js';
+import { fakeTime } from '../support/nest-timing.js';
+
+const exporter = new InMemorySpanExporter();
+context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+trace.setGlobalTracerProvider(new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] }));
+const tracer = trace.getTracer('the-app');
+
+/** Fails its first `failFirst` attempts with a connection refusal, then succeeds. */
+const ledger = { failFirst: 0, calls: 0 };
+
+@Injectable()
+class LedgerClient {
+  @Resilient('ledger')
+  async post(entry: string): Promise<string> {
+    ledger.calls++;
+    if (ledger.calls <= ledger.failFirst) {
+      throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' });
+    }
+    return `posted ${entry}`;
+  }
+}
+
+/** Runs `work` in a span of the app's own, as an HTTP instrumentation would; returns the span's id and trace. */
+async function inSpan<T>(name: string, work: () => Promise<T>) {
+  return tracer.startActiveSpan(name, async (span) => {
+    try {
+      return { result: await work(), traceId: span.spanContext().traceId, spanId: span.spanContext().spanId };
+    } finally {
+      span.end();
+    }
+  });
+}
+
+const finished = (name: string): ReadableSpan => {
+  const span = exporter.getFinishedSpans().find((s) => s.name === name);
+  assert.ok(span, `span ${name}`);
+  return span;
+};
+const parentOf = (span: ReadableSpan) => span.parentSpanContext?.spanId;
+
+describe('the resilience story on the OpenTelemetry trace (tracing: { attemptSpans: true })', () => {
+  let moduleRef: TestingModule;
+  let client: LedgerClient;
+  let clock: ReturnType<typeof fakeTime>['clock'];
+  before(async () => {
+    const builder = Test.createTestingModule({
+      imports: [
+        ResilienceModule.forRoot({
+          metrics: { provider: 'none' },
+          tracing: { attemptSpans: true },
+          services: {
+            ledger: {
+              tier: 'standard',
+              retry: { maxAttempts: 3, baseDelay: 1, jitter: false },
+              circuit: { failureThreshold: 5, timeout: 30 },
+              rate: { rate: 100, per: 60 },
+              dlq: { rethrow: false, storageBackend: 'memory' },
+            },
+          },
+        }),
+      ],
+      providers: [LedgerClient],
+    });
+    clock = fakeTime(builder).clock;
+    moduleRef = await builder.compile();
+    moduleRef.useLogger(false);
+    await moduleRef.init();
+    client = moduleRef.get(LedgerClient);
+  });
+  after(() => moduleRef.close());
+
+  it('a call that fails once then succeeds: a retry event on its span, and a child span per attempt', async () => {
+    exporter.reset();
+    Object.assign(ledger, { failFirst: 1, calls: 0 });
+    const { result, spanId, traceId } = await inSpan('checkout', () => client.post('e-1'));
+    assert.equal(result, 'posted e-1');
+    const checkout = finished('checkout');
+    assert.deepEqual(
+      checkout.events.map((e) => [e.name, e.attributes]),
+      [
+        [
+          'resilience.retry',
+          {
+            'resilience.operation': 'ledger',
+            'resilience.retry.attempt': 2,
+            'resilience.retry.delay_ms': 1000,
+            'error.type': 'ECONNREFUSED',
+          },
+        ],
+      ],
+    );
+    const attempts = exporter.getFinishedSpans().filter((s) => s.name === 'resilience.attempt');
+    assert.deepEqual(
+      attempts.map((s) => [s.attributes['resilience.retry.attempt'], s.status.code, s.attributes['error.type']]),
+      [
+        [1, SpanStatusCode.ERROR, 'ECONNREFUSED'],
+        [2, SpanStatusCode.UNSET, undefined],
+      ],
+    );
+    for (const attempt of attempts) {
+      assert.equal(parentOf(attempt), spanId, 'a child of the call');
+      assert.equal(attempt.spanContext().traceId, traceId);
+    }
+  });
+
+  it('a dead letter keeps the trace id of the active span, and the span says which letter', async () => {
+    exporter.reset();
+    Object.assign(ledger, { failFirst: 99, calls: 0 });
+    const { traceId } = await inSpan('nightly-posting', () => client.post('e-2'));
+    const [letter] = (await moduleRef.get(DeadLetterService).queue('ledger').list()).items;
+    assert.equal(letter.traceId, traceId);
+    const events = finished('nightly-posting').events;
+    assert.deepEqual(
+      events.map((e) => e.name),
+      ['resilience.retry', 'resilience.retry', 'resilience.dead_letter'],
+    );
+    assert.deepEqual(events[2].attributes, {
+      'resilience.dead_letter.queue': 'ledger',
+      'resilience.dead_letter.id': letter.id,
+      'resilience.dead_letter.reason': 'failed',
+      'error.type': 'ECONNREFUSED',
+    });
+  });
+
+  it("a breaker's rejection and a limiter's denial are events with their retry-after", async () => {
+    const breaker = moduleRef.get(CircuitBreakerService).get('ledger');
+    breaker.forceOpen();
+    exporter.reset();
+    await inSpan('while-open', () => client.post('e-3'));
+    const [rejected] = finished('while-open').events;
+    assert.equal(rejected.name, 'resilience.circuit.rejected');
+    assert.deepEqual(rejected.attributes, { 'resilience.service': 'ledger', 'resilience.circuit.state': 'open' });
+    breaker.reset();
+    breaker.forceClose();
+
+    Object.assign(ledger, { failFirst: 0, calls: 0 });
+    exporter.reset();
+    await inSpan('storm', async () => {
+      for (let i = 0; i < 120; i++) await client.post(`s-${i}`).catch(() => undefined);
+    });
+    const denials = finished('storm').events.filter((e) => e.name === 'resilience.rate_limit.denied');
+    assert.ok(denials.length > 0, 'the storm was denied');
+    assert.equal(denials[0].attributes?.['resilience.rate_limit.policy'], 'ledger');
+    assert.ok(Number(denials[0].attributes?.['resilience.rate_limit.retry_after_s']) > 0);
+  });
+
+  it('outside any span: no event, no span, and the letter has no trace id', async () => {
+    exporter.reset();
+    Object.assign(ledger, { failFirst: 99, calls: 0 });
+    await moduleRef.get(DeadLetterService).queue('ledger').purge();
+    clock.advance(61_000); // past the storm's rate-limit window
+    await client.post('e-4');
+    assert.deepEqual(exporter.getFinishedSpans(), []);
+    const [letter] = (await moduleRef.get(DeadLetterService).queue('ledger').list()).items;
+    assert.equal(letter.traceId, undefined);
+  });
+});
