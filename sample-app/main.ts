@@ -3,15 +3,25 @@ import { randomBytes } from 'node:crypto';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module.js';
+import { startOpenTelemetryMetrics } from './telemetry.js';
 
 /** Starts the sample app (PLATFORM=fastify for Fastify); returns it and its URL. */
 export async function startSampleApp(port = Number(process.env.PORT ?? 3000), quiet = false) {
   const options = quiet ? { logger: ['warn', 'error'] as ('warn' | 'error')[] } : {};
+  const telemetry = await startOpenTelemetryMetrics();
   const app =
     process.env.PLATFORM === 'fastify'
       ? await NestFactory.create(AppModule, new FastifyAdapter(), options)
       : await NestFactory.create(AppModule, options);
   app.enableShutdownHooks();
+  if (telemetry) {
+    // The exporter's own server closes with the app.
+    const close = app.close.bind(app);
+    app.close = async () => {
+      await close();
+      await telemetry.stop();
+    };
+  }
   await app.listen(port, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
   return { app, url: `http://127.0.0.1:${address.port}` };
