@@ -3,6 +3,7 @@ import { benchCircuitBreaker } from './circuit-breaker.bench.js';
 import { benchDeadLetter } from './dead-letter.bench.js';
 import { benchHttp } from './http.bench.js';
 import { benchLimiterEviction } from './limiter-eviction.bench.js';
+import { benchOtel } from './otel.bench.js';
 import { benchRateLimiterMemory, benchRateLimiterRedis } from './rate-limiter.bench.js';
 import { benchResilient } from './resilient.bench.js';
 import { benchRetry } from './retry.bench.js';
@@ -21,6 +22,7 @@ const suites: Record<string, () => Promise<string>> = {
   bulkhead: benchBulkhead,
   'shared-circuit': benchSharedCircuit,
   simulate: benchSimulate,
+  otel: benchOtel,
   http: () => benchHttp(),
 };
 
