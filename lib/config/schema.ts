@@ -1,74 +1,35 @@
 import { z } from 'zod';
 import { ADAPTIVE_ALGORITHMS } from '../core/bulkhead/options.js';
 import type { StateChangeListener } from '../core/circuit-breaker/types.js';
-import { DURATION_HINT, type Duration, tryParseDuration } from '../core/duration.js';
-import type { ErrorClass, ErrorPredicate } from '../core/error-matchers.js';
 import { RATE_LIMIT_STRATEGIES } from '../core/rate-limiter/types.js';
 import { JITTER_KINDS } from '../core/retry/backoff.js';
 import type { RetryEvent } from '../core/retry/retry-options.js';
+import { httpSchema, metricsSchema, redisSchema, traceSchema, tracingSchema } from './infra-schema.js';
 import { presets } from './presets.js';
+import {
+  type ApiKeyValidator,
+  describe,
+  duration,
+  errorMatchers,
+  fn,
+  type KeyFunction,
+  nonNegativeInt,
+  percent,
+  positiveInt,
+  strict,
+  why,
+} from './schema-parts.js';
 
-/** Every key a configuration object may hold; used to suggest a fix for a typo. */
-export const KNOWN_KEYS = new Set<string>();
-
-function strict<T extends z.ZodRawShape>(shape: T) {
-  for (const key of Object.keys(shape)) KNOWN_KEYS.add(key);
-  return z.strictObject(shape);
-}
-
-/** Why a section has its values: free text for the people who tune it (`nest-resilience check --explain` shows it); changes nothing. */
-const why = z.string().min(1);
-
-/** A duration in seconds or with a unit (typed `Duration` for the reader); parsed to seconds. */
-function duration(options: { positive?: boolean } = {}) {
-  return z.custom<Duration>().transform((value: unknown, ctx) => {
-    const seconds = tryParseDuration(value);
-    if (seconds === undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `invalid duration ${describe(value)} (use ${DURATION_HINT})`,
-        input: value,
-      });
-      return z.NEVER;
-    }
-    if (options.positive && seconds <= 0) {
-      ctx.addIssue({ code: 'custom', message: `must be > 0, got ${describe(value)}`, input: value });
-      return z.NEVER;
-    }
-    return seconds;
-  });
-}
-
-export function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'function') return 'a function';
-  if (typeof value === 'object') return 'an object';
-  return `${typeof value} ${String(value)}`.replace(/^number /, '');
-}
-
-/** A function of the signature `F` (checked to be a function; its signature is the type's). */
-const fn = <F>(what: string) => z.custom<F>((v) => typeof v === 'function', { message: `${what} must be a function` });
-
-/**
- * Decides whether an API key a client presented is genuine: true (keyed by the key's
- * hash), a string (keyed by that identity, e.g. the account that owns the key), or
- * false / undefined (not trusted: the call is keyed by its IP address). Synchronous: it
- * runs on every call; look keys up in memory, or authenticate in a guard instead.
- */
-export type ApiKeyValidator = (apiKey: string, request: unknown) => boolean | string | undefined;
-/** The rate-limit key of a call: whatever the call site has in, a key (or undefined: 'global') out. */
-// biome-ignore lint/suspicious/noExplicitAny: the key function receives whatever the call site has
-export type KeyFunction = (...args: any[]) => string | undefined;
-
-const errorMatcher = z.union([z.string().min(1), fn<ErrorClass | ErrorPredicate>('an error matcher')], {
-  error: (issue) => `expected an error class, an error name or a predicate, got ${describe(issue.input)}`,
-});
-const errorMatchers = z.array(errorMatcher);
-const percent = z.number().gt(0).max(100);
-const positiveInt = z.number().int().min(1);
-const nonNegativeInt = z.number().int().min(0);
+export {
+  httpSchema,
+  METRICS_PROVIDERS,
+  metricsSchema,
+  type RedisClientLike,
+  redisSchema,
+  traceSchema,
+  tracingSchema,
+} from './infra-schema.js';
+export { type ApiKeyValidator, describe, type KeyFunction, KNOWN_KEYS } from './schema-parts.js';
 
 // Annotated, so the schemas' types never depend on the presets' (which are checked against them).
 const PRESET_NAMES: Readonly<Record<'circuit' | 'retry' | 'rate' | 'dlq' | 'bulkhead', readonly string[]>> = {
@@ -334,100 +295,6 @@ export const serviceSchema = strict({
   tier: z.string().min(1),
   rollout: rolloutSchema,
 }).partial();
-
-/** What the module needs of an ioredis client (a `Redis` or a `Cluster`) the application already has. */
-export interface RedisClientLike {
-  readonly status: string;
-  disconnect(): void;
-}
-
-const isRedisClient = (v: unknown): v is RedisClientLike =>
-  !!v &&
-  typeof v === 'object' &&
-  typeof (v as RedisClientLike).status === 'string' &&
-  typeof (v as RedisClientLike).disconnect === 'function' &&
-  typeof (v as { evalsha?: unknown }).evalsha === 'function';
-
-const hostPort = strict({ host: z.string().min(1), port: z.number().int().min(1).max(65535) });
-
-export const redisSchema = strict({
-  url: z.string().regex(/^rediss?:\/\//, { message: 'must be a redis:// or rediss:// URL' }),
-  host: z.string().min(1),
-  port: z.number().int().min(1).max(65535),
-  password: z.string(),
-  username: z.string(),
-  db: nonNegativeInt,
-  tls: z.boolean(),
-  keyPrefix: z.string().min(1),
-  /** Per-command timeout so an outage never hangs a request. */
-  commandTimeout: duration({ positive: true }),
-  connectTimeout: duration({ positive: true }),
-  /** What a limiter does while Redis is unreachable. */
-  failureMode: z.enum(['open', 'closed', 'local']),
-  /** A Redis Cluster: its startup nodes (`'host:port'` or `{ host, port }`), and ioredis ClusterOptions. */
-  cluster: strict({
-    nodes: z.array(z.union([z.string().regex(/^[^:\s]+:\d+$/, { message: "must be 'host:port'" }), hostPort])).min(1),
-    options: z.record(z.string(), z.unknown()),
-  })
-    .partial()
-    .required({ nodes: true }),
-  /** Redis Sentinel: the sentinels, with `name` the master they watch. */
-  sentinels: z.array(hostPort).min(1),
-  /** The master's name, with `sentinels`. */
-  name: z.string().min(1),
-  /** An ioredis `Redis` or `Cluster` the application already has (not closed by the module). */
-  client: z.custom<RedisClientLike>(isRedisClient, { message: 'must be an ioredis Redis or Cluster instance' }),
-}).partial();
-
-const routePattern = z.string().regex(/^((GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|ALL) )?\/\S*$/, {
-  message: "must be a route such as 'GET /orders/:id', '/users/*'",
-});
-export const httpSchema = strict({
-  /** Rate-limit headers on HTTP responses: the IETF RateLimit-Policy / RateLimit (default), legacy X-RateLimit-*, both, or none. */
-  rateLimitHeaders: z.enum(['ietf', 'legacy', 'both', 'none']),
-  /**
-   * Routes that run through a service's full stack without a decorator:
-   * `'GET /orders/:id': orders`, `'/users/*': user_api` (any method; `*` matches the rest).
-   */
-  routes: z.record(routePattern, z.string().min(1)),
-}).partial();
-
-export const METRICS_PROVIDERS = ['prom-client', 'opentelemetry', 'none'] as const;
-
-export const metricsSchema = strict({
-  enabled: z.boolean(),
-  /**
-   * Where the instruments go: prom-client's default registry, the global MeterProvider of
-   * @opentelemetry/api, or nowhere. Default: prom-client when installed, else none.
-   */
-  provider: z.enum(METRICS_PROVIDERS),
-  /** Prepended to every metric name. */
-  prefix: z.string().regex(/^([a-zA-Z_:][a-zA-Z0-9_:]*)?$/, {
-    message: 'must be a valid Prometheus metric name prefix ([a-zA-Z_:][a-zA-Z0-9_:]*)',
-  }),
-}).partial();
-
-/** OpenTelemetry traces (needs @opentelemetry/api): span events of each call's resilience story. */
-export const tracingSchema = strict({
-  /** Default: on when @opentelemetry/api is installed (it costs nothing without a tracer provider). */
-  enabled: z.boolean(),
-  /** Each attempt of a retried operation as a child span of the call's span. Default false. */
-  attemptSpans: z.boolean(),
-}).partial();
-
-/** Recording calls for `nest-resilience simulate`: one JSON line per sampled call (never arguments or raw keys). */
-export const traceSchema = strict({
-  /** The file lines are appended to. */
-  file: z.string().min(1),
-  /** Share of calls recorded, 0 to 1. Default 1. */
-  sampleRate: z.number().min(0).max(1),
-  /** Only these services (default: every service). */
-  services: z.array(z.string().min(1)).min(1),
-  /** Salt of the key hashes (default: random per process, so hashes match only within one run). */
-  salt: z.string().min(1),
-})
-  .partial()
-  .required({ file: true });
 
 /** The `resilience` key of ConfigService, or the options of `ResilienceModule.forRoot`. */
 export const configSchema = strict({

@@ -1,0 +1,98 @@
+import { z } from 'zod';
+import { duration, nonNegativeInt, strict } from './schema-parts.js';
+
+// The sections of the configuration that are not a pattern's: Redis, HTTP, metrics, tracing, trace recording.
+
+/** What the module needs of an ioredis client (a `Redis` or a `Cluster`) the application already has. */
+export interface RedisClientLike {
+  readonly status: string;
+  disconnect(): void;
+}
+
+const isRedisClient = (v: unknown): v is RedisClientLike =>
+  !!v &&
+  typeof v === 'object' &&
+  typeof (v as RedisClientLike).status === 'string' &&
+  typeof (v as RedisClientLike).disconnect === 'function' &&
+  typeof (v as { evalsha?: unknown }).evalsha === 'function';
+
+const hostPort = strict({ host: z.string().min(1), port: z.number().int().min(1).max(65535) });
+
+export const redisSchema = strict({
+  url: z.string().regex(/^rediss?:\/\//, { message: 'must be a redis:// or rediss:// URL' }),
+  host: z.string().min(1),
+  port: z.number().int().min(1).max(65535),
+  password: z.string(),
+  username: z.string(),
+  db: nonNegativeInt,
+  tls: z.boolean(),
+  keyPrefix: z.string().min(1),
+  /** Per-command timeout so an outage never hangs a request. */
+  commandTimeout: duration({ positive: true }),
+  connectTimeout: duration({ positive: true }),
+  /** What a limiter does while Redis is unreachable. */
+  failureMode: z.enum(['open', 'closed', 'local']),
+  /** A Redis Cluster: its startup nodes (`'host:port'` or `{ host, port }`), and ioredis ClusterOptions. */
+  cluster: strict({
+    nodes: z.array(z.union([z.string().regex(/^[^:\s]+:\d+$/, { message: "must be 'host:port'" }), hostPort])).min(1),
+    options: z.record(z.string(), z.unknown()),
+  })
+    .partial()
+    .required({ nodes: true }),
+  /** Redis Sentinel: the sentinels, with `name` the master they watch. */
+  sentinels: z.array(hostPort).min(1),
+  /** The master's name, with `sentinels`. */
+  name: z.string().min(1),
+  /** An ioredis `Redis` or `Cluster` the application already has (not closed by the module). */
+  client: z.custom<RedisClientLike>(isRedisClient, { message: 'must be an ioredis Redis or Cluster instance' }),
+}).partial();
+
+const routePattern = z.string().regex(/^((GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|ALL) )?\/\S*$/, {
+  message: "must be a route such as 'GET /orders/:id', '/users/*'",
+});
+export const httpSchema = strict({
+  /** Rate-limit headers on HTTP responses: the IETF RateLimit-Policy / RateLimit (default), legacy X-RateLimit-*, both, or none. */
+  rateLimitHeaders: z.enum(['ietf', 'legacy', 'both', 'none']),
+  /**
+   * Routes that run through a service's full stack without a decorator:
+   * `'GET /orders/:id': orders`, `'/users/*': user_api` (any method; `*` matches the rest).
+   */
+  routes: z.record(routePattern, z.string().min(1)),
+}).partial();
+
+export const METRICS_PROVIDERS = ['prom-client', 'opentelemetry', 'none'] as const;
+
+export const metricsSchema = strict({
+  enabled: z.boolean(),
+  /**
+   * Where the instruments go: prom-client's default registry, the global MeterProvider of
+   * @opentelemetry/api, or nowhere. Default: prom-client when installed, else none.
+   */
+  provider: z.enum(METRICS_PROVIDERS),
+  /** Prepended to every metric name. */
+  prefix: z.string().regex(/^([a-zA-Z_:][a-zA-Z0-9_:]*)?$/, {
+    message: 'must be a valid Prometheus metric name prefix ([a-zA-Z_:][a-zA-Z0-9_:]*)',
+  }),
+}).partial();
+
+/** OpenTelemetry traces (needs @opentelemetry/api): span events of each call's resilience story. */
+export const tracingSchema = strict({
+  /** Default: on when @opentelemetry/api is installed (it costs nothing without a tracer provider). */
+  enabled: z.boolean(),
+  /** Each attempt of a retried operation as a child span of the call's span. Default false. */
+  attemptSpans: z.boolean(),
+}).partial();
+
+/** Recording calls for `nest-resilience simulate`: one JSON line per sampled call (never arguments or raw keys). */
+export const traceSchema = strict({
+  /** The file lines are appended to. */
+  file: z.string().min(1),
+  /** Share of calls recorded, 0 to 1. Default 1. */
+  sampleRate: z.number().min(0).max(1),
+  /** Only these services (default: every service). */
+  services: z.array(z.string().min(1)).min(1),
+  /** Salt of the key hashes (default: random per process, so hashes match only within one run). */
+  salt: z.string().min(1),
+})
+  .partial()
+  .required({ file: true });
