@@ -75,7 +75,7 @@ describe('alert rules', () => {
     const exported = await exportedSeries();
     const rules = readFileSync(`${root}alerts/resilience.rules.yml`, 'utf8');
     const exprs = [...rules.matchAll(/expr: (.+)/g)].map((m) => m[1]);
-    assert.equal(exprs.length, 7, "the guide's four, the two troubleshooting rules and the bulkhead's");
+    assert.equal(exprs.length, 8, "the guide's four, the two troubleshooting rules, the bulkhead's and the shared breaker's");
     for (const expr of exprs)
       for (const name of metricsIn(expr)) assert.ok(exported.has(name), `${name} (in ${expr}) is not exported`);
   });
@@ -107,6 +107,9 @@ describe('Grafana dashboard', () => {
       'bulkhead_limit',
       'bulkhead_queue_size',
       'bulkhead_rejections_total',
+      'circuit_breaker_store_errors_total',
+      'circuit_breaker_replicas_open',
+      'circuit_breaker_replicas_live',
     ]) {
       assert.ok(used.has(needed), `no panel shows ${needed}`);
     }
