@@ -75,7 +75,11 @@ describe('alert rules', () => {
     const exported = await exportedSeries();
     const rules = readFileSync(`${root}alerts/resilience.rules.yml`, 'utf8');
     const exprs = [...rules.matchAll(/expr: (.+)/g)].map((m) => m[1]);
-    assert.equal(exprs.length, 8, "the guide's four, the two troubleshooting rules, the bulkhead's and the shared breaker's");
+    assert.equal(
+      exprs.length,
+      8,
+      "the guide's four, the two troubleshooting rules, the bulkhead's and the shared breaker's",
+    );
     for (const expr of exprs)
       for (const name of metricsIn(expr)) assert.ok(exported.has(name), `${name} (in ${expr}) is not exported`);
   });

@@ -1,54 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
-import type { Redis } from 'ioredis';
-import { ManualClock } from '../../lib/core/clock.js';
+import { describe, it } from 'node:test';
 import { CircuitOpenError } from '../../lib/core/errors.js';
-import { createRedisClient } from '../../lib/index.js';
-import { CircuitFleet } from '../../lib/redis/shared-circuit/circuit-fleet.js';
-import { QuorumCircuitBreaker } from '../../lib/redis/shared-circuit/quorum-breaker.js';
-import {
-  SharedCircuitBreaker,
-  type SharedCircuitBreakerOptions,
-} from '../../lib/redis/shared-circuit/shared-breaker.js';
-import { testRedisUrl } from '../support/redis.js';
-import { RedisServer } from '../support/redis-server.js';
-
-const clients: Redis[] = [];
-const fleets: CircuitFleet[] = [];
-after(() => {
-  for (const fleet of fleets) fleet.close();
-  for (const client of clients) client.disconnect();
-});
-
-let run = 0;
-/** `count` replicas of one breaker: each its own connection, one clock for servers and replicas. */
-async function replicas(count: number, options: Omit<SharedCircuitBreakerOptions, 'fleet'>) {
-  const clock = new ManualClock(1_000_000);
-  const keyPrefix = `shared-test-${process.pid}-${++run}`;
-  const breakers: SharedCircuitBreaker[] = [];
-  for (let i = 0; i < count; i++) {
-    const client = await createRedisClient({ url: testRedisUrl() });
-    clients.push(client);
-    const fleet = new CircuitFleet({ client, keyPrefix, serverClock: clock });
-    fleets.push(fleet);
-    breakers.push(new SharedCircuitBreaker('payments', { ...options, clock, fleet }));
-  }
-  await Promise.all(breakers.map((b) => b.refresh()));
-  return { clock, breakers };
-}
-
-const boom = () => Promise.reject(new Error('down'));
-const ok = () => Promise.resolve('ok');
-/** Fails the call (and waits for its report) without failing the test. */
-const fail = (b: SharedCircuitBreaker) => b.execute(boom).catch((error: Error) => error);
-
-async function until(what: string, check: () => boolean): Promise<void> {
-  const deadline = Date.now() + 2000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+import { anotherReplica, fail, ok, replicas, until } from '../support/shared-circuit-replicas.js';
 
 describe('SharedCircuitBreaker (one state machine in Redis for every replica)', () => {
   it('counts the failures of every replica: 2 + 1 open a threshold of 3 everywhere', async () => {
@@ -167,15 +120,7 @@ describe('SharedCircuitBreaker (one state machine in Redis for every replica)', 
   it('a replica created while the fleet is open starts open (it never resets the record)', async () => {
     const { clock, breakers } = await replicas(1, { failureThreshold: 1, timeout: 30 });
     await fail(breakers[0]);
-    const client = await createRedisClient({ url: testRedisUrl() });
-    clients.push(client);
-    const keyPrefix = (breakers[0] as unknown as { fleet: { channel: string } }).fleet.channel.replace(
-      ':circuit-events',
-      '',
-    );
-    const fleet = new CircuitFleet({ client, keyPrefix, serverClock: clock });
-    fleets.push(fleet);
-    const restarted = new SharedCircuitBreaker('payments', { failureThreshold: 1, timeout: 30, clock, fleet });
+    const restarted = await anotherReplica(breakers[0], clock, { failureThreshold: 1, timeout: 30 });
     let reached = false;
     await assert.rejects(
       restarted.execute(() => {
@@ -232,111 +177,5 @@ describe('SharedCircuitBreaker (one state machine in Redis for every replica)', 
     assert.equal(a.state, 'closed', '2 of 4: 50% is not above 50');
     await fail(a);
     assert.equal(a.state, 'open', '3 of 5');
-  });
-});
-
-describe('QuorumCircuitBreaker (each replica its own breaker; the quorum of open replicas opens all)', () => {
-  async function quorumReplicas(count: number, quorum: { replicas?: number; percent?: number }) {
-    const clock = new ManualClock(1_000_000);
-    const keyPrefix = `quorum-test-${process.pid}-${++run}`;
-    const breakers: QuorumCircuitBreaker[] = [];
-    for (let i = 0; i < count; i++) {
-      const client = await createRedisClient({ url: testRedisUrl() });
-      clients.push(client);
-      const fleet = new CircuitFleet({ client, keyPrefix, serverClock: clock });
-      fleets.push(fleet);
-      breakers.push(new QuorumCircuitBreaker('search', { failureThreshold: 1, timeout: 30, clock, fleet, quorum }));
-    }
-    await Promise.all(breakers.map((b) => b.beat()));
-    return { clock, breakers };
-  }
-  const failQ = (b: QuorumCircuitBreaker) => b.execute(boom).catch(() => {});
-
-  it('one replica with a private failure opens alone; a second opens all four (replicas: 2)', async () => {
-    const { breakers } = await quorumReplicas(4, { replicas: 2 });
-    const [a, b, c, d] = breakers;
-    await failQ(a);
-    await until('the fleet counts one open replica', () => breakers.every((x) => x.fleetCount.open === 1));
-    assert.equal(a.state, 'open');
-    assert.deepEqual([b.state, c.state, d.state], ['closed', 'closed', 'closed']);
-    assert.equal(await c.execute(ok), 'ok');
-    await failQ(b);
-    await until('every replica acts open', () => breakers.every((x) => x.state === 'open'));
-    await assert.rejects(d.execute(ok), CircuitOpenError);
-    assert.deepEqual(d.fleetCount, { live: 4, open: 2 });
-  });
-
-  it('percent: half of the live replicas', async () => {
-    const { breakers } = await quorumReplicas(4, { percent: 50 });
-    await failQ(breakers[0]);
-    await until('counted', () => breakers[3].fleetCount.open === 1);
-    assert.equal(breakers[3].state, 'closed');
-    await failQ(breakers[1]);
-    await until('all open', () => breakers.every((x) => x.state === 'open'));
-  });
-
-  it('a replica that stops beating leaves the count once its heartbeat expires', async () => {
-    const { clock, breakers } = await quorumReplicas(3, { replicas: 2 });
-    const [a, b, c] = breakers;
-    await failQ(a);
-    await failQ(b);
-    await until('c acts open', () => c.state === 'open');
-    await b.dispose();
-    await until('c closes again', () => c.state === 'closed');
-    // A replica that died without leaving: counted until its heartbeat expires (3 x syncInterval).
-    await failQ(c);
-    await until('all open', () => a.state === 'open' && c.state === 'open');
-    (a as unknown as { leave: () => void }).leave();
-    clock.advance(3_001);
-    await c.beat();
-    assert.deepEqual(c.fleetCount, { live: 1, open: 1 });
-  });
-});
-
-describe('SharedCircuitBreaker while Redis is down', () => {
-  it('acts alone at once (no call waits), then takes the fleet state again when Redis is back', async () => {
-    const server = await RedisServer.start();
-    const clock = new ManualClock(1_000_000);
-    const client = await createRedisClient({ url: server.url });
-    client.on('error', () => {});
-    const changes: boolean[] = [];
-    const fleet = new CircuitFleet({
-      client,
-      keyPrefix: 'outage',
-      serverClock: clock,
-      syncIntervalMs: 50,
-      onAvailabilityChange: (available) => changes.push(available),
-    });
-    try {
-      const breaker = new SharedCircuitBreaker('ledger', { failureThreshold: 2, timeout: 60, clock, fleet });
-      await breaker.refresh();
-      await fail(breaker);
-      await server.kill();
-      let longest = 0;
-      for (let i = 0; i < 5; i++) {
-        const started = performance.now();
-        await fail(breaker);
-        longest = Math.max(longest, performance.now() - started);
-      }
-      assert.equal(breaker.sharing, false);
-      assert.equal(breaker.state, 'open', 'opened by its own count');
-      assert.ok(longest < 100, `a call waited ${longest.toFixed(1)} ms`);
-      assert.deepEqual(changes, [false], 'told once');
-      await server.restart();
-      await until('the breaker shares again', () => breaker.sharing);
-      // This Redis keeps no data across a restart: the fleet's record is a new, CLOSED one, and
-      // it wins over the lone opening.
-      assert.equal(breaker.state, 'closed');
-      assert.deepEqual(changes, [false, true]);
-      await fail(breaker);
-      assert.equal(breaker.state, 'closed', 'one failure in the new record');
-      await fail(breaker);
-      assert.equal(breaker.state, 'open', 'counted in the record again');
-      breaker.dispose();
-    } finally {
-      fleet.close();
-      client.disconnect();
-      await server.stop();
-    }
   });
 });
