@@ -1,16 +1,12 @@
 import type { Attributes, Counter, Histogram, Meter } from '@opentelemetry/api';
-import { packageRequire } from '../../runtime/package-require.js';
+import { optionalPeer } from '../../runtime/optional-peer.js';
 import type { CounterInstrument, GaugeRows, HistogramInstrument, Labels, MetricsBackend } from './metrics-backend.js';
 
 export type OtelApi = typeof import('@opentelemetry/api');
 
 /** @opentelemetry/api, when installed (an optional peer: only needed for provider 'opentelemetry' and tracing). */
 export function loadOtelApi(): OtelApi | undefined {
-  try {
-    return packageRequire('@opentelemetry/api') as OtelApi;
-  } catch {
-    return undefined;
-  }
+  return optionalPeer<OtelApi>('@opentelemetry/api');
 }
 
 /** The meter's instruments and gauge sources, per meter: two applications in one process share them. */

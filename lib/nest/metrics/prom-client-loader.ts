@@ -1,12 +1,8 @@
-import { packageRequire } from '../../runtime/package-require.js';
+import { optionalPeer } from '../../runtime/optional-peer.js';
 
 export type PromClient = typeof import('prom-client');
 
 /** prom-client, when installed (an optional peer: only needed when metrics are on). */
 export function loadPromClient(): PromClient | undefined {
-  try {
-    return packageRequire('prom-client') as PromClient;
-  } catch {
-    return undefined;
-  }
+  return optionalPeer<PromClient>('prom-client');
 }
