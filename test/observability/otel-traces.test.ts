@@ -139,7 +139,11 @@ describe('the resilience story on the OpenTelemetry trace (tracing: { attemptSpa
     await inSpan('while-open', () => client.post('e-3'));
     const [rejected] = finished('while-open').events;
     assert.equal(rejected.name, 'resilience.circuit.rejected');
-    assert.deepEqual(rejected.attributes, { 'resilience.service': 'ledger', 'resilience.circuit.state': 'open' });
+    assert.deepEqual(rejected.attributes, {
+      'resilience.service': 'ledger',
+      'peer.service': 'ledger',
+      'resilience.circuit.state': 'open',
+    });
     breaker.reset();
     breaker.forceClose();
 

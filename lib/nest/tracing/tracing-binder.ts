@@ -38,6 +38,8 @@ export class TracingBinder implements OnModuleDestroy {
           const breaker = circuits.all().get(service);
           tracing.event('resilience.circuit.rejected', {
             'resilience.service': service,
+            // The semantic conventions' name for the remote service a call goes to.
+            'peer.service': service,
             'resilience.circuit.state': breaker?.state ?? 'open',
             ...(breaker && !breaker.isForcedOpen ? { 'resilience.circuit.retry_after_s': breaker.retryAfter } : {}),
           });
