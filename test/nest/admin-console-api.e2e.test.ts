@@ -192,4 +192,23 @@ for (const platform of PLATFORMS) {
       await send('POST', 'breakers/payments/reset', {});
     });
   });
+
+  describe(`admin console on ${platform}: shutdown with the page open`, () => {
+    it('ends the event streams, so app.close() does not wait for the browser to go', async () => {
+      const app = await startAdminApp(platform);
+      const headers = { authorization: `Bearer ${ADMIN_TOKEN}` };
+      const stream = await fetch(`${app.url}${BASE}/events`, { headers });
+      assert.equal(stream.status, 200);
+      const reader = (stream.body as ReadableStream<Uint8Array>).getReader();
+      await reader.read(); // the first status arrived: the stream is live
+      const started = Date.now();
+      const closed = await Promise.race([
+        app.app.close().then(() => true),
+        new Promise((resolve) => setTimeout(() => resolve(false), 5_000)),
+      ]);
+      assert.equal(closed, true, 'app.close() returned within 5 s');
+      assert.ok(Date.now() - started < 2_000, `closed in ${Date.now() - started} ms`);
+      for (;;) if ((await reader.read()).done) break; // the server ended the stream
+    });
+  });
 }

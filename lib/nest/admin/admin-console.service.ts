@@ -1,4 +1,11 @@
-import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import type { Socket } from 'node:net';
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
 import { Subject } from 'rxjs';
 import type { Clock } from '../../core/clock.js';
 import type { ReplayReport } from '../../core/dead-letter/replay.js';
@@ -32,9 +39,13 @@ export type BreakerAction = 'force-open' | 'force-close' | 'reset';
  * `changes` ticks at each breaker transition, so the page hears of one at once.
  */
 @Injectable()
-export class AdminConsole implements OnModuleInit, OnApplicationShutdown {
+export class AdminConsole implements OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown {
   readonly history: AdminHistory;
   readonly changes = new Subject<void>();
+  /** Ends every event stream before the HTTP server closes: an open page must not hold app.close(). */
+  readonly closing = new Subject<void>();
+  /** The connections of the live event streams (kept alive by HTTP/1.1 once a stream ends). */
+  private readonly streamSockets = new Set<Socket>();
   private readonly offs: (() => void)[] = [];
   private timer?: NodeJS.Timeout;
   private sampling = false;
@@ -64,6 +75,23 @@ export class AdminConsole implements OnModuleInit, OnApplicationShutdown {
     );
     this.timer = setInterval(() => void this.sample(), SAMPLE_MS);
     this.timer.unref();
+  }
+
+  /** An event stream's connection, ended at shutdown; returns the release for when the stream ends first. */
+  holdStream(socket: Socket | undefined): () => void {
+    if (!socket) return () => {};
+    this.streamSockets.add(socket);
+    return () => this.streamSockets.delete(socket);
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.closing.next();
+    this.closing.complete();
+    // The streams' last chunk is written; then their connections end, rather than stay open
+    // as idle keep-alive ones that the server's close() would wait for.
+    await new Promise((resolve) => setImmediate(resolve));
+    for (const socket of this.streamSockets) socket.end();
+    this.streamSockets.clear();
   }
 
   onApplicationShutdown(): void {

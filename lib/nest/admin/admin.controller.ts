@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import {
   Body,
   Controller,
@@ -17,7 +18,7 @@ import {
   UnsupportedMediaTypeException,
   UseGuards,
 } from '@nestjs/common';
-import { exhaustMap, from, interval, map, merge, type Observable, startWith } from 'rxjs';
+import { exhaustMap, finalize, from, interval, map, merge, type Observable, startWith, takeUntil } from 'rxjs';
 import { AdminAccess, AdminAuthGuard, type AdminRequest } from './admin-access.js';
 import { AdminConsole, AdminRequestError, type BreakerAction } from './admin-console.service.js';
 import { consolePage, PAGE_HEADERS } from './page/console-page.js';
@@ -75,14 +76,17 @@ export class AdminController {
     return this.admin.status();
   }
 
-  /** Server-sent events: the status every second, and at once when a breaker changes state. */
+  /** Server-sent events: the status every second, and at once when a breaker changes state; ended at shutdown. */
   @Sse('events')
   @UseGuards(AdminAuthGuard)
-  events(): Observable<MessageEvent> {
+  events(@Req() request: { socket?: Socket; raw?: { socket?: Socket } }): Observable<MessageEvent> {
+    const release = this.admin.holdStream(request.raw?.socket ?? request.socket);
     return merge(interval(1000), this.admin.changes).pipe(
       startWith(0),
       exhaustMap(() => from(this.admin.status())),
       map((data) => ({ type: 'status', data })),
+      takeUntil(this.admin.closing),
+      finalize(release),
     );
   }
 
