@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CircuitBreakerService } from '../../lib/index.js';
+import { AdminConsole } from '../../lib/nest/admin/admin-console.service.js';
 import { ADMIN_TOKEN, gateway, startAdminApp } from '../support/admin-app.js';
 import { PLATFORMS } from '../support/http-apps.js';
 
@@ -161,6 +162,21 @@ for (const platform of PLATFORMS) {
       assert.equal(body.services.payments.circuit.failureThreshold, 2);
       assert.equal(body.services.payments.rate.keyFunc, '[function perCustomer]');
       assert.doesNotMatch(JSON.stringify(body), /a-salt-nobody-may-read|a-token-of-24/);
+    });
+
+    it('shares one status reading among the open pages for 500 ms, and reads afresh after a transition', async () => {
+      const console = app.app.get(AdminConsole);
+      const first = console.streamStatus();
+      assert.equal(console.streamStatus(), first, 'a second page within 500 ms gets the same reading');
+      app.app.get(CircuitBreakerService).get('payments').forceOpen();
+      const afterChange = console.streamStatus();
+      assert.notEqual(afterChange, first);
+      assert.equal(
+        (await afterChange).breakers.find((b) => b.name === 'payments')?.state,
+        'open',
+        'the fresh reading has the change',
+      );
+      app.app.get(CircuitBreakerService).get('payments').reset();
     });
 
     it('streams the status as server-sent events, at once when a breaker changes state', async () => {

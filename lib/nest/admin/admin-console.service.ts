@@ -50,6 +50,7 @@ export class AdminConsole implements OnModuleInit, BeforeApplicationShutdown, On
   private timer?: NodeJS.Timeout;
   private sampling = false;
   private readonly replaying = new Set<string>();
+  private shared?: { at: number; status: ReturnType<AdminConsole['status']> };
 
   constructor(
     @Inject(RESILIENCE_ADMIN) private readonly admin: AdminSettings,
@@ -68,6 +69,7 @@ export class AdminConsole implements OnModuleInit, BeforeApplicationShutdown, On
       this.breakers.subscribe({
         onStateChange: (from, to, name) => {
           this.history.recordTransition(name, from, to);
+          this.shared = undefined;
           this.changes.next();
         },
       }),
@@ -256,6 +258,16 @@ export class AdminConsole implements OnModuleInit, BeforeApplicationShutdown, On
       config: redact(this.settings.config),
       services,
     };
+  }
+
+  /**
+   * The status for the event streams: one reading shared by every open page for 500 ms (each
+   * reads every queue's size), and a fresh one after a breaker's transition.
+   */
+  streamStatus(): ReturnType<AdminConsole['status']> {
+    const now = performance.now();
+    if (!this.shared || now - this.shared.at > 500) this.shared = { at: now, status: this.status() };
+    return this.shared.status;
   }
 
   /** Everything the page shows, in one answer. */

@@ -83,7 +83,7 @@ export class AdminController {
     const release = this.admin.holdStream(request.raw?.socket ?? request.socket);
     return merge(interval(1000), this.admin.changes).pipe(
       startWith(0),
-      exhaustMap(() => from(this.admin.status())),
+      exhaustMap(() => from(this.admin.streamStatus())),
       map((data) => ({ type: 'status', data })),
       takeUntil(this.admin.closing),
       finalize(release),
