@@ -2,6 +2,8 @@ import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Test } from '@nestjs/testing';
+import { metrics } from '@opentelemetry/api';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { ResilienceModule } from '../../lib/index.js';
 
 async function boot(config: Record<string, unknown>) {
@@ -13,6 +15,12 @@ async function boot(config: Record<string, unknown>) {
 
 describe('metrics.provider and tracing settings', () => {
   it('refuses settings that contradict each other or cannot be honoured, naming them', async () => {
+    await assert.rejects(
+      boot({ metrics: { provider: 'opentelemetry' } }),
+      /metrics\.provider: is 'opentelemetry' but no MeterProvider is registered/,
+      'its instruments would be no-ops for good',
+    );
+    metrics.setGlobalMeterProvider(new MeterProvider());
     const cases: [Record<string, unknown>, RegExp][] = [
       [
         { metrics: { enabled: false, provider: 'opentelemetry' } },

@@ -31,6 +31,13 @@ export const metricsProvider = {
           'is \'opentelemetry\' but the optional peer "@opentelemetry/api" is not installed (npm i @opentelemetry/api)',
         );
       }
+      // The API hands out no-op meters until a provider is registered, and they stay no-op.
+      if (api.metrics.getMeterProvider().constructor?.name === 'NoopMeterProvider') {
+        throw missing(
+          'metrics.provider',
+          "is 'opentelemetry' but no MeterProvider is registered: register one (metrics.setGlobalMeterProvider, or the NodeSDK's start()) before the Nest app is created, or the instruments record nothing",
+        );
+      }
       if (prefix.includes(':')) {
         throw missing(
           'metrics.prefix',
