@@ -70,6 +70,12 @@ function anyCause(error: unknown, test: (e: Record<string, unknown>) => boolean)
   return false;
 }
 
+/** The first string `code` of the error or of what it wraps (ECONNREFUSED under fetch's `TypeError: fetch failed`). */
+export function errorCodeOf(error: unknown): string | undefined {
+  for (const e of causesOf(error)) if (typeof e.code === 'string' && e.code) return e.code;
+  return undefined;
+}
+
 function hasCode(error: unknown, codes: ReadonlySet<string>): boolean {
   return anyCause(error, (e) => typeof e.code === 'string' && codes.has(e.code));
 }

@@ -9,23 +9,23 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { CircuitBreakerService, DeadLetterService, ResilienceModule, Resilient } from '../../lib/index.js';
 import { fakeTime } from '../support/nest-timing.js';
+import { freePort } from '../support/redis-server.js';
 
 const exporter = new InMemorySpanExporter();
 context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
 trace.setGlobalTracerProvider(new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] }));
 const tracer = trace.getTracer('the-app');
 
-/** Fails its first `failFirst` attempts with a connection refusal, then succeeds. */
-const ledger = { failFirst: 0, calls: 0 };
+/** Fails its first `failFirst` attempts with a real connection refusal (fetch to a closed port), then succeeds. */
+const ledger = { failFirst: 0, calls: 0, closedPort: 0 };
 
 @Injectable()
 class LedgerClient {
   @Resilient('ledger')
   async post(entry: string): Promise<string> {
     ledger.calls++;
-    if (ledger.calls <= ledger.failFirst) {
-      throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' });
-    }
+    // Node's fetch throws `TypeError: fetch failed`, with ECONNREFUSED in its cause.
+    if (ledger.calls <= ledger.failFirst) await fetch(`http://127.0.0.1:${ledger.closedPort}/ledger`);
     return `posted ${entry}`;
   }
 }
@@ -53,6 +53,7 @@ describe('the resilience story on the OpenTelemetry trace (tracing: { attemptSpa
   let client: LedgerClient;
   let clock: ReturnType<typeof fakeTime>['clock'];
   before(async () => {
+    ledger.closedPort = await freePort();
     const builder = Test.createTestingModule({
       imports: [
         ResilienceModule.forRoot({

@@ -2,18 +2,17 @@ import { Injectable } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { DeadLetterService, ResilienceModule, Resilient } from '../../lib/index.js';
 import { fakeTime } from './nest-timing.js';
+import { freePort } from './redis-server.js';
 
-/** A payments dependency refusing connections while it is down (a real ECONNREFUSED-shaped error). */
-export const payments = { healthy: true, calls: 0 };
+/** A payments dependency refusing connections while it is down: a real fetch to a closed port. */
+export const payments = { healthy: true, calls: 0, closedPort: 0 };
 
 @Injectable()
 export class PaymentsClient {
   @Resilient('payments')
   async charge(order: string): Promise<string> {
     payments.calls++;
-    if (!payments.healthy) {
-      throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' });
-    }
+    if (!payments.healthy) await fetch(`http://127.0.0.1:${payments.closedPort}/charge`);
     return `charged ${order}`;
   }
 }
@@ -43,6 +42,7 @@ export function scenarioConfig(provider: 'prom-client' | 'opentelemetry', extra:
  * replay of the letters. Deterministic: a ManualClock and instant sleeps.
  */
 export async function runScenario(config: ReturnType<typeof scenarioConfig>) {
+  payments.closedPort ||= await freePort();
   const builder = Test.createTestingModule({
     imports: [ResilienceModule.forRoot(config)],
     providers: [PaymentsClient],

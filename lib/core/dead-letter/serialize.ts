@@ -1,3 +1,5 @@
+import { errorCodeOf } from '../error-matchers.js';
+
 /**
  * Arguments of a failed call, made safe to store as JSON and read back for a replay:
  * circular references, BigInt, Date, Buffer / typed arrays, Map, Set, Error, undefined
@@ -237,14 +239,16 @@ export function describeError(error: unknown): {
   status?: number;
 } {
   if (error instanceof Error) {
-    const e = error as Error & { code?: unknown; status?: unknown; statusCode?: unknown };
+    const e = error as Error & { status?: unknown; statusCode?: unknown };
+    // The code of the error or of its cause: fetch's `TypeError: fetch failed` keeps ECONNREFUSED there.
+    const code = errorCodeOf(error);
     const status =
       typeof e.status === 'number' ? e.status : typeof e.statusCode === 'number' ? e.statusCode : undefined;
     return {
       name: e.name,
       message: e.message,
       stack: e.stack,
-      ...(typeof e.code === 'string' ? { code: e.code } : {}),
+      ...(code !== undefined ? { code } : {}),
       ...(status !== undefined ? { status } : {}),
     };
   }

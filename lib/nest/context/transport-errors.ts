@@ -1,18 +1,13 @@
 import { IntrinsicException } from '@nestjs/common';
 import { BulkheadRejectedError, CircuitOpenError, RateLimitExceededError } from '../../core/errors.js';
-import { packageRequire } from '../../runtime/package-require.js';
+import { optionalPeer } from '../../runtime/optional-peer.js';
 import { RateLimiterShutdownError } from '../services/rate-limiter.service.js';
 import { ApplicationShutdownError } from '../services/retry.service.js';
 
 type ExceptionClass = new (error: object) => Error;
 
-const load = (pkg: string, name: string): ExceptionClass | undefined => {
-  try {
-    return (packageRequire(pkg) as Record<string, ExceptionClass>)[name];
-  } catch {
-    return undefined;
-  }
-};
+const load = (pkg: string, name: string): ExceptionClass | undefined =>
+  optionalPeer<Record<string, ExceptionClass>>(pkg)?.[name];
 
 let rpcException: ExceptionClass | undefined | null = null;
 let wsException: ExceptionClass | undefined | null = null;

@@ -15,14 +15,31 @@ export type QueueSource = () => Promise<
 
 type QueuePick = (size: number, age: number, spooled: number | undefined) => number | undefined;
 
-/** Each source's queues measured once, with the value `pick` takes (none: no series). */
+type Measured = [queue: string, size: number, oldestAgeSeconds: number, spooled: number | undefined][];
+
+/**
+ * The measurement the queue gauges of one collection share. prom-client and the OpenTelemetry
+ * SDK start every gauge's collection in one synchronous pass, so a measurement kept until the
+ * next microtask serves the three gauges and never a later scrape.
+ */
+const measuring = new WeakMap<ReadonlySet<QueueSource>, Promise<Measured>>();
+
+/** Every source's queues, measured once per collection (a Redis or SQS call each, not three). */
+function measure(sources: ReadonlySet<QueueSource>): Promise<Measured> {
+  const pending = measuring.get(sources);
+  if (pending) return pending;
+  const rows = Promise.all([...sources].map((source) => source())).then((all) => all.flatMap((rows) => [...rows]));
+  measuring.set(sources, rows);
+  queueMicrotask(() => measuring.delete(sources));
+  return rows;
+}
+
+/** The value `pick` takes of each queue (none: no series). */
 async function queueRows(sources: ReadonlySet<QueueSource>, pick: QueuePick): Promise<GaugeRows> {
   const rows: [Record<string, string>, number][] = [];
-  for (const source of sources) {
-    for (const [queue, size, age, spooled] of await source()) {
-      const value = pick(size, age, spooled);
-      if (value !== undefined) rows.push([{ queue }, value]);
-    }
+  for (const [queue, size, age, spooled] of await measure(sources)) {
+    const value = pick(size, age, spooled);
+    if (value !== undefined) rows.push([{ queue }, value]);
   }
   return rows;
 }

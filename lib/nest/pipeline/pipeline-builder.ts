@@ -70,8 +70,7 @@ export class PipelineBuilder {
     if (!this.settings.hasRollout(service)) return { pipeline: entry(stable.pipeline), replay: entry(stable.replay) };
     const rollout = this.arm(ref, ROLLOUT_SUFFIX);
     if (traced) rollout.pipeline = tracedArm(rollout.pipeline, traced, service, true);
-    const shares = this.shares;
-    const useRollout = rolloutChooser({ rates: this.rates, percent: (name) => shares.percent(name) }, service, ref);
+    const useRollout = rolloutChooser({ rates: this.rates, percent: this.shares.reader(service) }, service, ref);
     const metrics = this.metrics;
     const routed: Next = (context) => {
       const arm = useRollout(context as NestCallContext);

@@ -10,8 +10,8 @@ type RolloutKey = (context: ReturnType<typeof keyContextOf>) => string | undefin
 
 export interface RolloutDeps {
   rates: RateLimiterService;
-  /** The share in force (RolloutShares.percent). */
-  percent: (service: string) => number;
+  /** The service's share in force, read per call (RolloutShares.reader). */
+  percent: () => number;
 }
 
 /** FNV-1a: a fast, well-spread 32-bit hash, so a key always falls in the same rollout bucket. */
@@ -38,7 +38,7 @@ export function rolloutChooser(
   const keyShape = deps.rates.settingsOf(service);
   const keyFunc = ref.metadata.resilient?.rolloutKey ?? (keyShape.keyFunc as RolloutKey | undefined);
   return (call) => {
-    const percent = deps.percent(service);
+    const percent = deps.percent();
     if (percent <= 0) return false;
     if (percent >= 100) return true;
     // The same key context the rate stage reads (built once per call).

@@ -44,26 +44,37 @@ export class RolloutShares {
     return this.settings.serviceNames().filter((name) => this.settings.hasRollout(name));
   }
 
-  percent(service: string): number {
-    const live = this.live.get(service);
-    if (live !== undefined) return live;
-    const flagged = this.flag?.(service);
-    if (isShare(flagged)) return flagged;
-    const current = this.configService?.get(`${this.configKey}.services.${service}.rollout.percent`);
-    return isShare(current) ? current : this.configured(service);
+  /**
+   * The share in force for `service`, read per call: what the call path holds (the
+   * ConfigService path and the configured share are worked out once, here).
+   */
+  reader(service: string): () => number {
+    const path = `${this.configKey}.services.${service}.rollout.percent`;
+    const configured = this.settings.config.services?.[service]?.rollout?.percent ?? 0;
+    return () => {
+      const live = this.live.get(service);
+      if (live !== undefined) return live;
+      const flagged = this.flag?.(service);
+      if (isShare(flagged)) return flagged;
+      const current = this.configService?.get(path);
+      return isShare(current) ? current : configured;
+    };
   }
 
+  percent(service: string): number {
+    return this.describe(service).effective;
+  }
+
+  /** Each source of the share and the one in force (each source read once). */
   describe(service: string): RolloutShare {
     const live = this.live.get(service);
     const flag = this.flag?.(service);
     const current = this.configService?.get(`${this.configKey}.services.${service}.rollout.percent`);
-    const share: RolloutShare = { service, configured: this.configured(service), effective: 0, source: 'configured' };
-    if (isShare(current)) share.configService = current;
-    if (isShare(flag)) share.flag = flag;
-    if (live !== undefined) share.live = live;
-    share.source =
-      live !== undefined ? 'live' : isShare(flag) ? 'flag' : isShare(current) ? 'configService' : 'configured';
-    share.effective = this.percent(service);
+    const configured = this.settings.config.services?.[service]?.rollout?.percent ?? 0;
+    const share: RolloutShare = { service, configured, effective: configured, source: 'configured' };
+    if (isShare(current)) Object.assign(share, { configService: current, effective: current, source: 'configService' });
+    if (isShare(flag)) Object.assign(share, { flag, effective: flag, source: 'flag' });
+    if (live !== undefined) Object.assign(share, { live, effective: live, source: 'live' });
     return share;
   }
 
@@ -77,9 +88,5 @@ export class RolloutShares {
     if (!isShare(percent))
       throw new RangeError(`percent must be a number from 0 to 100, got ${JSON.stringify(percent)}`);
     this.live.set(service, percent);
-  }
-
-  private configured(service: string): number {
-    return this.settings.config.services?.[service]?.rollout?.percent ?? 0;
   }
 }

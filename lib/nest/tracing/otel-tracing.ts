@@ -1,15 +1,14 @@
 import type { Attributes, Span, Tracer } from '@opentelemetry/api';
+import { errorCodeOf } from '../../core/error-matchers.js';
 import { ResilienceConfigError } from '../../core/errors.js';
 import { loadOtelApi, type OtelApi } from '../metrics/otel-backend.js';
 import { ResilienceSettings } from '../resilience-settings.js';
 
 export const RESILIENCE_TRACING = Symbol.for('nest-resilience:RESILIENCE_TRACING');
 
-/** OpenTelemetry's `error.type`: the error's code when it has one (ECONNREFUSED), else its class. */
+/** OpenTelemetry's `error.type`: the code of the error or of its cause (ECONNREFUSED under fetch's TypeError), else its class. */
 export function errorType(error: unknown): string {
-  const code = (error as { code?: unknown } | undefined)?.code;
-  if (typeof code === 'string' && code) return code;
-  return error instanceof Error ? error.constructor.name : typeof error;
+  return errorCodeOf(error) ?? (error instanceof Error ? error.constructor.name : typeof error);
 }
 
 /**
