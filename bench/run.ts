@@ -1,3 +1,4 @@
+import { benchAdaptive } from './adaptive.bench.js';
 import { benchBulkhead } from './bulkhead.bench.js';
 import { benchCircuitBreaker } from './circuit-breaker.bench.js';
 import { benchDeadLetter } from './dead-letter.bench.js';
@@ -20,6 +21,7 @@ const suites: Record<string, () => Promise<string>> = {
   'dead-letter': benchDeadLetter,
   resilient: benchResilient,
   bulkhead: benchBulkhead,
+  adaptive: () => benchAdaptive(),
   'shared-circuit': benchSharedCircuit,
   simulate: benchSimulate,
   otel: benchOtel,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ADAPTIVE_ALGORITHMS } from '../core/bulkhead/options.js';
+import type { OverloadPredicate } from '../core/bulkhead/overload.js';
 import type { StateChangeListener } from '../core/circuit-breaker/types.js';
 import { RATE_LIMIT_STRATEGIES } from '../core/rate-limiter/types.js';
 import { JITTER_KINDS } from '../core/retry/backoff.js';
@@ -202,34 +203,40 @@ const dlqShape = {
 };
 export const dlqSchema = strict(dlqShape).partial();
 
+/** A setting of an earlier version that no longer means anything: refused, saying what replaced it. */
+const removed = (replacement: string) =>
+  z.custom<never>(() => false, { message: `was removed: ${replacement}` }).optional();
+
 const adaptiveSchema = strict({
   algorithm: z.enum(ADAPTIVE_ALGORITHMS),
-  /** Default: 20, or maxLimit if lower. */
+  /** The limit after the no-load latency was first measured. Default: 20, or maxLimit if lower. */
   initialLimit: positiveInt,
   /** Default 1. */
   minLimit: positiveInt,
   /** Default: maxConcurrent when set, else 200. */
   maxLimit: positiveInt,
-  /** aimd: multiplies the limit on a drop, 0.5 to 1. Default 0.9. */
-  backoffRatio: z.number().min(0.5).lt(1),
-  /** aimd: a call slower than this is a drop. Default 5 s. */
+  /** Multiplies the limit on overload answers and timeouts (aimd also on latency), 0.5 to 0.99. Default 0.9. */
+  backoffRatio: z.number().min(0.5).max(0.99),
+  /** aimd: a window slower than this is a drop too, whatever the no-load latency. Default: none. */
   timeout: duration({ positive: true }),
-  /** vegas, gradient2: weight of a new estimate, 0 to 1. */
+  /** vegas, gradient2: weight of a new estimate, 0 to 1 (vegas 1, gradient2 0.5). */
   smoothing: z.number().gt(0).max(1),
-  /** vegas: re-measure the no-load latency every about this many x limit calls; 0 never. Default 30. */
-  probeMultiplier: nonNegativeInt,
-  /** gradient2: latency growth tolerated over the long-term average (>= 1). Default 1.5. */
-  rttTolerance: z.number().min(1),
-  /** gradient2: samples in the long-term average. Default 600. */
-  longWindow: positiveInt,
-  /** gradient2: head room added at each update. Default 4. */
+  /** Latency over the no-load latency tolerated (slow start, aimd, gradient2's target), 1 to 10. Default 1.1. */
+  rttTolerance: z.number().min(1).max(10),
+  /** gradient2: head room added at each update. Default 0. */
   queueSize: nonNegativeInt,
+  /** How often the no-load latency is measured again at half the limit; 0 never. Default 30 s. */
+  probeInterval: duration(),
+  /** Which failures are overload, `(error, latencyMs) => boolean`. Default: timeouts, 503, 429, 504, rejections. */
+  isOverload: fn<OverloadPredicate>('adaptive.isOverload'),
   /** Shortest sample window, ms. Default 100. */
   minWindowMs: nonNegativeInt,
   /** Longest sample window, ms. Default 1000. */
   maxWindowMs: nonNegativeInt,
   /** Calls a window needs before it moves the limit. Default 10. */
   minSamples: positiveInt,
+  probeMultiplier: removed('use probeInterval (a duration) to re-measure the no-load latency'),
+  longWindow: removed('gradient2 now measures against the no-load latency (rttTolerance sets its target)'),
 })
   .partial()
   .required({ algorithm: true })

@@ -124,7 +124,7 @@ export function isCancellation(error: unknown): boolean {
 }
 
 /** True when the error (or anything it wraps), or a class in its prototype chain, has this name. */
-function hasName(error: unknown, name: string): boolean {
+export function hasName(error: unknown, name: string): boolean {
   return anyCause(error, (e) => ownName(e, name));
 }
 
@@ -144,7 +144,7 @@ const isConnection: ErrorPredicate = (e) => hasCode(e, CONNECTION_CODES) || hasN
  * DOMException, ours, undici's) or ReadTimeoutError, or an AbortError whose reason was a
  * timeout. A plain AbortError is the caller cancelling: not a timeout, and not worth a retry.
  */
-const isTimeout: ErrorPredicate = (e) =>
+export const isTimeout: ErrorPredicate = (e) =>
   hasCode(e, TIMEOUT_CODES) || hasName(e, 'TimeoutError') || hasName(e, 'ReadTimeoutError');
 /** A server-side HTTP failure: 5xx, or an error named HTTPError. */
 const isHttpServerError: ErrorPredicate = (e) => {

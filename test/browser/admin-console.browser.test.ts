@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { INestApplication } from '@nestjs/common';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { register } from 'prom-client';
-import { CircuitBreakerService } from '../../lib/index.js';
+import { BulkheadService, CircuitBreakerService } from '../../lib/index.js';
 import { CHROMIUM, CHROMIUM_FLAGS } from '../support/chromium.js';
 import { PLATFORMS } from '../support/http-apps.js';
 
@@ -77,6 +77,15 @@ for (const platform of PLATFORMS) {
         assert.equal(await page.locator(`[data-queue="${name}"]`).count(), 1, `queue ${name}`);
         assert.equal(await page.locator(`[data-limiter="${name}"]`).count(), 1, `limiter ${name}`);
       }
+      // analytics has an adaptive bulkhead: its tile shows the limit and what it has learned.
+      const bulkheads = [...app.get(BulkheadService).all().keys()];
+      assert.ok(bulkheads.includes('analytics'), bulkheads.join());
+      await page.waitForSelector('[data-bulkhead="analytics"]');
+      assert.match((await page.textContent('[data-bulkhead="analytics"] .big')) ?? '', /^limit \d+$/);
+      assert.match(
+        (await page.textContent('[data-bulkhead="analytics"] .figures')) ?? '',
+        /in flight · \d+ queued · adaptive/,
+      );
     });
 
     it('turns a tile OPEN within 2 s of an outage driven through the app, and CLOSED after recovery', async () => {

@@ -195,6 +195,7 @@ for (const platform of PLATFORMS) {
       assert.deepEqual(Object.keys(first).sort(), [
         'at',
         'breakers',
+        'bulkheads',
         'limiters',
         'queues',
         'receivedAt',

@@ -111,6 +111,7 @@ describe('Grafana dashboard', () => {
       'bulkhead_limit',
       'bulkhead_queue_size',
       'bulkhead_rejections_total',
+      'bulkhead_limit_swings_total',
       'circuit_breaker_store_errors_total',
       'circuit_breaker_replicas_open',
       'circuit_breaker_replicas_live',

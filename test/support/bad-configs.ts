@@ -34,6 +34,16 @@ export const BAD: [string, unknown, string[]][] = [
     ['defaults.circuit.timeout: invalid duration "5 minutes"'],
   ],
   [
+    'a removed adaptive setting',
+    { services: { search: { bulkhead: { adaptive: { algorithm: 'gradient2', longWindow: 600 } } } } },
+    ['services.search.bulkhead.adaptive.longWindow: was removed: gradient2 now measures against the no-load latency'],
+  ],
+  [
+    'an adaptive tolerance under 1',
+    { defaults: { bulkhead: { adaptive: { algorithm: 'aimd', rttTolerance: 0.8 } } } },
+    ['defaults.bulkhead.adaptive.rttTolerance: must be >= 1, got 0.8'],
+  ],
+  [
     'unknown circuit scope',
     { services: { ledger: { circuit: { scope: 'fleet' } } } },
     ['services.ledger.circuit.scope: must be one of "local", "shared", "quorum", got "fleet"'],

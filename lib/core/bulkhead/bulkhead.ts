@@ -2,9 +2,10 @@ import { type Clock, systemClock } from '../clock.js';
 import { DeadlineQueue } from '../deadline-queue.js';
 import { BulkheadRejectedError, type BulkheadRejection } from '../errors.js';
 import { type Event, EventSource } from '../events.js';
-import type { ConcurrencyLimit } from './limits.js';
+import { AdaptiveLimit, type ConcurrencyLimit, type LimitChange } from './adaptive-limit.js';
+import { type LimitSwing, LimitSwings } from './limit-swings.js';
 import { type BulkheadOptions, bulkheadSettings } from './options.js';
-import { SampleWindow } from './sample-window.js';
+import { failureOutcome, type OverloadPredicate } from './overload.js';
 import { type Waiter, WaiterQueue } from './waiters.js';
 
 /** Seconds a turned-away caller is told to wait: a slot frees within a call's latency, and 1 s is HTTP's smallest Retry-After. */
@@ -21,21 +22,24 @@ export class BulkheadPolicy {
   readonly name: string;
   private readonly limiter: ConcurrencyLimit;
   private readonly adaptive: boolean;
-  private readonly window?: SampleWindow;
+  private readonly swings?: LimitSwings;
   private readonly maxQueue: number;
   private readonly queueTimeoutMs: number;
-  private readonly isDrop: (error: unknown) => boolean;
+  private readonly isOverload: OverloadPredicate;
   private readonly clock: Clock;
   private readonly disabled: boolean;
   private readonly waiting = new WaiterQueue();
   private deadlines?: DeadlineQueue;
   private running = 0;
   private readonly rejected = new EventSource<{ name: string; reason: BulkheadRejection }>();
-  private readonly limitChanged = new EventSource<{ name: string; limit: number }>();
+  private readonly limitChanged = new EventSource<{ name: string } & LimitChange>();
+  private readonly limitSwung = new EventSource<{ name: string } & LimitSwing>();
   /** A call was turned away ('full' or 'queue_timeout'). Subscribe at any time. */
   readonly onRejected: Event<{ name: string; reason: BulkheadRejection }> = this.rejected.event;
-  /** An adaptive limit moved. */
-  readonly onLimitChanged: Event<{ name: string; limit: number }> = this.limitChanged.event;
+  /** An adaptive limit moved: to what, from what, why. */
+  readonly onLimitChanged: Event<{ name: string } & LimitChange> = this.limitChanged.event;
+  /** A learned adaptive limit fell under half (or rose over twice) of where it was within a minute; at most once a minute. */
+  readonly onLimitSwing: Event<{ name: string } & LimitSwing> = this.limitSwung.event;
   /** Releases a slot when a call of a fixed bulkhead settles (shared: no closure per call). */
   private readonly releaseFixed = () => {
     this.running--;
@@ -57,10 +61,10 @@ export class BulkheadPolicy {
     const settings = bulkheadSettings(options);
     this.limiter = settings.limit;
     this.adaptive = settings.adaptive;
-    if (settings.adaptive) this.window = new SampleWindow(options.adaptive);
+    if (settings.adaptive) this.swings = new LimitSwings();
     this.maxQueue = settings.maxQueue;
     this.queueTimeoutMs = settings.queueTimeoutMs;
-    this.isDrop = settings.isDrop;
+    this.isOverload = settings.isOverload;
     this.clock = options.clock ?? systemClock;
     this.disabled = options.enabled === false;
   }
@@ -78,6 +82,15 @@ export class BulkheadPolicy {
   /** The limit in force (fixed, or the adaptive one's current value). */
   get limit(): number {
     return this.limiter.limit;
+  }
+
+  /**
+   * What an adaptive limit has learned: its phase ('probing' while it measures the no-load
+   * latency, 'slow_start', 'steady') and the no-load latency in ms; undefined for a fixed limit.
+   */
+  get adaptiveState(): { phase: 'probing' | 'slow_start' | 'steady'; noLoadRttMs: number } | undefined {
+    const limit = this.limiter;
+    return limit instanceof AdaptiveLimit ? { phase: limit.state, noLoadRttMs: limit.noLoadRttMs } : undefined;
   }
 
   /** True while every slot is taken. */
@@ -106,6 +119,7 @@ export class BulkheadPolicy {
   private run<T, S>(fn: (state: S) => T | PromiseLike<T>, state: S): Promise<T> {
     const startedAt = this.adaptive ? this.clock.now() : 0;
     const inFlight = this.running;
+    if (this.adaptive) this.limiter.started?.(startedAt, inFlight);
     let result: T | PromiseLike<T>;
     try {
       result = fn(state);
@@ -127,18 +141,20 @@ export class BulkheadPolicy {
   }
 
   private completed(startedAt: number, inFlight: number, error: unknown, failed: boolean): void {
-    if (this.window) {
-      const now = this.clock.now();
-      const sample = this.window.add(now, { rttMs: now - startedAt, inFlight, dropped: failed && this.isDrop(error) });
-      if (sample) {
-        const before = this.limiter.limit;
-        this.limiter.update(sample);
-        const after = this.limiter.limit;
-        if (after !== before && this.limitChanged.hasListeners)
-          this.limitChanged.emit({ name: this.name, limit: after });
-      }
-    }
+    const at = this.clock.now();
+    const rttMs = at - startedAt;
+    const outcome = failed ? failureOutcome(this.isOverload, error, rttMs) : 'success';
+    const change = this.limiter.record({ at, rttMs, inFlight, outcome });
+    if (change) this.limitMoved(at, change);
     this.releaseFixed();
+  }
+
+  private limitMoved(at: number, change: LimitChange): void {
+    if (this.limitChanged.hasListeners) this.limitChanged.emit({ name: this.name, ...change });
+    const learned = this.limiter instanceof AdaptiveLimit && this.limiter.learned;
+    if (!learned || change.reason === 'probe' || change.reason === 'probe_end') return;
+    const swing = this.swings?.observe(at, change);
+    if (swing && this.limitSwung.hasListeners) this.limitSwung.emit({ name: this.name, ...swing });
   }
 
   private enqueue<T, S>(fn: (state: S) => T | PromiseLike<T>, state: S, signal: AbortSignal | undefined): Promise<T> {

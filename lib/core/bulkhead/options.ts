@@ -1,38 +1,42 @@
 import type { Clock } from '../clock.js';
 import { type Duration, toMilliseconds } from '../duration.js';
-import { countsAsFailureByDefault } from '../error-matchers.js';
-import { AimdLimit, type ConcurrencyLimit, FixedLimit, Gradient2Limit, VegasLimit } from './limits.js';
+import { AdaptiveLimit, type ConcurrencyLimit, FixedLimit } from './adaptive-limit.js';
+import { aimdLaw, gradient2Law, type LimitLaw, vegasLaw } from './laws.js';
+import { isOverloadByDefault, type OverloadPredicate } from './overload.js';
 import type { SampleWindowOptions } from './sample-window.js';
 
 export const ADAPTIVE_ALGORITHMS = ['aimd', 'vegas', 'gradient2'] as const;
 export type AdaptiveAlgorithm = (typeof ADAPTIVE_ALGORITHMS)[number];
 
 /**
- * An adaptive limit: found from observed latency and drops, within [minLimit, maxLimit].
- * Completed calls are gathered in windows (see SampleWindow) and each window moves the limit once.
+ * An adaptive limit: found from the latency of successful calls against the dependency's
+ * no-load latency, and from overload signals, within [minLimit, maxLimit] (docs/bulkhead.md).
  */
 export interface AdaptiveLimitOptions extends SampleWindowOptions {
   algorithm: AdaptiveAlgorithm;
-  /** Default: 20, or maxLimit if lower. */
+  /** The limit after the no-load latency was first measured. Default: 20, or maxLimit if lower. */
   initialLimit?: number;
   /** Default 1. */
   minLimit?: number;
   /** Default: `maxConcurrent` when set, else 200. */
   maxLimit?: number;
-  /** aimd: multiplies the limit on a drop. Default 0.9. */
+  /** Multiplies the limit on overload answers and timeouts (every algorithm; aimd also on latency). Default 0.9. */
   backoffRatio?: number;
-  /** aimd: a call slower than this is a drop. Default 5 s. */
+  /** aimd: a window slower than this is a drop too, whatever the no-load latency. Default: none. */
   timeout?: Duration;
-  /** vegas, gradient2: weight of a new estimate (vegas 1, gradient2 0.2). */
+  /** vegas, gradient2: weight of a new estimate (vegas 1, gradient2 0.5). */
   smoothing?: number;
-  /** vegas: re-measure the no-load latency every about this many x limit calls; 0 never. Default 30. */
-  probeMultiplier?: number;
-  /** gradient2: latency growth tolerated over the long-term average. Default 1.5. */
+  /** Latency over the no-load latency tolerated (slow start, aimd, gradient2's target), >= 1. Default 1.1. */
   rttTolerance?: number;
-  /** gradient2: samples in the long-term average. Default 600. */
-  longWindow?: number;
-  /** gradient2: head room added at each update. Default 4. */
+  /** gradient2: head room added at each update. Default 0. */
   queueSize?: number;
+  /** How often the no-load latency is measured again (+0-15% jitter); 0 never. Default 30 s. */
+  probeInterval?: Duration;
+  /**
+   * Which failures are overload (lower the limit); the rest are left out of what the limit
+   * learns. Default: timeouts, 503, 429, 504, BulkheadRejectedError, RateLimitExceededError.
+   */
+  isOverload?: OverloadPredicate;
 }
 
 export interface BulkheadOptions {
@@ -44,12 +48,12 @@ export interface BulkheadOptions {
   queueTimeout?: Duration;
   /** Find the limit from latency instead of fixing it. */
   adaptive?: AdaptiveLimitOptions;
-  /** Which failures are drops for an adaptive limit. Default: timeouts and what a breaker counts. */
+  /** @deprecated `adaptive.isOverload` (which also gets the latency). Used when that is not set. */
   isDrop?: (error: unknown) => boolean;
   /** false: a pass-through bulkhead. */
   enabled?: boolean;
   clock?: Clock;
-  /** Vegas's probe jitter; injectable for deterministic tests. */
+  /** The probe jitter; injectable for deterministic tests. */
   random?: () => number;
 }
 
@@ -58,12 +62,24 @@ export interface ParsedBulkheadOptions {
   adaptive: boolean;
   maxQueue: number;
   queueTimeoutMs: number;
-  isDrop: (error: unknown) => boolean;
+  isOverload: OverloadPredicate;
 }
+
+/** Settings of earlier versions that no longer mean anything, with what replaced them. */
+const REMOVED: Record<string, string> = {
+  probeMultiplier: 'use adaptive.probeInterval (a duration) to re-measure the no-load latency',
+  longWindow: 'gradient2 now measures against the no-load latency (adaptive.rttTolerance sets its target)',
+};
 
 function count(value: number | undefined, fallback: number, what: string, min: number): number {
   const n = value ?? fallback;
   if (!Number.isInteger(n) || n < min) throw new RangeError(`${what} must be an integer >= ${min}, got ${n}`);
+  return n;
+}
+
+function ratio(value: number | undefined, fallback: number, what: string, min: number, max: number): number {
+  const n = value ?? fallback;
+  if (!(n >= min && n <= max)) throw new RangeError(`${what} must be in [${min}, ${max}], got ${n}`);
   return n;
 }
 
@@ -74,17 +90,15 @@ export function bulkheadSettings(options: BulkheadOptions): ParsedBulkheadOption
   if (maxQueue > 0 && !(queueTimeoutMs > 0)) {
     throw new RangeError(`queueTimeout must be > 0 when maxQueue is ${maxQueue}`);
   }
-  // Timeouts and what a breaker counts (network errors, 5xx, 408, 429); not a client's 4xx.
-  const isDrop = options.isDrop ?? countsAsFailureByDefault;
   const adaptive = options.adaptive;
+  const isDrop = options.isDrop;
+  const isOverload = adaptive?.isOverload ?? (isDrop ? (error: unknown) => isDrop(error) : isOverloadByDefault);
   if (!adaptive) {
-    return {
-      limit: new FixedLimit(count(options.maxConcurrent, 10, 'maxConcurrent', 1)),
-      adaptive: false,
-      maxQueue,
-      queueTimeoutMs,
-      isDrop,
-    };
+    const limit = new FixedLimit(count(options.maxConcurrent, 10, 'maxConcurrent', 1));
+    return { limit, adaptive: false, maxQueue, queueTimeoutMs, isOverload };
+  }
+  for (const key of Object.keys(REMOVED)) {
+    if (key in adaptive) throw new RangeError(`adaptive.${key} was removed: ${REMOVED[key]}`);
   }
   const maxLimit = count(adaptive.maxLimit, options.maxConcurrent ?? 200, 'adaptive.maxLimit', 1);
   const minLimit = count(adaptive.minLimit, 1, 'adaptive.minLimit', 1);
@@ -94,42 +108,39 @@ export function bulkheadSettings(options: BulkheadOptions): ParsedBulkheadOption
       `adaptive limits must satisfy minLimit <= initialLimit <= maxLimit, got ${minLimit} <= ${initialLimit} <= ${maxLimit}`,
     );
   }
-  const bounds = { initialLimit, minLimit, maxLimit };
-  return { limit: adaptiveLimit(adaptive, bounds, options.random), adaptive: true, maxQueue, queueTimeoutMs, isDrop };
+  const rttTolerance = ratio(adaptive.rttTolerance, 1.1, 'adaptive.rttTolerance', 1, 10);
+  const backoffRatio = ratio(adaptive.backoffRatio, 0.9, 'adaptive.backoffRatio', 0.5, 0.99);
+  const limit = new AdaptiveLimit({
+    initialLimit,
+    minLimit,
+    maxLimit,
+    law: adaptiveLaw(adaptive, rttTolerance, backoffRatio),
+    rttTolerance,
+    backoffRatio,
+    probeIntervalMs: toMilliseconds(adaptive.probeInterval ?? 30, 'adaptive.probeInterval'),
+    probeSamples: Math.max(20, adaptive.minSamples ?? 10),
+    minWindowMs: adaptive.minWindowMs,
+    maxWindowMs: adaptive.maxWindowMs,
+    minSamples: adaptive.minSamples,
+    random: options.random ?? Math.random,
+  });
+  return { limit, adaptive: true, maxQueue, queueTimeoutMs, isOverload };
 }
 
-function adaptiveLimit(
-  adaptive: AdaptiveLimitOptions,
-  bounds: { initialLimit: number; minLimit: number; maxLimit: number },
-  random?: () => number,
-): ConcurrencyLimit {
+function adaptiveLaw(adaptive: AdaptiveLimitOptions, rttTolerance: number, backoffRatio: number): LimitLaw {
   switch (adaptive.algorithm) {
     case 'aimd': {
       const timeoutMs =
         adaptive.timeout !== undefined ? toMilliseconds(adaptive.timeout, 'adaptive.timeout') : undefined;
-      const { backoffRatio } = adaptive;
-      if (backoffRatio !== undefined && !(backoffRatio >= 0.5 && backoffRatio < 1)) {
-        throw new RangeError(`adaptive.backoffRatio must be in [0.5, 1), got ${backoffRatio}`);
-      }
-      return new AimdLimit({ ...bounds, backoffRatio, timeoutMs });
+      return aimdLaw({ rttTolerance, backoffRatio, timeoutMs });
     }
     case 'vegas':
-      return new VegasLimit({
-        ...bounds,
-        smoothing: adaptive.smoothing,
-        probeMultiplier: adaptive.probeMultiplier,
-        random,
-      });
+      return vegasLaw({ smoothing: ratio(adaptive.smoothing, 1, 'adaptive.smoothing', 0.01, 1) });
     case 'gradient2':
-      if (adaptive.rttTolerance !== undefined && !(adaptive.rttTolerance >= 1)) {
-        throw new RangeError(`adaptive.rttTolerance must be >= 1, got ${adaptive.rttTolerance}`);
-      }
-      return new Gradient2Limit({
-        ...bounds,
-        smoothing: adaptive.smoothing,
-        rttTolerance: adaptive.rttTolerance,
-        longWindow: adaptive.longWindow,
-        queueSize: adaptive.queueSize,
+      return gradient2Law({
+        rttTolerance,
+        smoothing: ratio(adaptive.smoothing, 0.5, 'adaptive.smoothing', 0.01, 1),
+        queueSize: count(adaptive.queueSize, 0, 'adaptive.queueSize', 0),
       });
     default:
       throw new RangeError(

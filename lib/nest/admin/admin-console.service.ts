@@ -11,6 +11,7 @@ import type { Clock } from '../../core/clock.js';
 import type { ReplayReport } from '../../core/dead-letter/replay.js';
 import { RolloutShares } from '../pipeline/rollout-shares.js';
 import { ResilienceSettings } from '../resilience-settings.js';
+import { BulkheadService } from '../services/bulkhead.service.js';
 import { CircuitBreakerService } from '../services/circuit-breaker.service.js';
 import { DeadLetterService } from '../services/dead-letter.service.js';
 import { RateLimiterService } from '../services/rate-limiter.service.js';
@@ -18,7 +19,7 @@ import { RESILIENCE_CLOCK } from '../timing.js';
 import { RESILIENCE_ADMIN } from './admin-access.js';
 import { AdminHistory, SAMPLE_MS } from './admin-history.js';
 import type { AdminSettings } from './admin-options.js';
-import { breakerView, letterFilter, limiterView, pageLimit, queueView } from './admin-views.js';
+import { breakerView, bulkheadView, letterFilter, limiterView, pageLimit, queueView } from './admin-views.js';
 import { redact } from './redact.js';
 
 /** An operator's request the console cannot carry out: the controller answers it with this status. */
@@ -35,7 +36,7 @@ export type BreakerAction = 'force-open' | 'force-close' | 'reset';
 
 /**
  * What the operator's console reads and does, framework-free of HTTP: views of every
- * breaker, limiter, queue and rollout, their history (AdminHistory), and the actions.
+ * breaker, limiter, bulkhead, queue and rollout, their history (AdminHistory), and the actions.
  * `changes` ticks at each breaker transition, so the page hears of one at once.
  */
 @Injectable()
@@ -60,6 +61,7 @@ export class AdminConsole implements OnModuleInit, BeforeApplicationShutdown, On
     private readonly deadLetters: DeadLetterService,
     private readonly shares: RolloutShares,
     @Inject(RESILIENCE_CLOCK) private readonly clock: Clock,
+    private readonly bulkheads: BulkheadService,
   ) {
     this.history = new AdminHistory(clock);
   }
@@ -74,6 +76,10 @@ export class AdminConsole implements OnModuleInit, BeforeApplicationShutdown, On
         },
       }),
       this.limiters.subscribe({ onDecision: (name, allowed) => this.history.recordDecision(name, allowed) }),
+      this.bulkheads.subscribe({
+        onLimitChanged: (name, _limit, change) => this.history.recordLimitChange(name, change),
+        onLimitSwing: (name, swing) => this.history.recordLimitSwing(name, swing),
+      }),
     );
     this.timer = setInterval(() => void this.sample(), SAMPLE_MS);
     this.timer.unref();
@@ -113,7 +119,8 @@ export class AdminConsole implements OnModuleInit, BeforeApplicationShutdown, On
           sizes.set(name, await queue.size().catch(() => null));
         }),
       );
-      this.history.sample(sizes);
+      const limits = new Map([...this.bulkheads.all()].map(([name, bulkhead]) => [name, bulkhead.limit]));
+      this.history.sample(sizes, limits);
     } finally {
       this.sampling = false;
     }
@@ -154,6 +161,10 @@ export class AdminConsole implements OnModuleInit, BeforeApplicationShutdown, On
     } catch {
       return undefined; // a limiter created with options of its own: its key is the call site's
     }
+  }
+
+  bulkheadList() {
+    return [...this.bulkheads.all()].map(([name, bulkhead]) => bulkheadView(name, bulkhead, this.history));
   }
 
   queueList() {
@@ -278,6 +289,7 @@ export class AdminConsole implements OnModuleInit, BeforeApplicationShutdown, On
       times: this.history.times(),
       breakers: this.breakerList(),
       limiters: this.limiterList(),
+      bulkheads: this.bulkheadList(),
       queues: await this.queueList(),
       rollouts: this.rolloutList(),
     };

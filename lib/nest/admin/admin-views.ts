@@ -1,3 +1,4 @@
+import type { BulkheadPolicy } from '../../core/bulkhead/bulkhead.js';
 import type { CircuitBreakerPolicy } from '../../core/circuit-breaker/index.js';
 import type { DeadLetterQueue } from '../../core/dead-letter/dead-letter-queue.js';
 import type { DeadLetterFilter } from '../../core/dead-letter/types.js';
@@ -47,6 +48,23 @@ export function limiterView(name: string, limiter: RateLimiter, key: unknown, hi
     allowed: totals.allowed,
     rejected: totals.rejected,
     series,
+  };
+}
+
+/** A bulkhead: its limit now and over time; an adaptive one's phase, no-load latency, moves and swings. */
+export function bulkheadView(name: string, bulkhead: BulkheadPolicy, history: AdminHistory) {
+  const state = bulkhead.adaptiveState;
+  return {
+    name,
+    limit: bulkhead.limit,
+    inFlight: bulkhead.inFlight,
+    queued: bulkhead.queued,
+    adaptive: state
+      ? { phase: state.phase, noLoadRttMs: Number.isFinite(state.noLoadRttMs) ? state.noLoadRttMs : null }
+      : null,
+    series: history.limitSeries(name),
+    changes: history.limitChangesOf(name),
+    swings: history.limitSwingsOf(name),
   };
 }
 

@@ -123,6 +123,13 @@ export class AdminController {
     return { limiters: this.admin.limiterList() };
   }
 
+  @Get('bulkheads')
+  @UseGuards(AdminAuthGuard)
+  @Header(...NO_STORE)
+  bulkheads() {
+    return { bulkheads: this.admin.bulkheadList() };
+  }
+
   @Get('dlq')
   @UseGuards(AdminAuthGuard)
   @Header(...NO_STORE)

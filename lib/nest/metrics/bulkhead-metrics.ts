@@ -11,6 +11,7 @@ export type BulkheadSource = () => Iterable<[service: string, inFlight: number, 
  */
 export class BulkheadMetrics {
   readonly rejections: CounterInstrument<'service' | 'reason'>;
+  readonly swings: CounterInstrument<'service' | 'direction' | 'reason'>;
   private readonly sources: Set<BulkheadSource>;
 
   constructor(backend: MetricsBackend, prefix: string) {
@@ -28,6 +29,11 @@ export class BulkheadMetrics {
       name('bulkhead_rejections_total'),
       'Calls turned away by a bulkhead, by reason (full, queue_timeout)',
       ['service', 'reason'],
+    );
+    this.swings = backend.counter(
+      name('bulkhead_limit_swings_total'),
+      'Adaptive limits that fell under half (or rose over twice) of their value within a minute, by direction and reason (latency, overload, timeout, growth)',
+      ['service', 'direction', 'reason'],
     );
   }
 

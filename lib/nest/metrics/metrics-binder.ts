@@ -69,6 +69,7 @@ export class MetricsBinder implements OnModuleDestroy {
       ),
       bulkheads.subscribe({
         onRejected: (service, reason) => metrics.bulkheads.rejections.inc({ service, reason }),
+        onLimitSwing: (service, { direction, reason }) => metrics.bulkheads.swings.inc({ service, direction, reason }),
       }),
       rates.subscribe({
         onDecision: (key, allowed) => {

@@ -1,9 +1,11 @@
-import { type BeforeApplicationShutdown, Inject, Injectable } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { formatZodIssues } from '../../config/format-issues.js';
 import type { ResolvedBulkheadSettings } from '../../config/resolved-types.js';
 import { bulkheadSchema } from '../../config/schema.js';
 import type { BulkheadSettings } from '../../config/types.js';
+import type { LimitChange } from '../../core/bulkhead/adaptive-limit.js';
 import { BulkheadPolicy } from '../../core/bulkhead/bulkhead.js';
+import type { LimitSwing } from '../../core/bulkhead/limit-swings.js';
 import type { Clock } from '../../core/clock.js';
 import type { BulkheadRejection } from '../../core/errors.js';
 import { ResilienceConfigError } from '../../core/errors.js';
@@ -14,7 +16,29 @@ import { ApplicationShutdownError } from './retry.service.js';
 
 export interface BulkheadListener {
   onRejected?(bulkhead: string, reason: BulkheadRejection): void;
-  onLimitChanged?(bulkhead: string, limit: number): void;
+  /** An adaptive limit moved; `change` says from what and why. */
+  onLimitChanged?(bulkhead: string, limit: number, change: LimitChange): void;
+  /** A learned adaptive limit fell under half (or rose over twice) of where it was within a minute; at most once a minute. */
+  onLimitSwing?(bulkhead: string, swing: LimitSwing): void;
+}
+
+const REASONS: Record<string, string> = {
+  latency: 'latency rose over the no-load latency: calls queue at the dependency',
+  overload: 'the dependency answered with overload signals (503, 429, load shedding)',
+  timeout: 'calls timed out',
+  growth: 'latency is back at the no-load latency',
+  slow_start: 'latency is at the no-load latency',
+};
+
+/** The log line of a swing: what moved, how far, how fast, why, with the figures. */
+export function describeSwing(bulkhead: string, swing: LimitSwing): string {
+  const verb = swing.direction === 'down' ? 'fell' : 'rose';
+  const figures =
+    swing.rttMs !== undefined && swing.noLoadRttMs !== undefined
+      ? ` (${swing.rttMs.toFixed(1)} ms against a no-load latency of ${swing.noLoadRttMs.toFixed(1)} ms)`
+      : '';
+  const why = REASONS[swing.reason] ?? swing.reason;
+  return `Bulkhead "${bulkhead}": adaptive limit ${verb} from ${swing.from} to ${swing.to} within ${Math.round(swing.withinMs / 1000)} s: ${why}${figures}`;
 }
 
 /**
@@ -24,6 +48,7 @@ export interface BulkheadListener {
 @Injectable()
 export class BulkheadService implements BeforeApplicationShutdown {
   private readonly registry: NamedRegistry<BulkheadPolicy, BulkheadSettings, ResolvedBulkheadSettings>;
+  private readonly logger = new Logger('Resilience');
 
   constructor(
     private readonly settings: ResilienceSettings,
@@ -40,6 +65,8 @@ export class BulkheadService implements BeforeApplicationShutdown {
       },
       create: (name, resolved) => new BulkheadPolicy(name, { ...resolved, clock }),
     });
+    // The detector allows one swing a minute per bulkhead and direction: the log stays readable.
+    this.subscribe({ onLimitSwing: (name, swing) => this.logger.warn(describeSwing(name, swing)) });
   }
 
   /**
@@ -67,12 +94,14 @@ export class BulkheadService implements BeforeApplicationShutdown {
     return this.registry.all();
   }
 
-  /** Observes every bulkhead, existing and future (metrics): their onRejected and onLimitChanged events. */
+  /** Observes every bulkhead, existing and future (metrics, the console): rejections, limit changes and swings. */
   subscribe(listener: BulkheadListener): () => void {
     return this.registry.each((bulkhead, name) => {
       const offs = [
         listener.onRejected && bulkhead.onRejected(({ reason }) => listener.onRejected?.(name, reason)),
-        listener.onLimitChanged && bulkhead.onLimitChanged(({ limit }) => listener.onLimitChanged?.(name, limit)),
+        listener.onLimitChanged &&
+          bulkhead.onLimitChanged(({ name: _, ...change }) => listener.onLimitChanged?.(name, change.limit, change)),
+        listener.onLimitSwing && bulkhead.onLimitSwing(({ name: _, ...swing }) => listener.onLimitSwing?.(name, swing)),
       ];
       return () => {
         for (const off of offs) off?.();

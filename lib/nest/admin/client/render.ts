@@ -68,6 +68,41 @@ function renderLimiter(limiter: Limiter): void {
   sparkline(row.querySelector('svg') as SVGSVGElement, limiter.series.rejected, `${limiter.name} rejections`);
 }
 
+function renderBulkhead(bulkhead: Bulkhead, now: number): void {
+  const tile = keep(byId('bulkheads'), `bulkhead:${bulkhead.name}`, () => {
+    const node = el('article', {
+      class: 'tile',
+      'data-bulkhead': bulkhead.name,
+      'aria-label': `bulkhead ${bulkhead.name}`,
+    });
+    node.append(
+      el('h3', {}, bulkhead.name),
+      el('p', { class: 'big' }),
+      el('p', { class: 'meta figures' }),
+      svgEl(),
+      el('p', { class: 'meta moves' }),
+    );
+    return node;
+  });
+  const swing = bulkhead.swings.at(-1);
+  tile.dataset.state = swing && swing.direction === 'down' && now - swing.at < 600_000 ? 'half_open' : 'closed';
+  setText(tile.querySelector('.big'), `limit ${bulkhead.limit}`);
+  const adaptive = bulkhead.adaptive;
+  const learned = adaptive
+    ? ` · adaptive, ${adaptive.phase.replace('_', ' ')}${adaptive.noLoadRttMs === null ? '' : ` · no-load ${adaptive.noLoadRttMs.toFixed(1)} ms`}`
+    : ' · fixed';
+  setText(tile.querySelector('.figures'), `${bulkhead.inFlight} in flight · ${bulkhead.queued} queued${learned}`);
+  sparkline(tile.querySelector('svg') as SVGSVGElement, bulkhead.series, `${bulkhead.name} limit`);
+  const move = bulkhead.changes.at(-1);
+  const last = move
+    ? `last move ${move.previous} → ${move.limit} (${move.reason.replace('_', ' ')}) ${age((now - move.at) / 1000)} ago`
+    : '';
+  const swung = swing
+    ? ` · ${swing.direction === 'down' ? 'fell' : 'rose'} ${swing.from} → ${swing.to} within ${Math.round(swing.withinMs / 1000)} s (${swing.reason}) ${age((now - swing.at) / 1000)} ago`
+    : '';
+  setText(tile.querySelector('.moves'), last + swung);
+}
+
 function age(seconds: number | null): string {
   if (seconds === null) return 'unknown';
   if (seconds < 120) return `${Math.round(seconds)} s`;
@@ -159,6 +194,8 @@ function render(status: Status): void {
   for (const breaker of status.breakers) renderBreaker(breaker, status.at, status.since);
   empty(byId('limiters'), 'rate limiters yet', status.limiters.length);
   for (const limiter of status.limiters) renderLimiter(limiter);
+  empty(byId('bulkheads'), 'bulkheads', status.bulkheads.length);
+  for (const bulkhead of status.bulkheads) renderBulkhead(bulkhead, status.at);
   empty(byId('queues'), 'dead-letter queues', status.queues.length);
   for (const queue of status.queues) renderQueue(queue);
   empty(byId('rollouts'), 'rollouts configured', status.rollouts.length);

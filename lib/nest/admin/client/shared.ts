@@ -26,6 +26,30 @@ interface Limiter {
   rejected: number;
   series: { rejected: (number | null)[]; allowed: (number | null)[] };
 }
+interface LimitMove {
+  at: number;
+  limit: number;
+  previous: number;
+  reason: string;
+}
+interface Swing {
+  at: number;
+  direction: 'down' | 'up';
+  from: number;
+  to: number;
+  reason: string;
+  withinMs: number;
+}
+interface Bulkhead {
+  name: string;
+  limit: number;
+  inFlight: number;
+  queued: number;
+  adaptive: { phase: string; noLoadRttMs: number | null } | null;
+  series: (number | null)[];
+  changes: LimitMove[];
+  swings: Swing[];
+}
 interface Queue {
   name: string;
   size: number | null;
@@ -44,6 +68,7 @@ interface Status {
   times: (number | null)[];
   breakers: Breaker[];
   limiters: Limiter[];
+  bulkheads: Bulkhead[];
   queues: Queue[];
   rollouts: Rollout[];
 }

@@ -81,6 +81,8 @@ export function consolePage(base: string, auth: 'token' | 'guard'): string {
 <p class="meta">Timelines: since the console started, the last 10 minutes at most. Green closed, red open, amber half-open.</p><div id="breakers" class="tiles"></div></section>
 <section aria-labelledby="h-limiters"><h2 id="h-limiters">Rate limiters</h2>
 <table><thead><tr><th>Limiter</th><th>Policy</th><th>Allowed</th><th>Rejected</th><th>Rejected, last minute</th><th>Rejections (10 min)</th></tr></thead><tbody id="limiters"></tbody></table></section>
+<section aria-labelledby="h-bulkheads"><h2 id="h-bulkheads">Bulkheads</h2>
+<p class="meta">Limits read every 2 s, the last 10 minutes at most; an adaptive limit's last move and swing (more than half within a minute) with why.</p><div id="bulkheads" class="tiles"></div></section>
 <section aria-labelledby="h-queues"><h2 id="h-queues">Dead-letter queues</h2>
 <p class="meta">Sizes read every 2 s, the last 10 minutes at most.</p><div id="queues" class="tiles"></div></section>
 <section aria-labelledby="h-rollouts"><h2 id="h-rollouts">Rollouts</h2>
