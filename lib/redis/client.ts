@@ -19,6 +19,11 @@ export function redisOptions(settings: RedisSettings): RedisOptions {
     commandTimeout: toMilliseconds(settings.commandTimeout ?? REDIS_DEFAULTS.commandTimeout, 'redis.commandTimeout'),
     connectTimeout: toMilliseconds(settings.connectTimeout ?? REDIS_DEFAULTS.connectTimeout, 'redis.connectTimeout'),
     maxRetriesPerRequest: 1,
+    // A command whose reply was lost fails ("Connection is closed") instead of being sent
+    // again by ioredis: the sender repeats it with the same operation id (op-ids.ts), so a
+    // script that ran before the connection dropped runs once. (ioredis's own re-send fails
+    // with "Stream isn't writeable" when the offline queue is off, hiding that it may have run.)
+    autoResendUnfulfilledCommands: false,
     retryStrategy: (times) => Math.min(50 * 2 ** times, 2000),
     // disconnect() waits for a socket's 'close' to clear this timer, but a socket that had
     // already failed (Redis down) never closes again: the default 2 s held the process alive.

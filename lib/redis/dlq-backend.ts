@@ -9,6 +9,7 @@ import {
   type ListPage,
   matchesFilter,
 } from '../core/dead-letter/types.js';
+import { sendOnce } from './op-ids.js';
 
 export interface RedisDeadLetterBackendOptions {
   client: Redis | Cluster;
@@ -31,13 +32,16 @@ return redis.call('ZCARD', KEYS[2])
 `;
 /**
  * Adds several letters at once. KEYS: letters hash, ids sorted set. ARGV: id, body pairs.
- * Returns per letter 1 (added) or 0 (the id existed), then the size after all of them.
+ * Returns per letter 1 (added, or already there with this very body: the repeat of an add
+ * whose reply was lost) or 0 (another letter has the id), then the size after all of them.
  */
 const ADD_MANY = `
 local out = {}
 for i = 1, #ARGV, 2 do
   if redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[i + 1]) == 1 then
     redis.call('ZADD', KEYS[2], 0, ARGV[i])
+    out[#out + 1] = 1
+  elseif redis.call('HGET', KEYS[1], ARGV[i]) == ARGV[i + 1] then
     out[#out + 1] = 1
   else
     out[#out + 1] = 0
@@ -118,7 +122,9 @@ export class RedisDeadLetterBackend implements DeadLetterBackend {
     const size = Math.min(256, Math.max(8, Math.ceil(batch.length / 8)));
     for (let i = 0; i < batch.length; i += size) {
       const chunk = batch.slice(i, i + size);
-      this.scripts.nrDlqAddMany(this.hash, this.index, ...chunk.flatMap((p) => [p.id, p.body])).then(
+      const args = chunk.flatMap((p) => [p.id, p.body]);
+      // Adding the same letter again is harmless (same id, same body): sent again when its reply was lost.
+      sendOnce(() => this.scripts.nrDlqAddMany(this.hash, this.index, ...args), this.client).then(
         (reply) => {
           const total = reply[reply.length - 1];
           chunk.forEach((p, j) => {

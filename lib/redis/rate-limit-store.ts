@@ -9,6 +9,7 @@ import {
   type RateLimitVerdict,
 } from '../core/rate-limiter/types.js';
 import { packageRequire } from '../runtime/package-require.js';
+import { OpIds, sendOnce } from './op-ids.js';
 import { RATE_LIMIT_LUA } from './rate-limit.lua.js';
 
 export type RedisFailureMode = 'open' | 'closed' | 'local';
@@ -63,6 +64,7 @@ export class RedisRateLimitStore implements RateLimitStore {
   private slotOf?: (key: string) => number;
   private queue: Pending[] = [];
   private scheduled = false;
+  private readonly opIds = new OpIds();
 
   constructor(options: RedisRateLimitStoreOptions) {
     this.client = options.client;
@@ -165,7 +167,11 @@ export class RedisRateLimitStore implements RateLimitStore {
       }
       ordered.push(group);
     }
-    (this.client as unknown as ScriptClient)[COMMAND](keys.length, ...keys, ...args).then(
+    // One operation id for the batch: sent again (by ioredis after a reconnect, or here when
+    // the outcome is unknown), it is answered with its first reply and counts once.
+    const opId = batch.some((p) => p.op === OP.consume) ? this.opIds.id() : '';
+    const script = this.client as unknown as ScriptClient;
+    sendOnce(() => script[COMMAND](keys.length, ...keys, opId, ...args), this.client).then(
       (reply) => this.resolveAll(ordered, reply),
       (error: unknown) => this.fail(batch, error),
     );

@@ -1,3 +1,5 @@
+import { OP_IDS_LUA } from './op-ids.js';
+
 /**
  * Decides a batch of rate-limit decisions in one call. Each decision is atomic over its
  * rules (all admit and all count, or none counts). Time is the server's (TIME). The
@@ -8,7 +10,7 @@
  * decisions: the state is read once, the decisions are made one after another on it
  * (exactly as `count` separate calls would be), and written once.
  *
- * ARGV: defs, then per rule definition: strategy (1 token bucket, 2 fixed window,
+ * ARGV: the operation id ('' for none: see op-ids.ts), defs, then per rule definition: strategy (1 token bucket, 2 fixed window,
  * 3 sliding window), capacity C, window W (ms), rate; then groups, then per group: op
  * (1 consume, 2 peek, 3 reset), cost, count, rules, and the index of each rule's
  * definition. KEYS: per group, one per rule.
@@ -17,6 +19,10 @@
 export const RATE_LIMIT_LUA = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+${OP_IDS_LUA}
+local opId = ARGV[1]
+local prior = nrPrior(KEYS[1], now, opId)
+if prior then return cjson.decode(prior) end
 local floor, max, ceil = math.floor, math.max, math.ceil
 -- Whole milliseconds, rounded up, ignoring float noise (as the memory store's verdicts).
 local function upMs(ms) return max(0, ceil(ms - 1e-6)) end
@@ -71,7 +77,7 @@ local function decide(strat, C, W, rate, sa, sb, sc, cost)
 end
 
 local defs = {}
-local ai = 1
+local ai = 2
 local ndefs = tonumber(ARGV[ai]); ai = ai + 1
 for i = 1, ndefs do
   defs[i] = { tonumber(ARGV[ai]), tonumber(ARGV[ai + 1]), tonumber(ARGV[ai + 2]), tonumber(ARGV[ai + 3]) }
@@ -162,5 +168,6 @@ for g = 1, ngroups do
   end
   end
 end
+nrRemember(KEYS[1], now, opId, cjson.encode(out))
 return out
 `;

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import type { Cluster, Redis } from 'ioredis';
 import type { Clock } from '../../core/clock.js';
+import { OpIds, sendOnce } from '../op-ids.js';
 import { CIRCUIT_LUA } from './circuit.lua.js';
 
 const COMMAND = 'nestResilienceCircuit';
@@ -61,6 +62,7 @@ export class CircuitFleet {
   private timer?: NodeJS.Timeout;
   private up = true;
   private closed = false;
+  private readonly opIds = new OpIds();
 
   constructor(options: CircuitFleetOptions) {
     this.options = options;
@@ -79,20 +81,27 @@ export class CircuitFleet {
   /** Runs one op of the script for breaker `name`. Rejects when Redis cannot answer (and marks the fleet unavailable). */
   async run(name: string, settings: string, op: string, ...args: (string | number)[]): Promise<(string | number)[]> {
     const base = `{${this.prefix}:circuit:${name}}`;
-    const now = this.options.serverClock ? this.options.serverClock.now() : -1;
+    // Counting ops carry an id: sent again after a lost reply, they count once.
+    const opId = op === 'fail' || op === 'ok' ? this.opIds.id() : '';
+    const script = this.client as unknown as ScriptClient;
     try {
-      const reply = await (this.client as unknown as ScriptClient)[COMMAND](
-        base,
-        `${base}:leases`,
-        `${base}:window`,
-        `${base}:replicas`,
-        `${base}:open`,
-        op,
-        now,
-        this.channel,
-        name,
-        settings,
-        ...args,
+      const reply = await sendOnce(
+        () =>
+          script[COMMAND](
+            base,
+            `${base}:leases`,
+            `${base}:window`,
+            `${base}:replicas`,
+            `${base}:open`,
+            op,
+            this.options.serverClock ? this.options.serverClock.now() : -1,
+            this.channel,
+            name,
+            settings,
+            opId,
+            ...args,
+          ),
+        this.client,
       );
       this.markAvailable(true);
       return reply;

@@ -1,3 +1,5 @@
+import { OP_IDS_LUA } from '../op-ids.js';
+
 /**
  * One circuit breaker's state machine, shared by every replica, as one script: each call
  * is atomic. Time is the server's (TIME), unless ARGV[2] gives it (tests' clock).
@@ -6,7 +8,9 @@
  * 4 live replicas (zset: id -> expiry), 5 open replicas (zset; quorum scope).
  * ARGV: 1 op, 2 now or -1, 3 channel, 4 name, 5 settings
  * ("failureThreshold|successThreshold|openMs|multiplier|maxOpenMs|halfOpenMax|leaseMs|
- * windowType|windowSize|minimumCalls|failureRate|slowRate", -1 = none), then the op's.
+ * windowType|windowSize|minimumCalls|failureRate|slowRate", -1 = none), 6 the operation id
+ * ('' for none: a repeat of 'fail' or 'ok' with the same id counts once, see op-ids.ts),
+ * then the op's.
  *
  * The consecutive count is `fseq - resetAt`: fseq counts every failure ever recorded,
  * resetAt is the highest fseq a replica had seen when it reported a success. Successes
@@ -22,7 +26,8 @@ if now < 0 then
   local t = redis.call('TIME')
   now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
-local channel, name = ARGV[3], ARGV[4]
+${OP_IDS_LUA}
+local channel, name, opId = ARGV[3], ARGV[4], ARGV[6]
 local cfg = {}
 for v in string.gmatch(ARGV[5], '[^|]+') do cfg[#cfg + 1] = tonumber(v) end
 local threshold, successThreshold, openMs, multiplier, maxOpenMs = cfg[1], cfg[2], cfg[3], cfg[4], cfg[5]
@@ -139,12 +144,15 @@ if not h[9] and op ~= 'beat' and op ~= 'leave' then save() end
 if op == 'read' then
   return reply()
 elseif op == 'fail' or op == 'ok' then
-  local callerGen = tonumber(ARGV[6])
+  local callerGen = tonumber(ARGV[7])
+  -- A repeat (its first reply was lost) counts nothing again.
+  if nrPrior(S, now, opId) then return reply() end
+  nrRemember(S, now, opId, '1')
   if state ~= 'closed' or callerGen ~= gen then return reply() end
-  local calls, slows, fails = 1, tonumber(ARGV[7]), 1
+  local calls, slows, fails = 1, tonumber(ARGV[8]), 1
   if op == 'ok' then
-    calls, fails = tonumber(ARGV[8]), 0
-    local seen = math.min(tonumber(ARGV[9]), fseq)
+    calls, fails = tonumber(ARGV[9]), 0
+    local seen = math.min(tonumber(ARGV[10]), fseq)
     if seen > resetAt then resetAt = seen end
   else
     fseq = fseq + 1
@@ -156,15 +164,18 @@ elseif op == 'trial' then
   if state == 'open' and forced == 0 and now >= openUntil then transition('half_open') end
   if state == 'half_open' then
     redis.call('ZREMRANGEBYSCORE', LEASES, '-inf', now)
-    if redis.call('ZCARD', LEASES) < halfOpenMax then
-      redis.call('ZADD', LEASES, now + leaseMs, ARGV[6])
+    if redis.call('ZSCORE', LEASES, ARGV[7]) then
+      -- A repeat of a granted request (its reply was lost): the lease is this caller's.
+      granted = 1
+    elseif redis.call('ZCARD', LEASES) < halfOpenMax then
+      redis.call('ZADD', LEASES, now + leaseMs, ARGV[7])
       redis.call('PEXPIRE', LEASES, leaseMs + 1000)
       granted = 1
     end
   end
   return reply()
 elseif op == 'trialEnd' then
-  local callerGen, lease, outcome = tonumber(ARGV[6]), ARGV[7], ARGV[8]
+  local callerGen, lease, outcome = tonumber(ARGV[7]), ARGV[8], ARGV[9]
   if state ~= 'half_open' or callerGen ~= gen then return reply() end
   if redis.call('ZREM', LEASES, lease) == 0 then return reply() end
   if outcome == 'success' then
@@ -185,7 +196,7 @@ elseif op == 'forceClose' or op == 'reset' then
   transition('closed')
   return reply()
 elseif op == 'beat' or op == 'leave' then
-  local id, isOpen, ttl = ARGV[6], tonumber(ARGV[7]), tonumber(ARGV[8])
+  local id, isOpen, ttl = ARGV[7], tonumber(ARGV[8]), tonumber(ARGV[9])
   local changed = redis.call('ZREMRANGEBYSCORE', OPEN, '-inf', now)
   redis.call('ZREMRANGEBYSCORE', REPLICAS, '-inf', now)
   if op == 'leave' then
