@@ -99,8 +99,12 @@ export const circuitSchema = strict({
    * live replicas is open). 'shared' and 'quorum' need `redis`.
    */
   scope: z.enum(['local', 'shared', 'quorum']),
-  /** Scope 'quorum': the open replicas that open every replica, as a count or a percentage of the live ones (one of the two). */
-  quorum: strict({ replicas: positiveInt, percent }).partial(),
+  /**
+   * Scope 'quorum': the open replicas that open every replica, as a count or a percentage of
+   * the fleet (one of the two). The fleet for a percentage is the most replicas live in the
+   * last 10 minutes, at least `fleetSize` when given: a partition cannot shrink it.
+   */
+  quorum: strict({ replicas: positiveInt, percent, fleetSize: positiveInt }).partial(),
 }).partial();
 
 const jitter = z.union([z.boolean(), z.enum(JITTER_KINDS), z.number().min(0).max(1)], {

@@ -213,10 +213,20 @@ elseif op == 'beat' or op == 'leave' then
     redis.call('PEXPIRE', OPEN, ttl * 2)
   end
   local live, opened = redis.call('ZCARD', REPLICAS), redis.call('ZCARD', OPEN)
-  if changed > 0 then
-    redis.call('PUBLISH', channel, cjson.encode({name = name, live = live, open = opened}))
+  -- The most replicas live in the last 10 minutes: a partition that silences some of them
+  -- must not shrink the fleet a percentage quorum counts against.
+  local p = redis.call('HMGET', S, 'peak', 'peakAt')
+  local peak, peakAt = tonumber(p[1] or '0'), tonumber(p[2] or '0')
+  if live >= peak or now - peakAt > 600000 then
+    if live ~= peak then changed = changed + 1 end
+    peak, peakAt = live, now
+    redis.call('HSET', S, 'peak', peak, 'peakAt', peakAt)
+    redis.call('PEXPIRE', S, KEEP)
   end
-  return {live, opened, now}
+  if changed > 0 then
+    redis.call('PUBLISH', channel, cjson.encode({name = name, live = live, open = opened, peak = peak}))
+  end
+  return {live, opened, now, peak}
 end
 return redis.error_reply('unknown op ' .. op)
 `;
