@@ -3,7 +3,21 @@ export interface Clock {
   now(): number;
 }
 
-export const systemClock: Clock = { now: () => Date.now() };
+/**
+ * Epoch milliseconds that never step: the process's start in wall time plus a monotonic
+ * count since. A wall clock stepped back an hour (NTP, a VM restored, an operator) would
+ * otherwise hold an open breaker an hour, or end a window early when stepped forward;
+ * durations (open times, leases, windows, deadlines, backoffs) must not see it. Across
+ * processes it may differ from the wall clock by what the wall clock was adjusted since
+ * start; times shared by processes come from elsewhere (Redis's TIME, `wallClock`).
+ */
+export const monotonicNow = (): number => performance.timeOrigin + performance.now();
+
+/** The default clock of every policy: monotonic (see monotonicNow). */
+export const systemClock: Clock = { now: monotonicNow };
+
+/** The wall clock, for times people read or other processes compare (a dead letter's createdAt). */
+export const wallClock: Clock = { now: () => Date.now() };
 
 /** A clock that only moves when told to; for tests and simulations. */
 export class ManualClock implements Clock {
@@ -28,7 +42,7 @@ export class ManualClock implements Clock {
 const COARSE_READS = 64;
 
 /**
- * Date.now() costs tens of nanoseconds on some VMs, a large share of a limiter decision.
+ * Reading the clock costs tens of nanoseconds on some VMs, a large share of a limiter decision.
  * This clock reuses one reading for the rest of the current macrotask (a single
  * setImmediate, not a timer per call, marks its end) and for at most 64 reads, so within a
  * burst of calls it is microseconds stale at most, and never stale across I/O.
@@ -47,7 +61,7 @@ export class CoarseClock implements Clock {
       this.reads++;
       return this.value;
     }
-    this.value = Date.now();
+    this.value = monotonicNow();
     this.reads = 1;
     if (!this.armed) {
       this.armed = true;

@@ -1,3 +1,5 @@
+import { monotonicNow } from './clock.js';
+
 /** One pending deadline; `DeadlineQueue.settle()` cancels it in O(1). */
 export interface Deadline {
   readonly at: number;
@@ -18,7 +20,7 @@ export class DeadlineQueue {
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Number.POSITIVE_INFINITY;
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(readonly now: () => number = monotonicNow) {}
 
   /** Queues a deadline object of the caller's own (its `expire()` is called at `at` unless settled). */
   push<D extends Deadline>(deadline: D): D {

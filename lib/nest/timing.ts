@@ -1,4 +1,4 @@
-import { type Clock, systemClock } from '../core/clock.js';
+import { type Clock, systemClock, wallClock } from '../core/clock.js';
 import { realSleep, type Sleep } from '../core/retry/sleep.js';
 
 /**
@@ -13,3 +13,12 @@ export const timingProviders = [
   { provide: RESILIENCE_CLOCK, useValue: systemClock satisfies Clock },
   { provide: RESILIENCE_SLEEP, useValue: realSleep satisfies Sleep },
 ];
+
+/**
+ * The clock of what dead letters record (created at, each attempt's time): the wall clock by
+ * default, as people and other processes read them; a clock the application gave (a test's
+ * ManualClock) as it is.
+ */
+export function lettersClock(clock: Clock): Clock {
+  return clock === systemClock ? wallClock : clock;
+}

@@ -66,7 +66,7 @@ export interface Reconnecting {
 export async function sendOnce<T>(
   send: () => Promise<T>,
   client: Reconnecting,
-  { attempts = 3, waitMs = 1000 }: { attempts?: number; waitMs?: number } = {},
+  { attempts = 3, waitMs = 500 }: { attempts?: number; waitMs?: number } = {},
 ): Promise<T> {
   let unknown: unknown;
   for (let attempt = 1; ; attempt++) {

@@ -39,6 +39,12 @@ async function spooled(): Promise<number | undefined> {
   return metric?.values.find((v) => v.labels.queue === 'orders')?.value;
 }
 
+/** dlq_spool_drained_total of the orders queue. */
+async function drained(): Promise<number | undefined> {
+  const metric = await register.getSingleMetric('dlq_spool_drained_total')?.get();
+  return metric?.values.find((v) => v.labels.queue === 'orders')?.value;
+}
+
 const count = (statuses: number[], status: number) => statuses.filter((s) => s === status).length;
 
 for (const platform of PLATFORMS) {
@@ -100,7 +106,12 @@ for (const platform of PLATFORMS) {
           printed.filter((line) => /Unhandled error event/.test(line)),
           [],
         );
+        // Letters whose add was in flight when Redis died are spooled once it is clear Redis is
+        // gone (their outcome unknown, they wait up to 500 ms for a reconnection first).
+        const spooledBy = Date.now() + 3000;
+        while ((await spooled()) !== 35 && Date.now() < spooledBy) await new Promise((r) => setTimeout(r, 20));
         assert.equal(await spooled(), 35, 'dlq_spooled counts the letters waiting for Redis');
+        const drainedBefore = (await drained()) ?? 0;
         await server.restart();
         const inspector = await createRedisClient({ url: server.url });
         try {
@@ -113,6 +124,7 @@ for (const platform of PLATFORMS) {
           // The last letter is in Redis a moment before the spool lets it go.
           while ((await spooled()) !== 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
           assert.equal(await spooled(), 0);
+          assert.equal(await drained(), drainedBefore + 35, 'dlq_spool_drained_total counts the letters drained');
         } finally {
           inspector.disconnect();
         }

@@ -67,7 +67,7 @@ export function runTimed<T, S>(
   startedAt: number,
   state: S,
 ): Promise<T> {
-  const call = new TimedCall<T>(breaker, deadlines, generation, startedAt, Date.now() + timeoutMs);
+  const call = new TimedCall<T>(breaker, deadlines, generation, startedAt, deadlines.now() + timeoutMs);
   let pending: T | PromiseLike<T>;
   try {
     pending = fn(call, state);

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { type Clock, systemClock } from '../clock.js';
+import { type Clock, wallClock } from '../clock.js';
 import type { Event } from '../events.js';
 import { LetterCodec } from './codec.js';
 import { letterId } from './id.js';
@@ -110,7 +110,8 @@ export class DeadLetterQueue extends EventEmitter<DeadLetterQueueEvents> {
     this.backend.onDamaged = (damage) => this.reportDamage(damage);
     this.truncateOversized = options.truncateOversized ?? false;
     this.codec = options.codec;
-    this.clock = options.clock ?? systemClock;
+    // Letters are read by people and by other processes: their times are the wall clock's.
+    this.clock = options.clock ?? wallClock;
   }
 
   /** True while the size is at or above the alert threshold. */

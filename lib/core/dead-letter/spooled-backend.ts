@@ -1,3 +1,4 @@
+import { type Event, EventSource } from '../events.js';
 import type { DamagedLetter, DeadLetterBackend, DeadLetterRecord, ListOptions, ListPage } from './types.js';
 
 export interface SpooledBackendOptions {
@@ -7,8 +8,10 @@ export interface SpooledBackendOptions {
   spool: DeadLetterBackend;
   /** Letters the spool holds at most; beyond it an add fails and the caller hears of it. Default 10,000. */
   maxLetters?: number;
-  /** How often a non-empty spool tries to drain (ms). Default 1000. */
+  /** How often a non-empty spool tries to drain while the primary does not answer (ms). Default 1000. */
   drainEvery?: number;
+  /** Letters moved per round of a drain (added together, deleted together). Default 500. */
+  drainBatch?: number;
   onWarning?: (message: string) => void;
 }
 
@@ -18,9 +21,13 @@ export class DeadLetterSpoolFullError extends Error {}
 /**
  * A primary backend with a local durable spool in front of its outages: an add the
  * primary refuses (Redis down, a timeout) is kept in the spool and acknowledged; the
- * spool drains into the primary, oldest first, as soon as it answers again. A letter
- * that reached the primary before its add timed out is not doubled: the drain treats
- * "already exists" as delivered.
+ * spool drains into the primary as soon as it answers again, `drainBatch` letters a round
+ * (the primary takes them in one script call, the spool deletes them in one durable
+ * write), round after round until it is empty. New letters go to the primary once a drain
+ * round has reached it (not behind the spool): the primary's index sorts letters by id,
+ * which is time-ordered, so a letter drained later still lists in the order it was made.
+ * A letter that reached the primary before its add timed out is not doubled: the drain
+ * treats "already exists" as delivered.
  */
 export class SpooledDeadLetterBackend implements DeadLetterBackend {
   readonly kind: string;
@@ -29,13 +36,18 @@ export class SpooledDeadLetterBackend implements DeadLetterBackend {
   private readonly spool: DeadLetterBackend;
   private readonly maxLetters: number;
   private readonly drainEvery: number;
+  private readonly drainBatch: number;
   private readonly warn: (message: string) => void;
   private spooled = 0;
   /** The primary's size when it last answered: the size while it does not. */
   private primarySize = 0;
   private draining?: Promise<void>;
   private timer?: NodeJS.Timeout;
+  /** Set by a refused add, cleared by one the primary took (an add or a drain round). */
   private outage = false;
+  private readonly drained = new EventSource<{ count: number }>();
+  /** Letters moved from the spool to the primary, a round at a time. */
+  readonly onDrained: Event<{ count: number }> = this.drained.event;
 
   constructor(options: SpooledBackendOptions) {
     this.primary = options.primary;
@@ -44,6 +56,7 @@ export class SpooledDeadLetterBackend implements DeadLetterBackend {
     this.maxMessageSize = options.primary.maxMessageSize;
     this.maxLetters = options.maxLetters ?? 10_000;
     this.drainEvery = options.drainEvery ?? 1000;
+    this.drainBatch = options.drainBatch ?? 500;
     this.warn = options.onWarning ?? ((m) => process.emitWarning(m, { code: 'NEST_RESILIENCE_DLQ' }));
   }
 
@@ -64,21 +77,15 @@ export class SpooledDeadLetterBackend implements DeadLetterBackend {
   }
 
   async add(letter: DeadLetterRecord): Promise<number> {
-    if (this.spooled === 0) {
-      try {
-        const size = await this.primary.add(letter);
-        if (typeof size === 'number') this.primarySize = size;
-        if (this.outage) {
-          this.outage = false;
-          this.warn('dead-letter store is back; spooling stopped');
-        }
-        return size ?? this.primarySize;
-      } catch (error) {
-        return this.keepLocally(letter, error);
-      }
+    // During an outage letters go straight to the spool: the drain finds out when it is over.
+    if (this.outage) return this.keepLocally(letter, undefined);
+    try {
+      const size = await this.primary.add(letter);
+      if (typeof size === 'number') this.primarySize = size;
+      return (size ?? this.primarySize) + this.spooled;
+    } catch (error) {
+      return this.keepLocally(letter, error);
     }
-    // Letters already wait: this one waits behind them, so order is kept.
-    return this.keepLocally(letter, undefined);
   }
 
   private async keepLocally(letter: DeadLetterRecord, cause: unknown): Promise<number> {
@@ -112,7 +119,7 @@ export class SpooledDeadLetterBackend implements DeadLetterBackend {
     this.timer.unref();
   }
 
-  /** Moves spooled letters into the primary, oldest first; stops at the first refusal. */
+  /** Moves spooled letters into the primary, oldest first, round after round; stops at the first refusal. */
   drain(): Promise<void> {
     this.draining ??= this.moveAll().finally(() => {
       this.draining = undefined;
@@ -123,21 +130,28 @@ export class SpooledDeadLetterBackend implements DeadLetterBackend {
 
   private async moveAll(): Promise<void> {
     for (;;) {
-      const { items } = await this.spool.list({ limit: 100 }, Date.now());
+      const { items } = await this.spool.list({ limit: this.drainBatch }, Date.now());
       if (items.length === 0) {
         this.spooled = await this.spool.size();
         return;
       }
-      for (const letter of items) {
-        try {
-          const size = await this.primary.add(letter);
-          if (typeof size === 'number') this.primarySize = size;
-        } catch (error) {
-          if (!/already exists/.test((error as Error).message)) return;
-        }
-        await this.spool.delete(letter.id);
-        this.spooled = Math.max(0, this.spooled - 1);
+      // One round: every letter offered at once (one script call), the delivered ones deleted at once.
+      const offered = await Promise.allSettled(items.map((letter) => this.primary.add(letter)));
+      const delivered: string[] = [];
+      offered.forEach((result, i) => {
+        if (result.status === 'fulfilled') {
+          if (typeof result.value === 'number') this.primarySize = Math.max(this.primarySize, result.value);
+          delivered.push(items[i].id);
+        } else if (/already exists/.test((result.reason as Error)?.message)) delivered.push(items[i].id);
+      });
+      if (delivered.length > 0 && this.outage) {
+        this.outage = false;
+        this.warn('dead-letter store is back; spooling stopped');
       }
+      await Promise.all(delivered.map((id) => this.spool.delete(id)));
+      this.spooled = Math.max(0, this.spooled - delivered.length);
+      if (delivered.length > 0) this.drained.emit({ count: delivered.length });
+      if (delivered.length < items.length) return;
     }
   }
 

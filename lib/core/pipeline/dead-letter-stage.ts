@@ -1,4 +1,4 @@
-import { type Clock, systemClock } from '../clock.js';
+import { type Clock, wallClock } from '../clock.js';
 import type { DeadLetterQueue } from '../dead-letter/dead-letter-queue.js';
 import { describeError } from '../dead-letter/serialize.js';
 import type { DeadLetterRecord } from '../dead-letter/types.js';
@@ -27,7 +27,7 @@ function warn(error: unknown): void {
  */
 export function deadLetterStage(options: DeadLetterStageOptions): Stage {
   const { queue, rethrow = true, source, traceId, onStoreError = warn } = options;
-  const clock = options.clock ?? systemClock;
+  const clock = options.clock ?? wallClock;
   /** Resolves true once the letter is stored; false (reported) if it could not be. */
   const keep = (error: unknown, context: ResilienceContext): Promise<boolean> => {
     const attempts = context.attempts ?? [];

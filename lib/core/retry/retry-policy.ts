@@ -1,4 +1,4 @@
-import { type Clock, systemClock } from '../clock.js';
+import { type Clock, systemClock, wallClock } from '../clock.js';
 import { toMilliseconds } from '../duration.js';
 import { errorPredicate } from '../error-matchers.js';
 import { CircuitOpenError, RateLimitExceededError } from '../errors.js';
@@ -270,7 +270,8 @@ export class RetryPolicy {
 
   private nextDelay(attempt: number, error: unknown, previousDelay: number): number | undefined {
     if (error !== NO_ERROR) {
-      const retryAfter = retryAfterOf(error, this.clock.now());
+      // An HTTP-date Retry-After is wall time: compare it with the wall clock (a test's clock as given).
+      const retryAfter = retryAfterOf(error, this.clock === systemClock ? wallClock.now() : this.clock.now());
       if (retryAfter !== undefined) return Math.min(retryAfter * 1000, this.maxDelayMs);
     }
     return backoffDelay(attempt + 1, previousDelay, {

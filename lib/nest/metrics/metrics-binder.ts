@@ -60,6 +60,7 @@ export class MetricsBinder implements OnModuleDestroy {
       deadLetters.subscribe({
         onAdded: (queue) => metrics.dlqAdded.inc({ queue }),
         onDamaged: (queue) => metrics.dlqDamaged.inc({ queue }),
+        onSpoolDrained: (queue, count) => metrics.dlqSpoolDrained.inc({ queue }, count),
         onReplayed: (queue, ok) => metrics.dlqReplayed.inc({ queue, outcome: ok ? 'succeeded' : 'failed' }),
       }),
       metrics.bulkheads.add(() =>

@@ -60,6 +60,7 @@ export class ResilienceMetrics {
   readonly requests: CounterInstrument<'key'>;
   readonly dlqAdded: CounterInstrument<'queue'>;
   readonly dlqDamaged: CounterInstrument<'queue'>;
+  readonly dlqSpoolDrained: CounterInstrument<'queue'>;
   readonly dlqReplayed: CounterInstrument<'queue' | 'outcome'>;
   readonly rolloutCalls: CounterInstrument<'service' | 'arm'>;
   readonly bulkheads: BulkheadMetrics;
@@ -124,6 +125,11 @@ export class ResilienceMetrics {
       this.queueSources,
     );
     this.dlqAdded = backend.counter(name('dlq_added_total'), 'Letters added to a dead-letter queue', ['queue']);
+    this.dlqSpoolDrained = backend.counter(
+      name('dlq_spool_drained_total'),
+      'Letters moved from the local spool into the dead-letter store once it answered (its rate is the drain rate)',
+      ['queue'],
+    );
     this.dlqDamaged = backend.counter(
       name('dlq_damaged_total'),
       'Stored letters found unreadable (damaged or tampered); skipped and listed by damaged()',

@@ -5,7 +5,7 @@ import type { Stage } from '../../core/pipeline/stage.js';
 import type { MethodRef } from '../decorators/wrap-method.js';
 import { ResilienceSettings } from '../resilience-settings.js';
 import { DeadLetterService } from '../services/dead-letter.service.js';
-import { RESILIENCE_CLOCK } from '../timing.js';
+import { lettersClock, RESILIENCE_CLOCK } from '../timing.js';
 import { type OtelTracing, RESILIENCE_TRACING } from '../tracing/otel-tracing.js';
 import type { StageFactory, StagePlan } from './types.js';
 
@@ -52,7 +52,7 @@ export class DeadLetterStageFactory implements StageFactory {
       queue,
       rethrow: options?.rethrow ?? this.settings.resolve(service, { tier }).dlq.rethrow,
       source,
-      clock: this.clock,
+      clock: lettersClock(this.clock),
       // The active span's trace first (OpenTelemetry), else the request's headers.
       traceId: (context) => this.tracing?.activeTraceId() ?? traceIdOf(context.request),
       // The caller still gets the call's error; the log says the letter is missing.

@@ -16,12 +16,13 @@ import type { Clock } from '../../core/clock.js';
 import { DeadLetterQueue } from '../../core/dead-letter/dead-letter-queue.js';
 import type { ReplayOptions, ReplayReport } from '../../core/dead-letter/replay.js';
 import { deserializeValue } from '../../core/dead-letter/serialize.js';
+import { SpooledDeadLetterBackend } from '../../core/dead-letter/spooled-backend.js';
 import type { DeadLetterRecord } from '../../core/dead-letter/types.js';
 import { ResilienceConfigError, ResilienceError } from '../../core/errors.js';
 import { RESILIENCE_REDIS } from '../redis/redis.provider.js';
 import type { DeadLetterBackendFactory } from '../resilience.module-definition.js';
 import { ResilienceSettings } from '../resilience-settings.js';
-import { RESILIENCE_CLOCK } from '../timing.js';
+import { lettersClock, RESILIENCE_CLOCK } from '../timing.js';
 import { RESILIENCE_DLQ_BACKEND } from '../tokens.js';
 import { backendFor, checkQueueName, codecFor } from './dead-letter-backends.js';
 import { NamedRegistry } from './named-registry.js';
@@ -43,6 +44,8 @@ export interface DeadLetterListener {
   onReplayed?(queue: string, succeeded: boolean): void;
   onAlert?(queue: string, size: number, threshold: number): void;
   onDamaged?(queue: string): void;
+  /** Letters moved from a queue's local spool into its store, a round at a time. */
+  onSpoolDrained?(queue: string, count: number): void;
 }
 
 /** How often retention runs (and once at start-up). */
@@ -141,7 +144,7 @@ export class DeadLetterService implements OnModuleInit, OnApplicationBootstrap, 
       maxMessageSize: resolved.storageConfig.maxMessageSize,
       truncateOversized: resolved.storageConfig.truncate,
       codec,
-      clock: this.clock,
+      clock: lettersClock(this.clock),
     });
     queue.onAlert(({ size, threshold }) =>
       this.logger.warn(`dead-letter queue "${name}" holds ${size} letters (alert threshold ${threshold})`),
@@ -183,7 +186,7 @@ export class DeadLetterService implements OnModuleInit, OnApplicationBootstrap, 
 
   /**
    * Observes every queue, existing and future (metrics): each queue's own typed events
-   * (onAdded, onReplayed, onAlert, onDamaged), subscribed through one call.
+   * (onAdded, onReplayed, onAlert, onDamaged, onSpoolDrained), subscribed through one call.
    */
   subscribe(listener: DeadLetterListener): () => void {
     return this.registry.each((queue, name) => {
@@ -192,6 +195,9 @@ export class DeadLetterService implements OnModuleInit, OnApplicationBootstrap, 
         listener.onReplayed && queue.onReplayed(({ succeeded }) => listener.onReplayed?.(name, succeeded)),
         listener.onAlert && queue.onAlert(({ size, threshold }) => listener.onAlert?.(name, size, threshold)),
         listener.onDamaged && queue.onDamaged(() => listener.onDamaged?.(name)),
+        listener.onSpoolDrained && queue.backend instanceof SpooledDeadLetterBackend
+          ? queue.backend.onDrained(({ count }) => listener.onSpoolDrained?.(name, count))
+          : undefined,
       ];
       return () => {
         for (const off of offs) off?.();
