@@ -40,6 +40,23 @@ export class DeadlineQueue {
     if (this.items.length === 0) this.timer?.unref();
   }
 
+  /**
+   * Ends every pending deadline now with `end` (instead of its expire()) and releases the
+   * timer: the application shuts down, and nothing pending may hold it or the process.
+   */
+  cancelAll(end: (deadline: Deadline) => void): void {
+    const pending = this.items.slice(this.head).filter((d) => !d.settled);
+    this.items = [];
+    this.head = 0;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = Number.POSITIVE_INFINITY;
+    for (const deadline of pending) {
+      deadline.settled = true;
+      end(deadline);
+    }
+  }
+
   private arm(at: number): void {
     if (this.timer) clearTimeout(this.timer);
     this.timerAt = at;

@@ -176,3 +176,14 @@ function lazyMessage(prototype: Error, name: string, message: (this: never) => s
     },
   });
 }
+
+/**
+ * The application is shutting down: a call that waited (a retry's backoff, a bulkhead's queue,
+ * a breaker's callTimeout on an operation that never settles) ends with this, at once, so
+ * neither app.close() nor the process waits for it. Over HTTP: 503 with Connection: close.
+ */
+export class ApplicationShutdownError extends ResilienceError {
+  constructor(message = 'The application is shutting down; the call was cancelled') {
+    super(message);
+  }
+}

@@ -11,7 +11,13 @@ const worker = fileURLToPath(new URL('../support/wait-shutdown-worker.js', impor
  * that wait (for a token, or for their next retry); SIGTERMs the app once its output
  * matches `ready`, and checks the waiting calls and how soon the process exited.
  */
-async function sigtermWhileWaiting(platform: string, path: string, served: number, ready: RegExp): Promise<void> {
+async function sigtermWhileWaiting(
+  platform: string,
+  path: string,
+  served: number,
+  ready: RegExp,
+  exitWithinMs = 2000,
+): Promise<void> {
   const child = spawn(process.execPath, [worker, platform], { stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise<{ signal: NodeJS.Signals | null; at: number }>((resolve) =>
     child.on('exit', (_, signal) => resolve({ signal, at: Date.now() })),
@@ -51,7 +57,7 @@ async function sigtermWhileWaiting(platform: string, path: string, served: numbe
     assert.deepEqual(statuses, [503, 503, 503, 503, 503]);
     // Nest's shutdown hooks close the app, then raise the signal again.
     assert.equal(signal, 'SIGTERM');
-    assert.ok(at - signalled < 2000, `exited ${at - signalled} ms after SIGTERM`);
+    assert.ok(at - signalled < exitWithinMs, `exited ${at - signalled} ms after SIGTERM`);
   } finally {
     child.kill('SIGKILL');
   }
@@ -63,6 +69,12 @@ for (const platform of PLATFORMS) {
       timeout: 30_000,
     }, async () => {
       await sigtermWhileWaiting(platform, '/report', 1, /arrived 6/);
+    });
+
+    it('answers calls hung under a 60 s callTimeout 503 and exits within 1 s (their deadline timer held it)', {
+      timeout: 30_000,
+    }, async () => {
+      await sigtermWhileWaiting(platform, '/hung', 0, /(hung\n[\s\S]*){5}/, 1000);
     });
 
     it('answers calls waiting in retry backoff 503 and exits at once, not after the 10 s backoff', {

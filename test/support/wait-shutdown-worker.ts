@@ -1,11 +1,12 @@
-// A Nest app with shutdown hooks, a 'wait' rate limiter and a retry with long backoff.
+// A Nest app with shutdown hooks, a 'wait' rate limiter, a retry with long backoff and an
+// operation that never settles under a breaker's callTimeout.
 // Prints its port, then one line per request that reaches it (and per attempt of the
 // retried route), so the test knows when calls are waiting before it sends SIGTERM.
 import 'reflect-metadata';
 import { Controller, Get, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { FastifyAdapter as FastifyAdapterType } from '@nestjs/platform-fastify';
-import { RateLimit, ResilienceModule, Retry } from '../../lib/index.js';
+import { CircuitBreaker, RateLimit, ResilienceModule, Retry } from '../../lib/index.js';
 
 @Controller()
 class ReportsController {
@@ -13,6 +14,14 @@ class ReportsController {
   @RateLimit({ name: 'reports', rate: 1, per: 5, burst: 0, mode: 'wait', maxWait: 60 })
   report() {
     return 'built';
+  }
+
+  /** An operation that never settles, under a 60 s callTimeout. */
+  @Get('hung')
+  @CircuitBreaker('hung', { callTimeout: 60 })
+  hung(): Promise<string> {
+    process.stdout.write('hung\n');
+    return new Promise(() => undefined);
   }
 
   @Get('flaky')

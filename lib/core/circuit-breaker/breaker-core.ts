@@ -230,6 +230,19 @@ export abstract class CircuitBreakerCore extends CircuitBreakerFields {
   }
 
   /** Ends a timed call that ran past `callTimeout`. */
+  /**
+   * Ends every call waiting on its callTimeout now (the application shuts down): each one's
+   * signal aborts with `reason` and its caller gets `reason`; none counts as a failure, and the
+   * deadline timer no longer holds the process.
+   */
+  cancelPending(reason: unknown): void {
+    this.deadlines?.cancelAll((deadline) => {
+      const call = deadline as TimedCall<unknown>;
+      call.abort(reason);
+      call.resolveWith(Promise.reject(reason));
+    });
+  }
+
   timedOut<T>(call: TimedCall<T>): void {
     const error = new CallTimeoutError((this.callTimeoutMs as number) / 1000, `Call through circuit "${this.name}"`);
     call.abort(error);

@@ -11,7 +11,7 @@ import {
   type CircuitState,
 } from '../../core/circuit-breaker/index.js';
 import type { Clock } from '../../core/clock.js';
-import { ResilienceConfigError } from '../../core/errors.js';
+import { ApplicationShutdownError, ResilienceConfigError } from '../../core/errors.js';
 import type { Event } from '../../core/events.js';
 import { RESILIENCE_REDIS } from '../redis/redis.provider.js';
 import { ResilienceSettings } from '../resilience-settings.js';
@@ -115,8 +115,16 @@ export class CircuitBreakerService implements BeforeApplicationShutdown {
     return this.storeAvailable;
   }
 
-  /** Quorum replicas leave the fleet's count while Redis is still connected. */
+  /**
+   * Calls still waiting on a breaker's callTimeout end at once with ApplicationShutdownError
+   * (their signal aborts; an operation that never settles no longer holds the process), then
+   * quorum replicas leave the fleet's count while Redis is still connected.
+   */
   async beforeApplicationShutdown(): Promise<void> {
+    const shutdown = new ApplicationShutdownError(
+      'The application is shutting down; a call under callTimeout was cancelled',
+    );
+    for (const breaker of this.registry.all().values()) breaker.cancelPending(shutdown);
     await this.scopes.close(this.registry.all().values());
   }
 

@@ -5,11 +5,14 @@ import type { ResolvedRetrySettings } from '../../config/resolved-types.js';
 import { retrySchema } from '../../config/schema.js';
 import type { RetrySettings } from '../../config/types.js';
 import type { Clock } from '../../core/clock.js';
-import { ResilienceConfigError, ResilienceError } from '../../core/errors.js';
+import { ApplicationShutdownError, ResilienceConfigError } from '../../core/errors.js';
 import { type RetryContext, type RetryEvent, RetryPolicy, type Sleep } from '../../core/retry/index.js';
 import { ResilienceSettings } from '../resilience-settings.js';
 import { RESILIENCE_CLOCK, RESILIENCE_SLEEP } from '../timing.js';
 import { NamedRegistry, optionsSignature } from './named-registry.js';
+
+/** Kept here too: it was first exported from this module. */
+export { ApplicationShutdownError } from '../../core/errors.js';
 
 /** Options of RetryService and @Retry: retry settings plus the names they are resolved and reported under. */
 export interface RetryCallOptions extends RetrySettings {
@@ -28,12 +31,6 @@ export interface RetryListener {
 }
 
 /** Thrown into waiting retries when the application shuts down. */
-export class ApplicationShutdownError extends ResilienceError {
-  constructor() {
-    super('The application is shutting down; retry cancelled');
-  }
-}
-
 /**
  * Retries with the settings of a service (its tier and entry) or of a preset, one
  * policy per operation (so a retry budget is shared by the calls of an operation).
@@ -152,7 +149,7 @@ export class RetryService implements BeforeApplicationShutdown {
    * request waiting in backoff would otherwise hold the server, and the process, open.
    */
   beforeApplicationShutdown(): void {
-    this.shutdown.abort(new ApplicationShutdownError());
+    this.shutdown.abort(new ApplicationShutdownError('The application is shutting down; retry cancelled'));
   }
 }
 
