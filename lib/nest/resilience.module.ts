@@ -1,8 +1,9 @@
-import { Logger, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { nearMissKey } from '../config/misleading-settings.js';
 import type { RedisClientLike } from '../config/schema.js';
 import type { ResilienceConfig } from '../config/types.js';
+import { ResilienceConfigError } from '../core/errors.js';
 import { CONFIG_SERVICE_TOKEN, type ConfigServiceLike } from './config-service-source.js';
 import { ResilienceHealthIndicator } from './health/resilience-health.indicator.js';
 import { InterceptorBinding } from './http/interceptor-binding.js';
@@ -40,10 +41,11 @@ function isEmpty(options: ResilienceConfig | undefined): boolean {
 }
 
 /**
- * ConfigService holds no `resilience` key: if it holds a near miss (`resillience:` in YAML),
- * say so, rather than boot silently on the defaults.
+ * ConfigService holds no `resilience` key: if it holds a near miss (`resillience:` in YAML,
+ * `Resilience`), the boot fails naming it: on the defaults, every setting the application
+ * wrote would be ignored without a word (it only warned before, and the app ran on defaults).
  */
-function warnOfNearMiss(configKey: string, config: ConfigServiceLike): void {
+function refuseNearMiss(configKey: string, config: ConfigServiceLike): void {
   const internal = (config as { internalConfig?: Record<string, unknown> }).internalConfig;
   const keys = new Set<string>(Object.keys(internal ?? {}));
   for (const nested of Object.values(internal ?? {})) {
@@ -51,9 +53,12 @@ function warnOfNearMiss(configKey: string, config: ConfigServiceLike): void {
   }
   const near = nearMissKey(configKey, keys);
   if (near) {
-    new Logger('Resilience').warn(
-      `ConfigService has no "${configKey}" key but has "${near}": did you mean "${configKey}"? Booting on the defaults.`,
-    );
+    throw new ResilienceConfigError([
+      {
+        path: near,
+        message: `ConfigService has no "${configKey}" key but has "${near}": did you mean "${configKey}"? (on the defaults, its settings would be ignored)`,
+      },
+    ]);
   }
 }
 
@@ -72,7 +77,7 @@ const settingsProvider = {
     ownRedis?: RedisClientLike | null,
   ) => {
     const raw = (isEmpty(options) ? config?.get(configKey) : options) as ResilienceConfig | undefined;
-    if (isEmpty(options) && raw === undefined && config) warnOfNearMiss(configKey, config);
+    if (isEmpty(options) && raw === undefined && config) refuseNearMiss(configKey, config);
     // The `redisClient` option is `redis.client`: one way in, validated with the rest.
     const withClient = ownRedis ? { ...raw, redis: { ...raw?.redis, client: ownRedis } } : raw;
     return ResilienceSettings.create(withClient ?? {});

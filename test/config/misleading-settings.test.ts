@@ -1,5 +1,8 @@
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigModule } from '@nestjs/config';
 import { Test } from '@nestjs/testing';
@@ -66,24 +69,46 @@ describe('settings that would silently mean the wrong thing', () => {
     assert.equal(settings.resolve('pay').dlq.alertThreshold, 7);
   });
 
-  it('a misspelt top-level key in ConfigService is named at boot instead of booting silently on defaults', async () => {
-    const warnings: string[] = [];
-    const logged = await Test.createTestingModule({
-      imports: [
-        ConfigModule.forRoot({
-          isGlobal: true,
-          ignoreEnvFile: true,
-          load: [() => ({ resillience: { environment: 'production' } })],
-        }),
-        ResilienceModule.forRoot(),
-      ],
-    })
-      .setLogger({ log: () => {}, error: () => {}, warn: (m: unknown) => warnings.push(String(m)) })
-      .compile();
-    assert.ok(
-      warnings.some((w) => /no "resilience" key but has "resillience"/.test(w)),
-      warnings.join('\n'),
-    );
-    await logged.close();
+  for (const near of ['resillience', 'resilence', 'Resilience']) {
+    it(`a misspelt top-level key in the YAML ConfigService reads (${near}:) fails the boot with a "did you mean"`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'nest-resilience-yaml-'));
+      const file = join(dir, 'config.yaml');
+      writeFileSync(
+        file,
+        `server:\n  port: 3000\n${near}:\n  environment: production\n  services:\n    payments: { tier: critical }\n`,
+      );
+      try {
+        await assert.rejects(
+          Test.createTestingModule({
+            imports: [
+              ConfigModule.forRoot({
+                isGlobal: true,
+                ignoreEnvFile: true,
+                load: [() => parse(readFileSync(file, 'utf8')) as Record<string, unknown>],
+              }),
+              ResilienceModule.forRoot(),
+            ],
+          })
+            .setLogger({ log: () => {}, error: () => {}, warn: () => {} })
+            .compile(),
+          (error: Error) =>
+            error instanceof ResilienceConfigError &&
+            error.message.includes(
+              `${near}: ConfigService has no "resilience" key but has "${near}": did you mean "resilience"?`,
+            ),
+        );
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+
+  it('an unknown top-level key under resilience is refused with its path (strict or not)', () => {
+    for (const strict of [false, true]) {
+      assert.throws(
+        () => ResilienceSettings.create({ strict, enviroment: 'production' } as never, { warn: () => undefined }),
+        /enviroment: unknown key \(did you mean "environment"\?\)/,
+      );
+    }
   });
 });
