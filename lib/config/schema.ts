@@ -174,7 +174,7 @@ export const storageConfigSchema = strict({
   keyPrefix: z.string().min(1),
   /** Bytes of a stored letter at most. Default: 256 KiB on SQS, 1 MiB elsewhere. */
   maxMessageSize: positiveInt,
-  /** Over maxMessageSize: keep the letter without its arguments, marked `truncated` (opt-in). */
+  /** Arguments that cannot be kept (over maxMessageSize as stored, unreadable, too deep): true (default) keeps the letter with markers, flagged `truncated`; false refuses it. */
   truncate: z.boolean(),
   /** Redis backend: where letters wait while Redis is down (a local file log). On by default. */
   spool: strict({ enabled: z.boolean(), path: z.string().min(1), maxLetters: positiveInt }).partial(),

@@ -88,18 +88,44 @@ describe('Redis dead-letter backend', () => {
     assert.match(damaged[0], /integrity check/);
   });
 
-  it('rejects a letter over maxMessageSize naming the size and the limit, or stores it truncated if configured', async () => {
+  it('a letter over maxMessageSize as stored is kept without its arguments, flagged with the numbers; truncate: false refuses it', async () => {
     const backend = new RedisDeadLetterBackend({ client, queue: 'sized' });
-    const strict = new DeadLetterQueue({ name: 'sized', backend, maxMessageSize: 1024 });
+    const strict = new DeadLetterQueue({ name: 'sized', backend, maxMessageSize: 1024, truncateOversized: false });
     await strict.purge();
-    const error = await strict.add({ args: ['z'.repeat(5000)], error: new Error('x') }).catch((e) => e);
+    // Random text does not compress: 5,000 bytes stay over 1,024 stored.
+    const noise = randomBytes(2500).toString('hex');
+    const error = await strict.add({ args: [noise], error: new Error('x') }).catch((e) => e);
     assert.ok(error instanceof DeadLetterTooLargeError);
-    assert.match(error.message, /is \d{4} bytes, over maxMessageSize 1024 bytes/);
+    assert.match(error.message, /is \d{4} bytes as stored, over maxMessageSize 1024 bytes/);
     assert.equal(await strict.size(), 0);
-    const lenient = new DeadLetterQueue({ name: 'sized', backend, maxMessageSize: 1024, truncateOversized: true });
-    const stored = await lenient.add({ args: ['z'.repeat(5000)], error: new Error('x') });
-    assert.equal(stored.args, null);
+    const lenient = new DeadLetterQueue({ name: 'sized', backend, maxMessageSize: 1024 });
+    const stored = await lenient.add({ args: [noise], error: new Error('x') });
+    assert.deepEqual(stored.args, {
+      $type: 'omitted',
+      reason: stored.truncated?.reason,
+    });
     assert.ok((stored.truncated?.originalSize ?? 0) > 5000);
+    assert.match(
+      stored.truncated?.reason ?? '',
+      /as stored, over maxMessageSize 1024 bytes: its arguments were left out/,
+    );
     assert.equal(await lenient.size(), 1);
+  });
+
+  it('maxMessageSize bounds the stored bytes: 100 KB that gzip stores in a few hundred fits a 4 KiB limit', async () => {
+    const codec = new LetterCodec({ compression: 'gzip' });
+    const backend = new RedisDeadLetterBackend({ client, queue: 'compressed', codec });
+    const queue = new DeadLetterQueue({
+      name: 'compressed',
+      backend,
+      codec,
+      maxMessageSize: 4096,
+      truncateOversized: false,
+    });
+    await queue.purge();
+    const kept = await queue.add({ args: ['a'.repeat(100_000)], error: new Error('x') });
+    assert.equal(kept.truncated, undefined);
+    assert.equal((kept.args as string[])[0].length, 100_000);
+    assert.ok(Buffer.byteLength((await client.hget('{dlq:compressed}:letters', kept.id)) ?? '') < 4096);
   });
 });

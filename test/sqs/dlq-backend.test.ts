@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { DeadLetterQueue, DeadLetterTooLargeError, presets, SqsDeadLetterBackend } from '../../lib/index.js';
 import { deadLetterContract } from '../support/dlq-contract.js';
@@ -23,9 +24,13 @@ describe('SQS dead-letter backend', () => {
       name: 'sqs',
       backend,
       maxMessageSize: presets.dlq.sqs.storageConfig.maxMessageSize,
+      truncateOversized: false,
     });
     await q.purge();
-    await assert.rejects(q.add({ args: ['x'.repeat(300_000)], error: new Error('big') }), DeadLetterTooLargeError);
+    await assert.rejects(
+      q.add({ args: [randomBytes(150_000).toString('hex')], error: new Error('big') }),
+      DeadLetterTooLargeError,
+    );
     assert.equal(await q.size(), 0);
     await q.add({ args: ['x'.repeat(1000)], error: new Error('fits') });
     assert.equal(await q.size(), 1);

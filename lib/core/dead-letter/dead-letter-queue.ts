@@ -15,7 +15,7 @@ import {
   type ReplayReport,
   refusal,
 } from './replay.js';
-import { describeError, serializeValue, ValueTooLargeError } from './serialize.js';
+import { describeError, serializeArguments } from './serialize.js';
 import type {
   AttemptRecord,
   DamagedLetter,
@@ -45,7 +45,12 @@ export interface DeadLetterQueueOptions {
    * backend's own limit (SQS: 256 KiB), else DEFAULT_MAX_MESSAGE_SIZE (1 MiB).
    */
   maxMessageSize?: number;
-  /** Over maxMessageSize: store without the arguments, marked `truncated`, instead of throwing. */
+  /**
+   * Arguments that cannot be kept (over maxMessageSize as stored, unreadable, too deep): true
+   * (default) keeps the letter with markers in their place, flagged `truncated` with the
+   * reason; false refuses it with DeadLetterTooLargeError (the call's own error still reaches
+   * its caller).
+   */
   truncateOversized?: boolean;
   /** Used to measure the stored size when the backend encodes (Redis, SQS); JSON otherwise. */
   codec?: LetterCodec;
@@ -108,7 +113,7 @@ export class DeadLetterQueue extends EventEmitter<DeadLetterQueueEvents> {
       );
     }
     this.backend.onDamaged = (damage) => this.reportDamage(damage);
-    this.truncateOversized = options.truncateOversized ?? false;
+    this.truncateOversized = options.truncateOversized ?? true;
     this.codec = options.codec;
     // Letters are read by people and by other processes: their times are the wall clock's.
     this.clock = options.clock ?? wallClock;
@@ -141,17 +146,12 @@ export class DeadLetterQueue extends EventEmitter<DeadLetterQueueEvents> {
     const now = this.clock.now();
     const error = describeError(input.error);
     const history = input.history ?? [];
-    let args: unknown;
-    // Far over the limit (a 64 MiB Buffer): refused before the copy is made; near it, measured exactly.
-    const budget = 2 * this.maxMessageSize + 65_536;
-    let tooLarge = false;
-    try {
-      args = serializeValue(input.args ?? [], budget);
-    } catch (e) {
-      if (!(e instanceof ValueTooLargeError)) throw e;
-      if (!this.truncateOversized) throw new DeadLetterTooLargeError(undefined, this.maxMessageSize, this.name);
-      tooLarge = true;
-      args = null;
+    // Never lost to its arguments: what cannot be read, or is far past the size (a 64 MiB
+    // Buffer, never copied), is left out with a marker saying why, and the letter is flagged.
+    const budget = Math.max(16 * this.maxMessageSize, 16 * 1024 * 1024);
+    const { value: args, omitted } = serializeArguments(input.args ?? [], { maxBytes: budget });
+    if (omitted.length > 0 && !this.truncateOversized) {
+      throw new DeadLetterTooLargeError(undefined, this.maxMessageSize, this.name, omitted.join('; '));
     }
     const letter: DeadLetterRecord = {
       id: letterId(now),
@@ -169,7 +169,7 @@ export class DeadLetterQueue extends EventEmitter<DeadLetterQueueEvents> {
       replays: 0,
       status: 'pending',
       createdAt: now,
-      ...(tooLarge ? { truncated: { originalSize: budget, atLeast: true } } : {}),
+      ...(omitted.length > 0 ? { truncated: { reason: omitted.join('; ') } } : {}),
     };
     const sized = fitToSize(letter, this.maxMessageSize, this.truncateOversized, this.codec, this.name);
     const size = await this.backend.add(sized);

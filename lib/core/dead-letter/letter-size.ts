@@ -2,16 +2,20 @@ import { ResilienceError } from '../errors.js';
 import type { LetterCodec } from './codec.js';
 import type { DeadLetterRecord } from './types.js';
 
-/** A letter larger than `maxMessageSize`: never silently dropped, so the caller hears of it. */
+/** A letter larger than `maxMessageSize` as stored: never silently dropped, so the caller hears of it. */
 export class DeadLetterTooLargeError extends ResilienceError {
-  /** `size` is undefined when the arguments were refused before being copied whole. */
+  /**
+   * `size`: the stored bytes (after compression and encryption); undefined when the arguments
+   * were refused before being copied whole (`reason` says why).
+   */
   constructor(
     readonly size: number | undefined,
     readonly limit: number,
     readonly queue: string,
+    readonly reason?: string,
   ) {
     super(
-      `Dead letter for queue "${queue}" is ${size === undefined ? 'more than' : size} bytes, over maxMessageSize ${limit} bytes (set storageConfig.maxMessageSize, or truncate: true to keep it without its arguments)`,
+      `Dead letter for queue "${queue}" ${size === undefined ? `could not be kept whole (${reason})` : `is ${size} bytes as stored, over maxMessageSize ${limit} bytes`}; maxMessageSize is ${limit} bytes (raise storageConfig.maxMessageSize, or leave truncate on to keep letters without what does not fit)`,
     );
   }
 }
@@ -20,9 +24,10 @@ export class DeadLetterTooLargeError extends ResilienceError {
 export const DEFAULT_MAX_MESSAGE_SIZE = 1024 * 1024;
 
 /**
- * The letter as it will be stored: itself if it fits `limit` bytes (as the backend encodes it,
- * JSON otherwise), else without its arguments (marked `truncated`) when `truncate` allows,
- * else DeadLetterTooLargeError: never dropped silently.
+ * The letter as it will be stored: itself if its stored form (as the backend encodes it, so
+ * after compression and encryption; JSON otherwise) fits `limit` bytes; else, when `truncate`
+ * allows, its arguments replaced by a marker and the letter flagged `truncated` with the
+ * numbers; else DeadLetterTooLargeError with them: never dropped silently.
  */
 export function fitToSize(
   letter: DeadLetterRecord,
@@ -35,7 +40,12 @@ export function fitToSize(
   const size = storedSize(letter);
   if (size <= limit) return letter;
   if (!truncate) throw new DeadLetterTooLargeError(size, limit, queue);
-  const truncated: DeadLetterRecord = { ...letter, args: null, truncated: { originalSize: size } };
+  const reason = `the letter was ${size} bytes as stored, over maxMessageSize ${limit} bytes: its arguments were left out`;
+  const truncated: DeadLetterRecord = {
+    ...letter,
+    args: { $type: 'omitted', reason },
+    truncated: { reason: letter.truncated ? `${letter.truncated.reason}; ${reason}` : reason, originalSize: size },
+  };
   const stillTooLarge = storedSize(truncated);
   if (stillTooLarge > limit) throw new DeadLetterTooLargeError(stillTooLarge, limit, queue);
   return truncated;

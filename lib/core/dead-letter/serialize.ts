@@ -46,20 +46,72 @@ export class ValueTooLargeError extends Error {
 /** A stored value that is not what serializeValue writes. */
 export class MalformedValueError extends Error {}
 
+/** How deep a value is followed: deeper parts are replaced by a marker (never a stack overflow). */
+export const MAX_DEPTH = 64;
+
+/** Arguments as stored, and what had to be left out of them (empty: all of it). */
+export interface SerializedArguments {
+  value: Json;
+  /** Why parts were replaced by `{ "$type": "omitted", "reason" }` markers (at most 10 reasons). */
+  omitted: string[];
+}
+
+/**
+ * Arguments of a failed call as a letter stores them; never throws. What cannot be read or
+ * kept is replaced by a marker `{ "$type": "omitted", "reason" }` and named in `omitted`:
+ * a getter or a Proxy trap that throws, a part deeper than `maxDepth`, a value past the
+ * `maxBytes` budget (a 64 MiB Buffer is never copied). A letter must never be lost to its
+ * arguments: the failed call it records is what matters.
+ */
+export function serializeArguments(
+  value: unknown,
+  { maxBytes = Number.POSITIVE_INFINITY, maxDepth = MAX_DEPTH }: { maxBytes?: number; maxDepth?: number } = {},
+): SerializedArguments {
+  const omitted = new Set<string>();
+  const json = walkValue(value, maxBytes, maxDepth, (reason) => {
+    if (omitted.size < 10) omitted.add(reason);
+  });
+  return { value: json, omitted: [...omitted] };
+}
+
 /**
  * `maxBytes` bounds the estimated size of the output: a 64 MiB Buffer is refused before
- * its base64 copy exists.
+ * its base64 copy exists (ValueTooLargeError). Parts that cannot be read, or are deeper
+ * than MAX_DEPTH, are replaced by omitted markers (see serializeArguments, which never throws).
  */
 export function serializeValue(value: unknown, maxBytes = Number.POSITIVE_INFINITY): Json {
+  return walkValue(value, maxBytes, MAX_DEPTH, undefined);
+}
+
+const message = (error: unknown) => {
+  try {
+    return error instanceof Error ? error.message : String(error);
+  } catch {
+    return 'unknown error';
+  }
+};
+
+/** `omit` set: over-budget parts are markers too; unset: over budget throws ValueTooLargeError. */
+function walkValue(value: unknown, maxBytes: number, maxDepth: number, omit?: (reason: string) => void): Json {
   const seen = new Map<object, string>();
   let budget = maxBytes;
-  const spend = (bytes: number) => {
-    budget -= bytes;
-    if (budget < 0) throw new ValueTooLargeError(maxBytes);
+  const overBudget = `over the size budget of ${maxBytes} bytes`;
+  const marker = (reason: string): Json => {
+    omit?.(reason);
+    return { [TYPE]: 'omitted', reason };
   };
-  const walk = (v: unknown, path: string): Json => {
-    if (typeof v === 'string') spend(v.length + 2);
-    else spend(8);
+  /** Takes `bytes` of the budget; false (lenient) when they are not there. */
+  const spend = (bytes: number): boolean => {
+    if (budget - bytes >= 0) {
+      budget -= bytes;
+      return true;
+    }
+    if (!omit) throw new ValueTooLargeError(maxBytes);
+    budget = -1;
+    return false;
+  };
+  const walk = (v: unknown, path: string, depth: number): Json => {
+    if (!spend(typeof v === 'string' ? v.length + 2 : 8)) return marker(overBudget);
     switch (typeof v) {
       case 'undefined':
         return { [TYPE]: 'undefined' };
@@ -71,55 +123,98 @@ export function serializeValue(value: unknown, maxBytes = Number.POSITIVE_INFINI
       case 'boolean':
         return v;
       case 'function':
-        return { [TYPE]: 'function', name: v.name };
+        return { [TYPE]: 'function', name: safeName(v) };
       case 'symbol':
         return { [TYPE]: 'symbol', description: v.description ?? '' };
     }
     if (v === null) return null;
+    if (depth > maxDepth) return marker(`nested deeper than ${maxDepth} levels`);
+    if (v instanceof Unreadable) return marker(v.reason);
     const obj = v as object;
     const ref = seen.get(obj);
     if (ref !== undefined) return { [TYPE]: 'ref', path: ref };
     seen.set(obj, path);
+    try {
+      return walkObject(obj, path, depth);
+    } catch (error) {
+      if (error instanceof ValueTooLargeError) throw error;
+      // A Proxy trap, an exotic object: this part is left out, the letter is kept.
+      return marker(`a value could not be read (${message(error)})`);
+    }
+  };
+  const walkObject = (obj: object, path: string, depth: number): Json => {
     if (obj instanceof Date) return { [TYPE]: 'date', value: Number.isNaN(obj.getTime()) ? null : obj.toISOString() };
     if (Buffer.isBuffer(obj)) {
-      spend(Math.ceil(obj.length / 3) * 4);
+      if (!spend(Math.ceil(obj.length / 3) * 4)) return marker(`a Buffer of ${obj.length} bytes is ${overBudget}`);
       return { [TYPE]: 'buffer', base64: obj.toString('base64') };
     }
     if (ArrayBuffer.isView(obj)) {
-      spend(Math.ceil(obj.byteLength / 3) * 4);
+      if (!spend(Math.ceil(obj.byteLength / 3) * 4))
+        return marker(`a ${obj.constructor.name} of ${obj.byteLength} bytes is ${overBudget}`);
       const bytes = Buffer.from(obj.buffer, obj.byteOffset, obj.byteLength);
       return { [TYPE]: 'typedarray', kind: obj.constructor.name, base64: bytes.toString('base64') };
     }
     if (obj instanceof Map) {
       return {
         [TYPE]: 'map',
-        entries: [...obj].map(([k, val], i) => [walk(k, `${path}.${i}.k`), walk(val, `${path}.${i}.v`)]),
+        entries: [...obj].map(([k, val], i) => [
+          walk(k, `${path}.${i}.k`, depth + 1),
+          walk(val, `${path}.${i}.v`, depth + 1),
+        ]),
       };
     }
-    if (obj instanceof Set) return { [TYPE]: 'set', values: [...obj].map((x, i) => walk(x, `${path}.${i}`)) };
+    if (obj instanceof Set)
+      return { [TYPE]: 'set', values: [...obj].map((x, i) => walk(x, `${path}.${i}`, depth + 1)) };
     if (obj instanceof Error) {
-      return {
-        [TYPE]: 'error',
-        name: obj.name,
-        message: obj.message,
-        stack: obj.stack ?? null,
-        code: (obj as { code?: Json }).code ?? null,
-      };
+      const e = describeError(obj);
+      return { [TYPE]: 'error', name: e.name, message: e.message, stack: e.stack ?? null, code: e.code ?? null };
     }
-    if (Array.isArray(obj)) return obj.map((x, i) => walk(x, `${path}.${i}`));
+    if (Array.isArray(obj)) {
+      const out: Json[] = [];
+      for (let i = 0; i < obj.length; i++) {
+        if (budget < 0) {
+          out.push(marker(`${obj.length - i} more items ${overBudget}`));
+          break;
+        }
+        out.push(walk(readKey(obj, i), `${path}.${i}`, depth + 1));
+      }
+      return out;
+    }
     const out: { [key: string]: Json } = {};
-    for (const [key, val] of Object.entries(obj)) {
-      spend(key.length + 3);
-      define(out, key, walk(val, `${path}.${key}`));
+    for (const key of Object.keys(obj)) {
+      if (budget < 0 || !spend(key.length + 3)) break;
+      define(out, key, walk(readKey(obj, key), `${path}.${key}`, depth + 1));
     }
     const proto = Object.getPrototypeOf(obj);
-    if (proto !== Object.prototype && proto !== null && proto?.constructor?.name) {
-      return { [TYPE]: 'instance', className: proto.constructor.name, value: out };
-    }
+    const className = proto !== Object.prototype && proto !== null ? safeName(proto.constructor) : '';
+    if (className) return { [TYPE]: 'instance', className, value: out };
     if (Object.hasOwn(out, TYPE)) return { [TYPE]: 'object', value: out };
     return out;
   };
-  return walk(value, '$');
+  /** A property, or an omitted marker when reading it throws (a getter, a Proxy's get trap). */
+  const readKey = (obj: object, key: string | number): unknown => {
+    try {
+      return (obj as Record<string | number, unknown>)[key];
+    } catch (error) {
+      return new Unreadable(`reading ${JSON.stringify(String(key))} threw (${message(error)})`);
+    }
+  };
+  const top = walk(value, '$', 0);
+  return top;
+}
+
+/** A property whose read threw: stands in for its value until the walk turns it into a marker. */
+class Unreadable {
+  constructor(readonly reason: string) {}
+}
+
+function safeName(value: unknown): string {
+  try {
+    const name = (value as { name?: unknown } | null | undefined)?.name;
+    return typeof name === 'string' ? name : '';
+  } catch {
+    return '';
+  }
 }
 
 function expect(ok: boolean, what: string): void {
@@ -149,6 +244,7 @@ export function deserializeValue(json: unknown): unknown {
       case 'undefined':
       case 'function':
       case 'symbol':
+      case 'omitted':
         return undefined;
       case 'bigint':
         expect(typeof o.value === 'string' && /^-?\d{1,100000}$/.test(o.value), 'bigint');
@@ -230,7 +326,7 @@ export function deserializeValue(json: unknown): unknown {
   return walk(json, '$');
 }
 
-/** An error, as a letter keeps it. */
+/** An error, as a letter keeps it; never throws (a field whose getter throws is left out). */
 export function describeError(error: unknown): {
   name: string;
   message: string;
@@ -238,19 +334,28 @@ export function describeError(error: unknown): {
   code?: string;
   status?: number;
 } {
-  if (error instanceof Error) {
+  const read = <T>(get: () => T): T | undefined => {
+    try {
+      return get();
+    } catch {
+      return undefined;
+    }
+  };
+  if (read(() => error instanceof Error)) {
     const e = error as Error & { status?: unknown; statusCode?: unknown };
     // The code of the error or of its cause: fetch's `TypeError: fetch failed` keeps ECONNREFUSED there.
-    const code = errorCodeOf(error);
-    const status =
-      typeof e.status === 'number' ? e.status : typeof e.statusCode === 'number' ? e.statusCode : undefined;
+    const code = read(() => errorCodeOf(error));
+    const status = read(() =>
+      typeof e.status === 'number' ? e.status : typeof e.statusCode === 'number' ? e.statusCode : undefined,
+    );
+    const stack = read(() => e.stack);
     return {
-      name: e.name,
-      message: e.message,
-      stack: e.stack,
+      name: String(read(() => e.name) ?? 'Error'),
+      message: String(read(() => e.message) ?? ''),
+      ...(typeof stack === 'string' ? { stack } : {}),
       ...(code !== undefined ? { code } : {}),
       ...(status !== undefined ? { status } : {}),
     };
   }
-  return { name: typeof error, message: String(error) };
+  return { name: typeof error, message: read(() => String(error)) ?? 'an unreadable value' };
 }

@@ -39,8 +39,12 @@ export interface DeadLetterRecord {
   status: 'pending' | 'exhausted';
   /** Epoch ms when it entered the queue. */
   createdAt: number;
-  /** Set when the arguments were too large and stored truncated (if configured). */
-  truncated?: { originalSize: number; atLeast?: boolean };
+  /**
+   * Set when parts of the arguments could not be kept (unreadable, too deep, over the size):
+   * markers `{ "$type": "omitted", "reason" }` stand in their place; `originalSize` is the
+   * stored size the whole letter would have had, when that was what did not fit.
+   */
+  truncated?: { reason: string; originalSize?: number };
 }
 
 export interface DeadLetterFilter {

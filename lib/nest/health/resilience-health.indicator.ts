@@ -41,7 +41,8 @@ const worst = (a: HealthStatus, b: HealthStatus): HealthStatus => (RANK[b] > RAN
  *   while Redis is unreachable;
  * - dead-letter queues: a queue at its alert threshold is `down`;
  * - bulkheads: one with every slot taken is `degraded` (it sheds load, the service still serves);
- * - Redis, when configured: not connected is `down` if a dead-letter queue lives there
+ * - Redis, when configured: not connected, or connected but not answering a PING (a
+ *   partition; `connection: 'unreachable'`), is `down` if a dead-letter queue lives there
  *   (letters could not be kept), else `degraded` (limiters decide by their failure mode).
  * Terminus 11 has no `degraded`: there a degraded result is `status: 'up'` (it still serves),
  * `state: 'degraded'`. @nestjs/terminus stays an optional peer: only its version is read.
@@ -57,6 +58,15 @@ export class ResilienceHealthIndicator {
 
   async isHealthy(key = 'resilience'): Promise<ResilienceHealthResult> {
     let status: HealthStatus = 'up';
+    // 'ready' only says the socket is open: a partition keeps it open and swallows every
+    // command. A PING (bounded by the command timeout, read beside the queues) says whether Redis answers.
+    const answering =
+      this.redis?.status === 'ready'
+        ? this.redis.ping().then(
+            () => true,
+            () => false,
+          )
+        : Promise.resolve(false);
     const circuits: ResilienceHealthResult[string]['circuits'] = {};
     for (const [name, breaker] of this.circuits.all()) {
       const state = breaker.state;
@@ -70,13 +80,16 @@ export class ResilienceHealthIndicator {
     }
     const queues: ResilienceHealthResult[string]['queues'] = {};
     let redisQueues = false;
-    for (const [name, queue] of this.deadLetters.all()) {
+    // Read at once: each may wait a command timeout when its store does not answer.
+    const entries = [...this.deadLetters.all()];
+    const sizes = await Promise.all(entries.map(([, queue]) => queue.size().catch(() => Number.NaN)));
+    entries.forEach(([name, queue], i) => {
       redisQueues ||= queue.backend.kind === 'redis';
-      const size = await queue.size().catch(() => Number.NaN);
+      const size = sizes[i];
       const queueStatus: HealthStatus = queue.isAlerting || size >= queue.alertThreshold ? 'down' : 'up';
       queues[name] = { status: queueStatus, size, alertThreshold: queue.alertThreshold };
       status = worst(status, queueStatus);
-    }
+    });
     const bulkheads: ResilienceHealthResult[string]['bulkheads'] = {};
     for (const [name, bulkhead] of this.bulkheadService.all()) {
       const bulkheadStatus: HealthStatus = bulkhead.saturated ? 'degraded' : 'up';
@@ -86,9 +99,10 @@ export class ResilienceHealthIndicator {
     }
     let redis: ResilienceHealthResult[string]['redis'];
     if (this.redis) {
-      const connected = this.redis.status === 'ready';
+      const connected = await answering;
       const redisStatus: HealthStatus = connected ? 'up' : redisQueues ? 'down' : 'degraded';
-      redis = { status: redisStatus, connection: this.redis.status };
+      const connection = this.redis.status === 'ready' && !connected ? 'unreachable' : this.redis.status;
+      redis = { status: redisStatus, connection };
       status = worst(status, redisStatus);
     }
     const reported = (status === 'degraded' && !terminusHasDegraded() ? 'up' : status) as HealthIndicatorStatus;

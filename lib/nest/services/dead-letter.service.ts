@@ -180,6 +180,12 @@ export class DeadLetterService implements OnModuleInit, OnApplicationBootstrap, 
       const source = `${letter.source.className}.${letter.source.method}`;
       const handler = this.handlers.get(`${queue}\u0000${source}`);
       if (!handler) throw new Error(`no @DeadLetter method registered for ${source} on queue "${queue}"`);
+      // Its arguments are incomplete: running the method on markers would do something else.
+      if (letter.truncated) {
+        throw new Error(
+          `letter ${letter.id} was kept without all of its arguments (${letter.truncated.reason}): replay it by hand`,
+        );
+      }
       return handler(deserializeValue(letter.args) as unknown[], letter);
     }, options);
   }
