@@ -1,6 +1,6 @@
 import { explainService, formatExplanation } from '../config/explain.js';
 import { checkResolved } from '../config/pre-deployment-checks.js';
-import { parseResilienceConfig, ResilienceConfigResolver } from '../config/resolve.js';
+import { ResilienceConfigResolver } from '../config/resolve.js';
 import type { ConfigIssue } from '../core/errors.js';
 import { ConfigFileError, loadConfigFile } from './load-config.js';
 
@@ -31,12 +31,13 @@ export async function runCheck(options: CheckOptions): Promise<{ code: number; o
   if (options.environment !== undefined && raw && typeof raw === 'object') {
     raw = { ...raw, environment: options.environment };
   }
-  const parsed = parseResilienceConfig(raw);
-  if (!parsed.ok) return report(options, parsed.issues, []);
-  const warnings = checkResolved(ResilienceConfigResolver.from(parsed.config));
+  // Exactly the app's validation (ResilienceSettings.create runs the same).
+  const validated = ResilienceConfigResolver.validate(raw);
+  if (!validated.ok) return report(options, validated.issues, []);
+  const warnings = checkResolved(validated.resolver);
   const result = report(options, [], warnings);
   if (options.explain === undefined) return result;
-  const explanation = explainService(parsed.config, options.explain);
+  const explanation = explainService(validated.resolver.config, options.explain);
   if (options.format === 'json') {
     const body = JSON.parse(result.output);
     return { code: result.code, output: JSON.stringify({ ...body, explain: explanation }, replacer, 2) };

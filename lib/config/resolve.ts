@@ -2,6 +2,7 @@ import { type ConfigIssue, ResilienceConfigError } from '../core/errors.js';
 import { crossCheck } from './cross-check.js';
 import { formatZodIssues } from './format-issues.js';
 import { expandLayers, layer, mergeNamed, type NamedLayer, ownBulkhead, PROFILES, tierTable } from './layer-stack.js';
+import { checkPolicies, type ResolvedTarget } from './policy-checks.js';
 import { type PatternName, presets } from './presets.js';
 import type { ResolvedPatterns, ResolvedRateSettings, ResolvedServiceConfig } from './resolved-types.js';
 import { configSchema } from './schema.js';
@@ -52,9 +53,44 @@ export class ResilienceConfigResolver {
 
   /** Validates and normalizes a raw configuration; throws one ResilienceConfigError listing every problem. */
   static from(raw: unknown): ResilienceConfigResolver {
+    const validated = ResilienceConfigResolver.validate(raw);
+    if (!validated.ok) throw new ResilienceConfigError(validated.issues);
+    return validated.resolver;
+  }
+
+  /**
+   * Every check the app makes of a configuration, the ones its policies make when it builds
+   * them included (`nest-resilience check` runs exactly this): the schema, the checks between
+   * fields, then each tier, service and rollout arm as resolved.
+   */
+  static validate(
+    raw: unknown,
+  ): { ok: true; resolver: ResilienceConfigResolver } | { ok: false; issues: ConfigIssue[] } {
     const parsed = parseResilienceConfig(raw);
-    if (!parsed.ok) throw new ResilienceConfigError(parsed.issues);
-    return new ResilienceConfigResolver(parsed.config);
+    if (!parsed.ok) return parsed;
+    const resolver = new ResilienceConfigResolver(parsed.config);
+    let issues: ConfigIssue[];
+    try {
+      issues = checkPolicies(parsed.config, resolver.targets());
+    } catch (error) {
+      if (!(error instanceof ResilienceConfigError)) throw error;
+      issues = [...error.issues];
+    }
+    return issues.length > 0 ? { ok: false, issues } : { ok: true, resolver };
+  }
+
+  /** Each tier, service and rollout arm, resolved, with the path it is configured at. */
+  private targets(): ResolvedTarget[] {
+    const targets: ResolvedTarget[] = this.tierNames().map((tier) => ({
+      path: `tiers.${tier}`,
+      patterns: this.resolveTier(tier),
+    }));
+    for (const service of this.serviceNames()) {
+      const resolved = this.resolve(service);
+      targets.push({ path: `services.${service}`, patterns: resolved });
+      if (resolved.rollout) targets.push({ path: `services.${service}.rollout`, patterns: resolved.rollout });
+    }
+    return targets;
   }
 
   tierNames(): string[] {

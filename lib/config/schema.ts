@@ -50,6 +50,12 @@ function presetName(pattern: keyof typeof PRESET_NAMES) {
  * failureThreshold, successThreshold, timeout, expectedExceptions, onStateChange), plus a
  * preset to start from.
  */
+/** A rate the breaker opens *above*: under 100, or it could never open. */
+const ratePercent = z
+  .number()
+  .gt(0)
+  .lt(100, { message: 'must be < 100: the breaker opens above the threshold, so at 100 it never would' });
+
 export const circuitSchema = strict({
   /** Start from a named preset (see `presets.circuit`); the other fields here refine it. */
   preset: presetName('circuit'),
@@ -70,7 +76,7 @@ export const circuitSchema = strict({
   /** Called with the error instead of failing (on rejection, timeout or counted failure). */
   fallback: fn<(error: unknown) => unknown>('fallback'),
   /** Failure-rate mode: open when this percentage of the window failed (with at least `minimumCalls`). */
-  failureRateThreshold: percent,
+  failureRateThreshold: ratePercent,
   /** 'count' (last N calls, default) or 'time' (last N seconds). */
   slidingWindowType: z.enum(['count', 'time']),
   /** N for the window. Default 100 calls, or 60 seconds. */
@@ -80,7 +86,7 @@ export const circuitSchema = strict({
   /** A call at least this slow counts as slow. */
   slowCallDuration: duration({ positive: true }),
   /** Open when this percentage of the window was slow. */
-  slowCallRateThreshold: percent,
+  slowCallRateThreshold: ratePercent,
   /** Trial calls admitted at once in HALF_OPEN; every other call is rejected at once. Default 1. */
   halfOpenMaxCalls: positiveInt,
   /** How long a half-open trial holds its slot at most. Default: `timeout`. */

@@ -57,6 +57,23 @@ function history(end: number): string {
       );
     }
   }
+  // orders_api: two pods, healthy for the whole window; each pod's transition counters hold what
+  // they counted before it (constant). Pod b is replaced by pod c on day 10: b's series ends, c's
+  // starts at 0. Summed across pods first, that drop read as a counter reset: a made-up outage.
+  const replacedAt = start + 10 * DAY;
+  const pods = [
+    ['a', start, end, 3],
+    ['b', start, replacedAt - scrape, 3],
+    ['c', replacedAt, end, 0],
+  ] as const;
+  for (const [from, to] of transitions) {
+    for (const [pod, first, last, count] of pods) {
+      for (let t = first; t <= last; t += scrape)
+        lines.push(
+          `circuit_breaker_transitions_total{service="orders_api",instance="${pod}",from="${from}",to="${to}"} ${count} ${t}`,
+        );
+    }
+  }
   // Two services in gradual rollout (10% of calls): checkout's new arm fails less (promote),
   // ledger's fails ten times as often (roll back). Counters per 30 s scrape k.
   const steps = (14 * DAY) / scrape;
@@ -122,6 +139,10 @@ function history(end: number): string {
     lines.push(`circuit_breaker_state{service="payment_gateway"} ${open(t) ? 2 : 0} ${t}`);
   for (let t = start; t <= end; t += scrape) lines.push(`circuit_breaker_state{service="search_api"} 0 ${t}`);
   for (let t = end - 3 * 3600; t <= end; t += scrape) lines.push(`circuit_breaker_state{service="new_service"} 0 ${t}`);
+  for (const [pod, first, last] of pods) {
+    for (let t = first; t <= last; t += scrape)
+      lines.push(`circuit_breaker_state{service="orders_api",instance="${pod}"} 0 ${t}`);
+  }
   lines.push('# EOF');
   return `${lines.join('\n')}\n`;
 }
@@ -198,6 +219,12 @@ describe('nest-resilience advise, against a real Prometheus with two weeks of ba
     assert.match(stdout, /^search_api: no changes \(0 outages in 14 days/m);
     assert.match(stdout, /^new_service: too little data to advise \(3 hours of metrics for new_service/m);
     assert.match(stdout, /^payment_gateway: flapping/m);
+  });
+
+  it('a pod replaced during the window is no outage: counters are differenced per pod, then added', async () => {
+    const { code, stdout, stderr } = await cli('advise', '--prometheus', url, '--service', 'orders_api');
+    assert.equal(code, 0, stderr);
+    assert.match(stdout, /^orders_api: no changes \(0 outages in 14 days/m);
   });
 
   it('docs/tuning.md shows this very session', async () => {

@@ -71,6 +71,27 @@ describe('nest-resilience check', () => {
     assert.match(stdout, /^error {3}services\.payments\.circuit\.failureThreshold: must be >= 1, got 0$/m);
   });
 
+  it('a whole application file (server, database and resilience keys) is read as the app reads it: its resilience key', async () => {
+    const yaml = file(
+      [
+        'server: { port: 3000 }',
+        'database: { url: postgres://db/app }',
+        'resilience:',
+        '  services:',
+        '    payments: { tier: critical }',
+        '',
+      ].join('\n'),
+      'yaml',
+    );
+    const { code, stdout } = await cli('check', yaml);
+    assert.equal(code, 0, stdout);
+    assert.match(stdout, /valid/);
+    const misspelt = file(['server: { port: 3000 }', 'resillience:', '  defaultTier: critical', ''].join('\n'), 'yaml');
+    const wrong = await cli('check', misspelt);
+    assert.equal(wrong.code, 2);
+    assert.match(wrong.stdout, /has no "resilience" key but has "resillience": did you mean "resilience"\?/);
+  });
+
   it('a file it cannot read or parse is an error naming the file (exit 2), never a crash', async () => {
     const missing = await cli('check', join(dir, 'nope.yaml'));
     assert.equal(missing.code, 2);

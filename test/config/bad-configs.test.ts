@@ -1,15 +1,22 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseResilienceConfig, ResilienceConfigError, ResilienceConfigResolver } from '../../lib/index.js';
+import {
+  parseResilienceConfig,
+  ResilienceConfigError,
+  ResilienceConfigResolver,
+  ResilienceSettings,
+} from '../../lib/index.js';
 import { BAD } from '../support/bad-configs.js';
 
 describe('bad configurations', () => {
   it(`covers at least 25 cases (${BAD.length})`, () => assert.ok(BAD.length >= 25));
 
   for (const [what, config, fragments] of BAD) {
-    it(`reports ${what}`, () => {
-      const result = parseResilienceConfig(config);
+    it(`reports ${what}, and the app refuses it at boot`, () => {
+      // What `nest-resilience check` runs, and what the module runs at boot: the same validation.
+      const result = ResilienceConfigResolver.validate(config);
       assert.equal(result.ok, false, 'accepted a bad configuration');
+      assert.throws(() => ResilienceSettings.create(config, { warn: () => undefined }), ResilienceConfigError);
       const lines = result.ok ? [] : result.issues.map((i) => `${i.path}: ${i.message}`);
       for (const fragment of fragments) {
         assert.ok(

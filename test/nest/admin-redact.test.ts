@@ -46,6 +46,17 @@ describe("the console's configuration view (redact)", () => {
     assert.doesNotMatch(JSON.stringify(shown), /s3cr3t|hunter2|only-a-password|key-material|pepper/);
   });
 
+  it('hides a password in a URL query and one that holds an @ (the last @ ends it)', () => {
+    assert.equal(redact('redis://cache:6379/0?password=hunter2&db=1'), 'redis://cache:6379/0?password=[redacted]&db=1');
+    assert.equal(redact('redis://:pa@ss@cache:6379'), 'redis://:[redacted]@cache:6379');
+    assert.equal(redact('rediss://cache:6380?auth=tok&timeout=5'), 'rediss://cache:6380?auth=[redacted]&timeout=5');
+    assert.equal(redact('https://example.com/path?page=2'), 'https://example.com/path?page=2');
+    assert.doesNotMatch(
+      JSON.stringify(redact({ a: 'redis://:pa@ss@h', b: 'redis://h?password=hunter2' })),
+      /pa@ss|ss@h|hunter2/,
+    );
+  });
+
   it('survives a cycle', () => {
     const loop: Record<string, unknown> = { name: 'a' };
     loop.self = loop;

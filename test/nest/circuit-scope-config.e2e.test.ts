@@ -42,15 +42,15 @@ async function bootError(config: Parameters<typeof ResilienceModule.forRoot>[0])
 }
 
 describe('circuit.scope at bootstrap', () => {
-  it('a shared scope with no redis is a configuration error naming the breaker (never a silent local breaker)', async () => {
+  it('a shared scope with no redis is a configuration error naming where it is set (never a silent local breaker)', async () => {
     const message = await bootError({ services: { ledger: { circuit: { scope: 'shared' } } } });
     assert.match(
       message,
-      /circuit breaker "ledger"\.scope: "shared" keeps the state in Redis, and no redis is configured/,
+      /services\.ledger\.circuit\.scope: "shared" keeps the state in Redis, and no redis is configured/,
     );
   });
 
-  it('a tier asking for quorum with no quorum rule names the breaker', async () => {
+  it('a tier asking for quorum with no quorum rule names the tier', async () => {
     const message = await bootError({
       metrics: { enabled: false },
       tiers: { standard: { circuit: { scope: 'quorum' } } },
@@ -58,7 +58,7 @@ describe('circuit.scope at bootstrap', () => {
     });
     assert.match(
       message,
-      /circuit breaker "ledger"\.quorum: scope 'quorum' needs quorum\.replicas .* or quorum\.percent/,
+      /tiers\.standard\.circuit\.quorum: scope 'quorum' needs quorum\.replicas .* or quorum\.percent/,
     );
   });
 

@@ -48,6 +48,11 @@ class Orders {
   async sampled(): Promise<string> {
     return 'sampled';
   }
+
+  @Resilient('burst', { rate: { rate: 50, per: 60, burst: 0 }, retry: { enabled: false } })
+  async burst(): Promise<string> {
+    return 'served';
+  }
 }
 
 async function app(config: ResilienceConfig) {
@@ -141,6 +146,33 @@ describe('trace: one JSON line per call, for nest-resilience simulate', () => {
     const count = readLines(file).length;
     // Binomial(800, 0.25): mean 200, standard deviation 12.2; 140..260 is about 5 deviations.
     assert.ok(count > 140 && count < 260, `${count} of 800 recorded`);
+  });
+
+  it('a trace recorded at sampleRate 0.1 replays as the calls it stands for: the simulated limiter refuses what the real one did', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'trace-'));
+    const file = join(dir, 'calls.jsonl');
+    const moduleRef = await app({ metrics: { enabled: false }, trace: { file, sampleRate: 0.1, services: ['burst'] } });
+    const orders = moduleRef.get(Orders);
+    let refused = 0;
+    for (let i = 0; i < 1000; i++) await orders.burst().catch(() => refused++);
+    await moduleRef.close();
+    const lines = readLines(file);
+    assert.ok(
+      lines.every((line) => line.w === 10),
+      'each line says it stands for 10 calls',
+    );
+    const config = join(dir, 'burst.json');
+    writeFileSync(
+      config,
+      JSON.stringify({ services: { burst: { rate: { rate: 50, per: 60, burst: 0 }, retry: { enabled: false } } } }),
+    );
+    const simulated = execFileSync(process.execPath, [BIN, 'simulate', '--trace', file, '--config', config], {
+      encoding: 'utf8',
+    });
+    const limited = Number(/^429s \(rate limited\)\s+(\d+)$/m.exec(simulated)?.[1]);
+    t.diagnostic(`real: ${refused} of 1000 refused; ${lines.length} lines recorded; simulated: ${limited} refused`);
+    assert.match(simulated, /the trace was sampled \(1 call in 10\.0 recorded\)/);
+    assert.ok(Math.abs(limited - refused) <= 0.2 * refused, `simulated ${limited} refused, the app ${refused}`);
   });
 
   it('a bad trace setting is a configuration error with its path', async () => {

@@ -1,4 +1,13 @@
-import { Body, Controller, type DynamicModule, Injectable, type LoggerService, Module, Post } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  type DynamicModule,
+  type INestApplication,
+  Injectable,
+  type LoggerService,
+  Module,
+  Post,
+} from '@nestjs/common';
 import {
   ManualClock,
   RESILIENCE_CLOCK,
@@ -74,7 +83,12 @@ export class LogCapture implements LoggerService {
 export async function startAdminApp(
   platform: Platform,
   admin: ResilienceAdminOptions = { enabled: true, path: '/ops/resilience', token: ADMIN_TOKEN },
-  extra: { imports?: DynamicModule['imports']; providers?: DynamicModule['providers'] } = {},
+  extra: {
+    imports?: DynamicModule['imports'];
+    providers?: DynamicModule['providers'];
+    /** Settings of the app before it listens (CORS, a prefix). */
+    beforeListen?: (app: INestApplication) => void;
+  } = {},
 ) {
   @Module({
     imports: [ResilienceModule.forRoot({ ...ADMIN_APP_CONFIG, admin }), ...(extra.imports ?? [])],
@@ -84,9 +98,15 @@ export async function startAdminApp(
   class AdminTestModule {}
 
   const clock = new ManualClock(Date.now());
-  const started = await startHttpApp(AdminTestModule, platform, (builder) => {
-    builder.overrideProvider(RESILIENCE_CLOCK).useValue(clock);
-  });
+  const started = await startHttpApp(
+    AdminTestModule,
+    platform,
+    (builder) => {
+      builder.overrideProvider(RESILIENCE_CLOCK).useValue(clock);
+    },
+    '127.0.0.1',
+    extra.beforeListen,
+  );
   const logs = new LogCapture();
   started.app.useLogger(logs);
   const pay = (order: string, customer = 'customer-7f3a9') =>

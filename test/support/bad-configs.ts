@@ -34,6 +34,31 @@ export const BAD: [string, unknown, string[]][] = [
     ['defaults.circuit.timeout: invalid duration "5 minutes"'],
   ],
   [
+    'a minimumCalls the count window can never hold (refused at boot, passed by check before)',
+    { services: { api: { circuit: { failureRateThreshold: 50, slidingWindowSize: 20, minimumCalls: 50 } } } },
+    ['services.api.circuit: minimumCalls (50) is greater than slidingWindowSize (20)'],
+  ],
+  [
+    'a shared breaker without Redis (refused at boot, passed by check before)',
+    { services: { ledger: { circuit: { scope: 'shared' } } } },
+    ['services.ledger.circuit.scope: "shared" keeps the state in Redis, and no redis is configured'],
+  ],
+  [
+    'a maxTimeout under the timeout (the timeout would never be used)',
+    { services: { api: { circuit: { timeout: 600, maxTimeout: 60 } } } },
+    ['services.api.circuit: maxTimeout (60s) must be >= timeout (600s)'],
+  ],
+  [
+    'a failure-rate threshold of 100 (the breaker opens above it: never)',
+    { services: { api: { circuit: { failureRateThreshold: 100 } } } },
+    ['services.api.circuit.failureRateThreshold: must be < 100'],
+  ],
+  [
+    'a slow-call-rate threshold of 100',
+    { defaults: { circuit: { slowCallRateThreshold: 100, slowCallDuration: 2 } } },
+    ['defaults.circuit.slowCallRateThreshold: must be < 100'],
+  ],
+  [
     'a removed adaptive setting',
     { services: { search: { bulkhead: { adaptive: { algorithm: 'gradient2', longWindow: 600 } } } } },
     ['services.search.bulkhead.adaptive.longWindow: was removed: gradient2 now measures against the no-load latency'],
@@ -58,7 +83,7 @@ export const BAD: [string, unknown, string[]][] = [
   [
     'percent above 100',
     { defaults: { circuit: { failureRateThreshold: 150 } } },
-    ['defaults.circuit.failureRateThreshold: must be <= 100, got 150'],
+    ['defaults.circuit.failureRateThreshold: must be < 100'],
   ],
   [
     'bad window type',

@@ -11,6 +11,7 @@ export async function startHttpApp(
   platform: Platform,
   customize?: (builder: TestingModuleBuilder) => void,
   host = '127.0.0.1',
+  beforeListen?: (app: INestApplication) => void,
 ): Promise<{ app: INestApplication; url: string }> {
   const builder = Test.createTestingModule({ imports: [rootModule] });
   customize?.(builder);
@@ -18,6 +19,7 @@ export async function startHttpApp(
   const app =
     platform === 'fastify' ? moduleRef.createNestApplication(new FastifyAdapter()) : moduleRef.createNestApplication();
   app.useLogger(false);
+  beforeListen?.(app);
   await app.listen(0, host);
   const address = app.getHttpServer().address() as { port: number };
   return { app, url: `http://${host.includes(':') ? `[${host}]` : host}:${address.port}` };

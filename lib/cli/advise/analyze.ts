@@ -1,5 +1,5 @@
 import { type Episode, episodesOf, median } from './breaker-history.js';
-import { increments, type PrometheusClient, type Series } from './prometheus.js';
+import type { PrometheusClient } from './prometheus.js';
 
 /** One proposed change, with what was measured and the guide's rule that asks for it. */
 export interface Advice {
@@ -23,14 +23,6 @@ export interface ServiceReport {
 
 const MIN_HOURS = 24;
 
-/** A counter's series as the increase at each step (the first step counts none). */
-function perStep(series: Series[]): Series[] {
-  return series.map(({ labels, points }) => {
-    const steps = increments(points);
-    return { labels, points: points.map(([t], i) => [t, i === 0 ? 0 : steps[i - 1]] as [number, number]) };
-  });
-}
-
 /** Reads the window's metrics of each breaker and applies the guide's tuning rules. */
 export async function analyze(
   prometheus: PrometheusClient,
@@ -45,15 +37,14 @@ export async function analyze(
     end,
     3600,
   );
-  // The counters themselves, per minute, differenced here: exact counts (increase() over a
-  // one-minute window extrapolates, and a window needs two samples inside it).
-  const transitions = perStep(
-    await prometheus.range(
-      `sum by (service, from, to) (${prometheus.metric('transitions')}${selector})`,
-      start,
-      end,
-      60,
-    ),
+  // The counters themselves, per minute, differenced here per pod, then added: exact counts
+  // (increase() over a one-minute window extrapolates, and a window needs two samples inside it).
+  const transitions = await prometheus.increases(
+    `${prometheus.metric('transitions')}${selector}`,
+    ['service', 'from', 'to'],
+    start,
+    end,
+    60,
   );
   // A rollout arm's breaker (`<service>@rollout`) is judged by the rollout comparison.
   const services = new Set(

@@ -1,9 +1,10 @@
 import type { Advice } from './analyze.js';
-import { increments, type PrometheusClient, type Series } from './prometheus.js';
+import type { PrometheusClient, Series } from './prometheus.js';
 
 const STEP = 300;
 
-const total = (series: Series | undefined) => (series ? increments(series.points).reduce((a, b) => a + b, 0) : 0);
+/** The increase over the window of a series of per-step increases. */
+const total = (series: Series | undefined) => (series ? series.points.reduce((a, [, v]) => a + v, 0) : 0);
 const pct = (value: number) => `${(value * 100).toFixed(1)}%`;
 
 function quantile(values: number[], q: number): number {
@@ -23,13 +24,14 @@ export async function patternAdvice(
   onlyService?: string,
 ): Promise<Advice[]> {
   const { start, end } = window;
-  const range = (query: string) => prometheus.range(query, start, end, STEP);
+  // Counters are differenced per pod, then added (see PrometheusClient.increases).
+  const increases = (counter: string, by: string) => prometheus.increases(counter, [by], start, end, STEP);
   const advice: Advice[] = [];
 
-  const counts = await range(`sum by (operation) (${prometheus.metric('retryAttempts', '_count')})`);
-  const sums = await range(`sum by (operation) (${prometheus.metric('retryAttempts', '_sum')})`);
-  const once = await range(`sum by (operation) (${prometheus.metric('retryAttempts', '_bucket')}{le="1"})`);
-  const upTo3 = await range(`sum by (operation) (${prometheus.metric('retryAttempts', '_bucket')}{le="3"})`);
+  const counts = await increases(prometheus.metric('retryAttempts', '_count'), 'operation');
+  const sums = await increases(prometheus.metric('retryAttempts', '_sum'), 'operation');
+  const once = await increases(`${prometheus.metric('retryAttempts', '_bucket')}{le="1"}`, 'operation');
+  const upTo3 = await increases(`${prometheus.metric('retryAttempts', '_bucket')}{le="3"}`, 'operation');
   for (const series of counts) {
     const operation = series.labels.operation;
     if (onlyService && operation !== onlyService) continue;
@@ -58,12 +60,12 @@ export async function patternAdvice(
     });
   }
 
-  const requests = await range(`sum by (key) (${prometheus.metric('requests')})`);
-  const rejections = await range(`sum by (key) (${prometheus.metric('rateRejections')})`);
+  const requests = await increases(prometheus.metric('requests'), 'key');
+  const rejections = await increases(prometheus.metric('rateRejections'), 'key');
   for (const series of requests) {
     const limiter = series.labels.key;
     if (onlyService && limiter !== onlyService) continue;
-    const perStep = increments(series.points);
+    const perStep = series.points.map(([, v]) => v);
     const decided = perStep.reduce((a, b) => a + b, 0);
     const refused = total(rejections.find((s) => s.labels.key === limiter));
     if (decided < 1000 || refused / decided <= 0.01) continue;
@@ -85,14 +87,14 @@ export async function patternAdvice(
     });
   }
 
-  const added = await range(`sum by (queue) (${prometheus.metric('dlqAdded')})`);
-  const oldest = await range(`max by (queue) (${prometheus.metric('dlqOldest')})`);
+  const added = await increases(prometheus.metric('dlqAdded'), 'queue');
+  const oldest = await prometheus.range(`max by (queue) (${prometheus.metric('dlqOldest')})`, start, end, STEP);
   for (const series of oldest) {
     const queue = series.labels.queue;
     if (onlyService && queue !== onlyService) continue;
     const maxAge = Math.max(...series.points.map(([, v]) => v));
     if (maxAge < 3 * 86_400) continue;
-    const hourly = increments(added.find((s) => s.labels.queue === queue)?.points ?? []);
+    const hourly = (added.find((s) => s.labels.queue === queue)?.points ?? []).map(([, v]) => v);
     const perHour: number[] = [];
     for (let i = 0; i < hourly.length; i += 3600 / STEP)
       perHour.push(hourly.slice(i, i + 3600 / STEP).reduce((a, b) => a + b, 0));

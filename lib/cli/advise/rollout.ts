@@ -1,4 +1,4 @@
-import { increments, type PrometheusClient, type Series } from './prometheus.js';
+import type { PrometheusClient, Series } from './prometheus.js';
 
 /** One arm of a gradual rollout over the window. */
 export interface ArmFigures {
@@ -21,11 +21,11 @@ const MIN_ROLLOUT_CALLS = 1000;
 /** A rate this much worse (relative), and at least 0.1 point worse, is worse. */
 const WORSE = 1.2;
 
-/** The total increase of each counter series over the window. */
+/** The total increase of each series of per-step increases over the window. */
 function totals(series: Series[], key: (labels: Record<string, string>) => string): Map<string, number> {
   const out = new Map<string, number>();
   for (const { labels, points } of series) {
-    const sum = increments(points).reduce((a, b) => a + b, 0);
+    const sum = points.reduce((a, [, v]) => a + v, 0);
     out.set(key(labels), (out.get(key(labels)) ?? 0) + sum);
   }
   return out;
@@ -46,15 +46,16 @@ export async function compareRollouts(
 ): Promise<RolloutVerdict[]> {
   const { start, end } = window;
   const step = 300;
+  // Counters are differenced per pod, then added (see PrometheusClient.increases).
   const calls = totals(
-    await prometheus.range(`sum by (service, arm) (${prometheus.metric('rolloutCalls')})`, start, end, step),
+    await prometheus.increases(prometheus.metric('rolloutCalls'), ['service', 'arm'], start, end, step),
     (l) => `${l.service}|${l.arm}`,
   );
-  const byService = (query: string) =>
-    prometheus.range(query, start, end, step).then((series) => totals(series, (l) => l.service));
-  const failures = await byService(`sum by (service) (${prometheus.metric('failures')})`);
-  const rejections = await byService(`sum by (service) (${prometheus.metric('rejections')})`);
-  const opens = await byService(`sum by (service) (${prometheus.metric('transitions')}{from="closed",to="open"})`);
+  const byService = (counter: string) =>
+    prometheus.increases(counter, ['service'], start, end, step).then((series) => totals(series, (l) => l.service));
+  const failures = await byService(prometheus.metric('failures'));
+  const rejections = await byService(prometheus.metric('rejections'));
+  const opens = await byService(`${prometheus.metric('transitions')}{from="closed",to="open"}`);
   const services = new Set([...calls.keys()].map((k) => k.split('|')[0]));
   const verdicts: RolloutVerdict[] = [];
   for (const service of [...services].sort()) {

@@ -1,10 +1,9 @@
-import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseResilienceConfig } from '../../config/resolve.js';
+import { ResilienceConfigResolver } from '../../config/resolve.js';
 import { ConfigFileError, loadConfigFile } from '../load-config.js';
 import { Downstream } from './downstream.js';
 import { type SimulationResult, simulate } from './replay.js';
-import { formatComparison } from './report.js';
+import { columnNames, formatComparison } from './report.js';
 import { readTrace } from './trace-file.js';
 
 /** `nest-resilience simulate`: exit 0, or 2 with the reason on stderr. */
@@ -32,15 +31,16 @@ export async function runSimulateCommand(args: string[]): Promise<number> {
     const downstream = new Downstream(trace);
     const results: SimulationResult[] = [];
     for (const file of options.configs) {
-      const parsed = parseResilienceConfig(await loadConfigFile(file));
-      if (!parsed.ok) {
-        const problems = parsed.issues.map((i) => `  ${i.path}: ${i.message}`).join('\n');
+      const validated = ResilienceConfigResolver.validate(await loadConfigFile(file));
+      if (!validated.ok) {
+        const problems = validated.issues.map((i) => `  ${i.path}: ${i.message}`).join('\n');
         throw new ConfigFileError(`${file} is not a valid configuration:\n${problems}`);
       }
-      results.push(simulate(trace, downstream, parsed.config));
+      results.push(simulate(trace, downstream, validated.resolver.config));
     }
-    const names = options.configs.map((file) => basename(file));
-    process.stdout.write(`${formatComparison(trace.service, names, results)}\n`);
+    const names = columnNames(options.configs);
+    const sampling = { lines: trace.lines, calls: trace.size };
+    process.stdout.write(`${formatComparison(trace.service, names, results, sampling)}\n`);
     if (options.html) {
       const { writeHtmlReport } = await import('./html-report.js');
       writeHtmlReport(options.html, trace, names, results);

@@ -29,9 +29,14 @@ function positiveInt(value: number | undefined, fallback: number, what: string, 
   return v;
 }
 
+/** A rate threshold: the breaker opens *above* it, so 100 could never be exceeded and never open it. */
 function percentage(value: number | undefined, what: string): number | undefined {
   if (value === undefined) return undefined;
-  if (!(value > 0 && value <= 100)) throw new RangeError(`${what} must be > 0 and <= 100, got ${value}`);
+  if (!(value > 0 && value < 100)) {
+    throw new RangeError(
+      `${what} must be > 0 and < 100, got ${value}${value === 100 ? ' (the breaker opens above the threshold: at 100 it never would)' : ''}`,
+    );
+  }
   return value;
 }
 
@@ -69,11 +74,17 @@ export function breakerSettings(options: CircuitBreakerOptions): BreakerSettings
     }
     window = options.window ?? (type === 'count' ? new CountWindow(size) : new TimeWindow(size));
   }
+  const maxOpenMs = options.maxTimeout !== undefined ? toMilliseconds(options.maxTimeout, 'maxTimeout') : openMs * 10;
+  if (maxOpenMs < openMs) {
+    throw new RangeError(
+      `maxTimeout (${maxOpenMs / 1000}s) must be >= timeout (${openMs / 1000}s): it caps the open time, so the timeout would never be used`,
+    );
+  }
   return {
     failureThreshold,
     successThreshold: positiveInt(options.successThreshold, 2, 'successThreshold'),
     openMs,
-    maxOpenMs: options.maxTimeout !== undefined ? toMilliseconds(options.maxTimeout, 'maxTimeout') : openMs * 10,
+    maxOpenMs,
     timeoutMultiplier,
     halfOpenMaxCalls: positiveInt(options.halfOpenMaxCalls, 1, 'halfOpenMaxCalls'),
     trialLeaseMs,

@@ -231,15 +231,22 @@ export class DeadLetterQueue extends EventEmitter<DeadLetterQueueEvents> {
     checkReplayOptions(this.name, options);
     const report: ReplayReport = { replayed: 0, succeeded: 0, failed: 0, exhausted: 0 };
     const interval = 1000 / (options.ratePerSecond ?? 10);
-    const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+    const sleep = options.sleep ?? ((ms: number) => abortableSleep(ms, options.signal));
     const limit = options.limit ?? Number.POSITIVE_INFINITY;
     const targets =
       options.id !== undefined
         ? oneLetter(this.backend, options.id)
         : pendingLetters(this.backend, options.filter, this.clock);
+    const { signal } = options;
+    const aborted = () => {
+      report.stopped = { reason: 'aborted', retryAfter: 0 };
+      return true;
+    };
     for await (const letter of targets) {
       if (report.replayed >= limit) break;
-      if (report.replayed > 0) await sleep(interval);
+      if (signal?.aborted && aborted()) break;
+      if (report.replayed > 0) await untilOrAborted(sleep(interval), signal);
+      if (signal?.aborted && aborted()) break;
       try {
         await handler(letter);
       } catch (error) {
@@ -298,4 +305,32 @@ export class DeadLetterQueue extends EventEmitter<DeadLetterQueueEvents> {
     this.sources[name].emit(data);
     (this.emit as (event: K, payload: DeadLetterQueueEvents[K][0]) => boolean)(name, data);
   }
+}
+
+/** Resolves with `wait`, or at once when `signal` aborts (the wait's own timer stays its own). */
+function untilOrAborted(wait: Promise<void>, signal: AbortSignal | undefined): Promise<void> {
+  if (!signal) return wait;
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    signal.addEventListener('abort', done, { once: true });
+    wait.then(done, done);
+  });
+}
+
+/** A wait whose timer is cleared when `signal` aborts: nothing is left holding the process. */
+function abortableSleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }

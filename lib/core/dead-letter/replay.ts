@@ -13,6 +13,11 @@ export interface ReplayOptions {
   /** Replays per second at most (> 0). Default 10. */
   ratePerSecond?: number;
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * Aborted (the application shuts down): the replay stops before its next letter, and its
+   * wait for it ends at once. The letter in progress finishes; the report says `stopped`.
+   */
+  signal?: AbortSignal;
 }
 
 export interface ReplayReport {
@@ -25,7 +30,7 @@ export interface ReplayReport {
    * open breaker or a rate limit): that letter is not counted as an attempt and stays
    * pending, with the ones after it. `retryAfter` says when to try again (seconds).
    */
-  stopped?: { reason: 'circuit_open' | 'rate_limited'; retryAfter: number };
+  stopped?: { reason: 'circuit_open' | 'rate_limited' | 'aborted'; retryAfter: number };
 }
 
 /** A call refused by a breaker or a limiter never reached the dependency: not a replay attempt. */

@@ -20,6 +20,8 @@ export interface TraceLine {
   attempts: number;
   /** For a rejection: the stage that turned it away (rate_limited, circuit_open, bulkhead_rejected). */
   rejectedBy?: string;
+  /** Calls this line stands for: 1 / sampleRate when the trace is sampled (absent: 1). */
+  w?: number;
 }
 
 export interface TraceRecorderOptions {
@@ -158,6 +160,8 @@ export class TraceRecorder {
     this.numbers = [];
     this.refs = [];
     const origin = performance.timeOrigin;
+    // A sampled trace says what each line stands for: the simulator replays that many calls.
+    const weight = this.sampleRate < 1 ? `,"w":${round3(1 / this.sampleRate)}` : '';
     let text = '';
     for (let i = 0; i < n; i++) {
       const at = i * 5;
@@ -171,7 +175,7 @@ export class TraceRecorder {
       if (outcome === 1) line += `,"error":${JSON.stringify(errorFamilyOf(refs[i * 4 + 2]))}`;
       line += `,"attempts":${numbers[at + 3]}`;
       if (stage !== undefined) line += `,"rejectedBy":${JSON.stringify(stage)}`;
-      text += `${line}}\n`;
+      text += `${line}${weight}}\n`;
     }
     this.written += n;
     return text;

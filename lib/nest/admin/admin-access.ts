@@ -2,8 +2,10 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import {
   type CanActivate,
   type ExecutionContext,
+  ForbiddenException,
   Inject,
   Injectable,
+  Logger,
   type OnModuleInit,
   type Type,
   UnauthorizedException,
@@ -67,6 +69,31 @@ export class AdminAccess implements OnModuleInit {
     return this.settings.token !== undefined;
   }
 
+  /**
+   * False when the request comes from another origin than the page's (its Origin header, or
+   * `Sec-Fetch-Site: cross-site`), unless `admin.allowedOrigins` lists it: the console's
+   * protection must not depend on the app's CORS settings (a cookie guard with
+   * `enableCors({ origin: true, credentials: true })` let any site force a breaker).
+   */
+  sameOrigin(request: AdminRequest): boolean {
+    const header = (name: string) => {
+      const value = request.headers[name];
+      return Array.isArray(value) ? value[0] : value;
+    };
+    if (header('sec-fetch-site') === 'cross-site') return false;
+    const origin = header('origin');
+    if (origin === undefined) return true;
+    if (this.settings.allowedOrigins.includes(origin)) return true;
+    let host: string;
+    try {
+      host = new URL(origin).host;
+    } catch {
+      return false; // 'null' (a sandboxed frame, a file) and anything unreadable
+    }
+    const own = [header('x-forwarded-host'), header('host')].filter((h): h is string => !!h);
+    return own.some((h) => h.split(',')[0].trim().toLowerCase() === host.toLowerCase());
+  }
+
   /** True when the request may go on; never says why not (every refusal is the same 401). */
   async allows(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<AdminRequest>();
@@ -102,13 +129,32 @@ export class AdminAccess implements OnModuleInit {
   }
 }
 
-/** The guard of every admin route but the page itself. */
+const MUTATIONS = new Set(['POST', 'DELETE']);
+
+/**
+ * The guard of every admin route but the page itself: 403 from another origin, the same 401
+ * for every other refusal. A refused mutation leaves its audit line too.
+ */
 @Injectable()
 export class AdminAuthGuard implements CanActivate {
+  private readonly audit = new Logger('ResilienceAudit');
+
   constructor(private readonly access: AdminAccess) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
+    const request = context.switchToHttp().getRequest<AdminRequest & { url?: string; originalUrl?: string }>();
+    if (!this.access.sameOrigin(request)) {
+      this.refused(request, 'refused: another origin');
+      throw new ForbiddenException('the console answers its own origin only (admin.allowedOrigins lists others)');
+    }
     if (await this.access.allows(context)) return true;
+    this.refused(request, 'refused: not authorized');
     throw new UnauthorizedException();
+  }
+
+  private refused(request: AdminRequest & { url?: string; originalUrl?: string }, outcome: string): void {
+    if (!MUTATIONS.has(String(request.method))) return;
+    const what = `${request.method} ${(request.originalUrl ?? request.url ?? '').split('?')[0]}`;
+    this.audit.warn(JSON.stringify({ at: new Date().toISOString(), who: AdminAccess.who(request), what, outcome }));
   }
 }

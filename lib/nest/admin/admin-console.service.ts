@@ -51,6 +51,7 @@ export class AdminConsole implements OnModuleInit, BeforeApplicationShutdown, On
   private timer?: NodeJS.Timeout;
   private sampling = false;
   private readonly replaying = new Set<string>();
+  private readonly shutdown = new AbortController();
   private shared?: { at: number; status: ReturnType<AdminConsole['status']> };
 
   constructor(
@@ -93,6 +94,8 @@ export class AdminConsole implements OnModuleInit, BeforeApplicationShutdown, On
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    // A replay stops before its next letter (it held app.close() and ran letters during it).
+    this.shutdown.abort();
     this.closing.next();
     this.closing.complete();
     // The streams' last chunk is written; then their connections end, rather than stay open
@@ -210,6 +213,14 @@ export class AdminConsole implements OnModuleInit, BeforeApplicationShutdown, On
         `ratePerSecond must be a number over 0 and at most ${maxRatePerSecond}, got ${JSON.stringify(rate)}`,
       );
     }
+    const { maxDurationSeconds } = this.admin.replay;
+    if (limit / rate > maxDurationSeconds) {
+      // A replay holds its queue (every other replay of it is 409): 1 letter at 0.0001/s held it 3 hours.
+      throw new AdminRequestError(
+        400,
+        `a replay of ${limit} letters at ${rate} per second would take ${Math.ceil(limit / rate)} s, over admin.replay.maxDurationSeconds ${maxDurationSeconds}: raise the rate or lower the limit`,
+      );
+    }
     if (body.id !== undefined && typeof body.id !== 'string') throw new AdminRequestError(400, 'id must be a string');
     const filter = this.checked(() => letterFilter((body.filter ?? {}) as Record<string, unknown>));
     if (this.replaying.has(name))
@@ -221,6 +232,7 @@ export class AdminConsole implements OnModuleInit, BeforeApplicationShutdown, On
         limit,
         ratePerSecond: rate,
         filter,
+        signal: this.shutdown.signal,
       });
     } finally {
       this.replaying.delete(name);

@@ -17,8 +17,18 @@ export interface ResilienceAdminOptions {
    * puts on `request.user` is named in the audit lines.
    */
   guard?: Type<CanActivate> | CanActivate;
-  /** Bounds of one replay request: letters at most (default 1000) and replays per second at most (default 50). */
-  replay?: { maxLimit?: number; maxRatePerSecond?: number };
+  /**
+   * Bounds of one replay request: letters at most (default 1000), replays per second at most
+   * (default 50), and how long it may take at most, limit / rate (default 600 s: a replay holds
+   * its queue, and app.close() stops it between letters).
+   */
+  replay?: { maxLimit?: number; maxRatePerSecond?: number; maxDurationSeconds?: number };
+  /**
+   * Origins (`https://ops.example.com`) that may call the API besides the page's own. A request
+   * from any other origin is refused (403), whatever the app's CORS settings allow: a cookie
+   * guard with `enableCors({ origin: true, credentials: true })` let any site force a breaker.
+   */
+  allowedOrigins?: string[];
 }
 
 /** The admin options, checked and with their defaults. */
@@ -27,7 +37,8 @@ export interface AdminSettings {
   path: string;
   token?: () => string | undefined;
   guard?: Type<CanActivate> | CanActivate;
-  replay: { maxLimit: number; maxRatePerSecond: number };
+  replay: { maxLimit: number; maxRatePerSecond: number; maxDurationSeconds: number };
+  allowedOrigins: string[];
 }
 
 export const MIN_TOKEN_LENGTH = 16;
@@ -43,10 +54,13 @@ const isGuard = (guard: unknown): guard is Type<CanActivate> | CanActivate =>
 /** A token, checked when it is read (at bootstrap for a function). */
 export function checkToken(token: unknown): string {
   if (typeof token !== 'string') return fail('token', `must be a string, got ${typeof token}`);
-  if (token.trim().length < MIN_TOKEN_LENGTH) {
+  // Spaces and line breaks around it are not part of it: `readFileSync(secretFile, 'utf8')` ends
+  // with a newline, and the token compared with it never matched what the operator typed.
+  const trimmed = token.trim();
+  if (trimmed.length < MIN_TOKEN_LENGTH) {
     return fail('token', `must have ${MIN_TOKEN_LENGTH} characters at least (it can force breakers and purge letters)`);
   }
-  return token;
+  return trimmed;
 }
 
 function positive(value: unknown, path: string, fallback: number): number {
@@ -61,10 +75,10 @@ function positive(value: unknown, path: string, fallback: number): number {
 export function adminSettings(options: ResilienceAdminOptions | undefined): AdminSettings {
   const raw = (options ?? {}) as Record<string, unknown>;
   if (typeof raw !== 'object') fail('', 'must be an object');
-  const known = ['enabled', 'path', 'token', 'guard', 'replay'];
+  const known = ['enabled', 'path', 'token', 'guard', 'replay', 'allowedOrigins'];
   for (const key of Object.keys(raw))
     if (!known.includes(key)) fail(key, `is not a setting (known: ${known.join(', ')})`);
-  const { enabled = false, path = '/resilience', token, guard, replay = {} } = raw;
+  const { enabled = false, path = '/resilience', token, guard, replay = {}, allowedOrigins = [] } = raw;
   if (typeof enabled !== 'boolean') fail('enabled', `must be a boolean, got ${JSON.stringify(enabled)}`);
   if (typeof path !== 'string' || !/^(\/[A-Za-z0-9._~-]+)+\/?$/.test(path)) {
     fail('path', `must be a path such as '/resilience', got ${JSON.stringify(path)}`);
@@ -75,6 +89,16 @@ export function adminSettings(options: ResilienceAdminOptions | undefined): Admi
     fail('enabled', 'needs admin.token or admin.guard: the console can force breakers and purge dead letters');
   }
   const bounds = replay as Record<string, unknown>;
+  for (const key of Object.keys(bounds)) {
+    if (!['maxLimit', 'maxRatePerSecond', 'maxDurationSeconds'].includes(key))
+      fail(`replay.${key}`, 'is not a setting');
+  }
+  if (!Array.isArray(allowedOrigins) || !allowedOrigins.every(isOrigin)) {
+    fail(
+      'allowedOrigins',
+      `must be a list of origins such as 'https://ops.example.com', got ${JSON.stringify(allowedOrigins)}`,
+    );
+  }
   return {
     enabled: enabled as boolean,
     path: (path as string).replace(/\/$/, ''),
@@ -84,6 +108,18 @@ export function adminSettings(options: ResilienceAdminOptions | undefined): Admi
     replay: {
       maxLimit: positive(bounds.maxLimit, 'replay.maxLimit', 1000),
       maxRatePerSecond: positive(bounds.maxRatePerSecond, 'replay.maxRatePerSecond', 50),
+      maxDurationSeconds: positive(bounds.maxDurationSeconds, 'replay.maxDurationSeconds', 600),
     },
+    allowedOrigins: (allowedOrigins as string[]).map((origin) => new URL(origin).origin),
   };
+}
+
+function isOrigin(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === value.replace(/\/$/, '');
+  } catch {
+    return false;
+  }
 }

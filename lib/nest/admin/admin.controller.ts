@@ -18,7 +18,7 @@ import {
   UnsupportedMediaTypeException,
   UseGuards,
 } from '@nestjs/common';
-import { exhaustMap, finalize, from, interval, map, merge, type Observable, startWith, takeUntil } from 'rxjs';
+import { finalize, interval, map, merge, Observable, startWith, takeUntil } from 'rxjs';
 import { AdminAccess, AdminAuthGuard, type AdminRequest } from './admin-access.js';
 import { AdminConsole, AdminRequestError, type BreakerAction } from './admin-console.service.js';
 import { consolePage, PAGE_HEADERS } from './page/console-page.js';
@@ -26,6 +26,39 @@ import { consoleScript } from './page/console-script.js';
 
 const NO_STORE = ['Cache-Control', 'no-store'] as const;
 const BREAKER_ACTIONS: BreakerAction[] = ['force-open', 'force-close', 'reset'];
+
+/**
+ * One read at a time, and one more after it when asked meanwhile: a second breaker transition
+ * during the read of the first is shown at once (exhaustMap dropped it, and the page showed
+ * the stale state until the next second's tick).
+ */
+function readLatest<T>(read: () => Promise<T>) {
+  return (ticks: Observable<unknown>) =>
+    new Observable<T>((subscriber) => {
+      let reading = false;
+      let again = false;
+      const next = (): void => {
+        reading = true;
+        again = false;
+        read().then(
+          (value) => {
+            subscriber.next(value);
+            reading = false;
+            if (again) next();
+          },
+          (error: unknown) => subscriber.error(error),
+        );
+      };
+      return ticks.subscribe({
+        next: () => {
+          if (reading) again = true;
+          else next();
+        },
+        error: (error: unknown) => subscriber.error(error),
+        complete: () => subscriber.complete(),
+      });
+    });
+}
 
 /** An AdminRequestError as the HTTP answer it stands for; anything else goes to Nest as it is. */
 async function answer<T>(work: () => T | Promise<T>): Promise<T> {
@@ -59,7 +92,7 @@ export class AdminController {
   @PAGE_HEADERS
   page(@Req() request: { originalUrl?: string; url?: string }): string {
     const own = (request.originalUrl ?? request.url ?? '/').split('?')[0] ?? '/';
-    return consolePage(own.replace(/\/+$/, ''), this.access.usesToken ? 'token' : 'guard');
+    return consolePage(own, this.access.usesToken ? 'token' : 'guard');
   }
 
   @Get('console.js')
@@ -83,7 +116,7 @@ export class AdminController {
     const release = this.admin.holdStream(request.raw?.socket ?? request.socket);
     return merge(interval(1000), this.admin.changes).pipe(
       startWith(0),
-      exhaustMap(() => from(this.admin.streamStatus())),
+      readLatest(() => this.admin.streamStatus()),
       map((data) => ({ type: 'status', data })),
       takeUntil(this.admin.closing),
       finalize(release),

@@ -1,9 +1,40 @@
 /** Setting names whose values are secrets: shown as '[redacted]'. */
 const SECRET_NAME = /password|secret|token|salt|credential|^keys$|privateKey|apiKey$/i;
 
-/** A URL's password ('redis://user:pw@host') replaced. */
+/** Query parameters that carry secrets ('?password=...', '?auth=...'). */
+const SECRET_PARAM = /pass|secret|token|auth|key|credential/i;
+
+/**
+ * A URL's secrets replaced: its password (the last '@' ends it: 'redis://:pa@ss@host' has the
+ * password 'pa@ss') and the values of query parameters that carry secrets. A string that is
+ * not a URL is returned as it is.
+ */
 function redactUrl(value: string): string {
-  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^@/\s]*@/i, '$1[redacted]@');
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return value;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    // Not parsable as a URL: whatever sits between '://' and the last '@' may be credentials.
+    return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/]*@/i, '$1[redacted]@');
+  }
+  let changed = false;
+  if (url.password) {
+    url.password = 'redacted';
+    changed = true;
+  }
+  for (const key of [...url.searchParams.keys()]) {
+    if (SECRET_PARAM.test(key)) {
+      url.searchParams.set(key, 'redacted');
+      changed = true;
+    }
+  }
+  return changed
+    ? url
+        .toString()
+        .replace(/redacted/g, '[redacted]')
+        .replace(/%5Bredacted%5D/gi, '[redacted]')
+    : value;
 }
 
 /**

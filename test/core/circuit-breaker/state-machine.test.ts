@@ -246,7 +246,7 @@ describe('circuit breaker state machine', () => {
     );
     assert.throws(
       () => new CircuitBreakerPolicy('x', { failureRateThreshold: 120 }),
-      /failureRateThreshold must be > 0 and <= 100/,
+      /failureRateThreshold must be > 0 and < 100/,
     );
     assert.throws(() => new CircuitBreakerPolicy('x', { slowCallRateThreshold: 50 }), /needs slowCallDuration/);
     assert.throws(() => new CircuitBreakerPolicy('x', { timeout: 'soon' }), /timeout: invalid duration/);

@@ -73,7 +73,9 @@ interface Status {
   rollouts: Rollout[];
 }
 
-const base = document.body.dataset.base ?? '';
+// The page's own path: every request is made from it, so a proxy that serves the console under a
+// prefix of its own (and strips it) is followed without the server knowing the prefix.
+const base = location.pathname.replace(/\/+$/, '');
 const TOKEN_KEY = `nest-resilience:${base}`;
 const TIMELINE_MS = 10 * 60_000;
 const byId = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;

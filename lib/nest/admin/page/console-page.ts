@@ -53,11 +53,15 @@ dialog label{display:grid;gap:.2rem;margin-top:.5rem}
 `;
 
 /**
- * The console's one page: markup and styles inline, its script from `${base}/console.js`.
- * `auth` 'token': the page asks for the token before its first request.
+ * The console's one page: markup and styles inline, its script next to it. Every URL is
+ * relative to the page's own (`requestPath` is the path this process saw: behind a proxy that
+ * strips a prefix, `/ops/resilience` arrives as `/resilience`, and an absolute URL built from
+ * it would miss the prefix). `auth` 'token': the page asks for the token before its first request.
  */
-export function consolePage(base: string, auth: 'token' | 'guard'): string {
-  const at = escapeHtml(base);
+export function consolePage(requestPath: string, auth: 'token' | 'guard'): string {
+  // From `/x/resilience` the script is `resilience/console.js`; from `/x/resilience/`, `console.js`.
+  const lastSegment = requestPath.replace(/\/+$/, '').split('/').pop() ?? '';
+  const script = escapeHtml(requestPath.endsWith('/') || !lastSegment ? 'console.js' : `${lastSegment}/console.js`);
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -67,7 +71,7 @@ export function consolePage(base: string, auth: 'token' | 'guard'): string {
 <title>Resilience console</title>
 <style>${STYLE}</style>
 </head>
-<body data-base="${at}" data-auth="${auth}">
+<body data-auth="${auth}">
 <header><h1>Resilience console</h1><span id="connection" role="status" aria-live="polite">connecting</span></header>
 <form id="login" hidden>
 <label for="token">Admin token</label>
@@ -94,7 +98,7 @@ export function consolePage(base: string, auth: 'token' | 'guard'): string {
 <p id="confirm-text"></p><div id="confirm-extra"></div>
 <menu><button type="button" id="confirm-cancel">Cancel</button><button type="button" id="confirm-ok">Confirm</button></menu>
 </dialog>
-<script src="${at}/console.js" defer></script>
+<script src="${script}" defer></script>
 </body>
 </html>
 `;
