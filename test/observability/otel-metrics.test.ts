@@ -2,9 +2,11 @@ import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { metrics } from '@opentelemetry/api';
+import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { DataPointType, type HistogramMetricData, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { register } from 'prom-client';
 import { runScenario, scenarioConfig } from '../support/otel-scenario.js';
+import { freePort } from '../support/redis-server.js';
 
 /** Collects on demand (what an exporter's reader does on its schedule). */
 class TestReader extends MetricReader {
@@ -17,6 +19,12 @@ type Kind = 'counter' | 'gauge' | 'histogram';
 interface Exposition {
   kinds: Map<string, Kind>;
   series: Map<string, number>;
+}
+
+/** What OpenTelemetry's descriptors add: each instrument's unit, and those without one. */
+interface Units {
+  units: Map<string, string>;
+  unitless: string[];
 }
 
 const seriesKey = (name: string, labels: Record<string, unknown>) =>
@@ -42,13 +50,17 @@ async function fromPromClient(): Promise<Exposition> {
   return { kinds, series };
 }
 
-async function fromOpenTelemetry(reader: TestReader): Promise<Exposition> {
+async function fromOpenTelemetry(reader: TestReader): Promise<Exposition & Units> {
   const kinds = new Map<string, Kind>();
   const series = new Map<string, number>();
+  const units = new Map<string, string>();
+  const unitless: string[] = [];
   const { resourceMetrics } = await reader.collect();
   for (const scope of resourceMetrics.scopeMetrics) {
     for (const metric of scope.metrics) {
       const name = metric.descriptor.name;
+      if (metric.descriptor.unit) units.set(name, metric.descriptor.unit);
+      else unitless.push(name);
       if (metric.dataPointType === DataPointType.HISTOGRAM) {
         kinds.set(name, 'histogram');
         for (const point of (metric as HistogramMetricData).dataPoints) {
@@ -68,7 +80,7 @@ async function fromOpenTelemetry(reader: TestReader): Promise<Exposition> {
       for (const point of metric.dataPoints) series.set(seriesKey(name, point.attributes), point.value as number);
     }
   }
-  return { kinds, series };
+  return { kinds, series, units, unitless };
 }
 
 const INSTRUMENTS: [string, Kind][] = [
@@ -93,11 +105,16 @@ const INSTRUMENTS: [string, Kind][] = [
 describe('metrics through OpenTelemetry (metrics.provider: opentelemetry) and prom-client, side by side', () => {
   it('every instrument has the same name, type, labels and values through an outage and recovery', async (t) => {
     const reader = new TestReader();
-    metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
+    // OpenTelemetry's own Prometheus exporter beside it: what a Prometheus scrapes.
+    const port = await freePort();
+    const exporter = new PrometheusExporter({ host: '127.0.0.1', port });
+    t.after(() => exporter.shutdown());
+    metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader, exporter] }));
 
     register.clear();
     const viaOtel = await runScenario(scenarioConfig('opentelemetry'));
     const otel = await fromOpenTelemetry(reader);
+    const exposition = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     await viaOtel.moduleRef.close();
     assert.equal((await register.getMetricsAsJSON()).length, 0, 'nothing went to prom-client');
 
@@ -129,6 +146,23 @@ describe('metrics through OpenTelemetry (metrics.provider: opentelemetry) and pr
     assert.equal(
       value('retry_attempts_bucket{le="2",operation="payments"}'),
       value('retry_attempts_count{operation="payments"}'),
+    );
+
+    // Units: on every instrument, seconds for the age; the exporter writes `# UNIT` and keeps
+    // the names the alert rules query (no unit suffix added, none doubled).
+    assert.deepEqual(otel.unitless, [], 'every instrument has a unit');
+    assert.equal(otel.units.get('dlq_oldest_message_age_seconds'), 's');
+    assert.equal(otel.units.get('circuit_breaker_failures_total'), '{failure}');
+    assert.equal(otel.units.get('bulkhead_limit'), '{call}');
+    assert.match(exposition, /^# UNIT dlq_oldest_message_age_seconds s$/m);
+    assert.match(exposition, /^dlq_oldest_message_age_seconds\{/m);
+    assert.doesNotMatch(exposition, /_seconds_seconds|_total_total/);
+    const exported = new Set([...exposition.matchAll(/^# TYPE (\S+) /gm)].map(([, name]) => name));
+    exported.delete('target_info'); // the exporter's resource, not ours
+    assert.deepEqual(
+      [...exported].sort(),
+      [...otel.kinds.keys()].sort(),
+      'the exporter shows every instrument under its prom-client name',
     );
 
     for (const key of [...otel.series.keys()].sort())

@@ -28,6 +28,13 @@ class LedgerClient {
     if (ledger.calls <= ledger.failFirst) await fetch(`http://127.0.0.1:${ledger.closedPort}/ledger`);
     return `posted ${entry}`;
   }
+
+  /** Holds its one bulkhead slot until `release` is called. */
+  @Resilient('search')
+  async search(held: Promise<void>): Promise<string> {
+    await held;
+    return 'found';
+  }
 }
 
 /** Runs `work` in a span of the app's own, as an HTTP instrumentation would; returns the span's id and trace. */
@@ -67,6 +74,7 @@ describe('the resilience story on the OpenTelemetry trace (tracing: { attemptSpa
               rate: { rate: 100, per: 60 },
               dlq: { rethrow: false, storageBackend: 'memory' },
             },
+            search: { tier: 'non_critical', bulkhead: { maxConcurrent: 1 } },
           },
         }),
       ],
@@ -94,7 +102,7 @@ describe('the resilience story on the OpenTelemetry trace (tracing: { attemptSpa
           {
             'resilience.operation': 'ledger',
             'resilience.retry.attempt': 2,
-            'resilience.retry.delay_ms': 1000,
+            'resilience.retry.delay': 1,
             'error.type': 'ECONNREFUSED',
           },
         ],
@@ -142,9 +150,20 @@ describe('the resilience story on the OpenTelemetry trace (tracing: { attemptSpa
     assert.equal(rejected.name, 'resilience.circuit.rejected');
     assert.deepEqual(rejected.attributes, {
       'resilience.service': 'ledger',
-      'peer.service': 'ledger',
+      'server.service.name': 'ledger',
       'resilience.circuit.state': 'open',
     });
+    breaker.forceClose();
+    breaker.forceOpen();
+    breaker.reset();
+    // Opened by failures, it says when to come back: seconds, as the conventions measure time.
+    Object.assign(ledger, { failFirst: 99, calls: 0 });
+    for (let i = 0; i < 5; i++) await client.post(`f-${i}`);
+    clock.advance(10_000);
+    exporter.reset();
+    await inSpan('after-failures', () => client.post('e-3b'));
+    const [openRejection] = finished('after-failures').events;
+    assert.equal(openRejection.attributes?.['resilience.circuit.retry_after'], 20);
     breaker.reset();
     breaker.forceClose();
 
@@ -156,7 +175,34 @@ describe('the resilience story on the OpenTelemetry trace (tracing: { attemptSpa
     const denials = finished('storm').events.filter((e) => e.name === 'resilience.rate_limit.denied');
     assert.ok(denials.length > 0, 'the storm was denied');
     assert.equal(denials[0].attributes?.['resilience.rate_limit.policy'], 'ledger');
-    assert.ok(Number(denials[0].attributes?.['resilience.rate_limit.retry_after_s']) > 0);
+    const retryAfter = Number(denials[0].attributes?.['resilience.rate_limit.retry_after']);
+    assert.ok(retryAfter > 0 && retryAfter <= 60, `seconds until the window frees a slot: ${retryAfter}`);
+    assert.equal(denials[0].attributes?.['resilience.rate_limit.retry_after_s'], undefined, 'the old name is gone');
+  });
+
+  it("a bulkhead's rejection names the dependency as server.service.name (peer.service is deprecated)", async () => {
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const running = client.search(held);
+    exporter.reset();
+    await inSpan('crowded', () => client.search(held).catch(() => 'rejected'));
+    release();
+    assert.equal(await running, 'found');
+    // The bulkhead turns away each attempt: the event is on the attempt's span.
+    const rejections = exporter
+      .getFinishedSpans()
+      .flatMap((span) => span.events.map((event) => ({ span: span.name, ...event })))
+      .filter((event) => event.name === 'resilience.bulkhead.rejected');
+    assert.ok(rejections.length > 0, 'the rejection is on the trace');
+    const [rejected] = rejections;
+    assert.equal(rejected.span, 'resilience.attempt');
+    assert.deepEqual(rejected.attributes, {
+      'resilience.service': 'search',
+      'server.service.name': 'search',
+      'resilience.bulkhead.reason': 'full',
+    });
   });
 
   it('outside any span: no event, no span, and the letter has no trace id', async () => {

@@ -17,24 +17,37 @@ export class BulkheadMetrics {
   constructor(backend: MetricsBackend, prefix: string) {
     const name = (base: string) => `${prefix}${base}`;
     this.sources = scrapeGauges<[number, number, number]>(backend, [
-      { name: name('bulkhead_concurrency'), help: 'Calls running in a bulkhead', pick: (inFlight) => inFlight },
+      {
+        name: name('bulkhead_concurrency'),
+        help: 'Calls running in a bulkhead',
+        unit: '{call}',
+        pick: (inFlight) => inFlight,
+      },
       {
         name: name('bulkhead_limit'),
         help: 'Calls a bulkhead lets run at once (fixed, or the adaptive limit now)',
+        unit: '{call}',
         pick: (_, limit) => limit,
       },
-      { name: name('bulkhead_queue_size'), help: 'Calls waiting for a bulkhead slot', pick: (_, __, queued) => queued },
+      {
+        name: name('bulkhead_queue_size'),
+        help: 'Calls waiting for a bulkhead slot',
+        unit: '{call}',
+        pick: (_, __, queued) => queued,
+      },
     ]);
-    this.rejections = backend.counter(
-      name('bulkhead_rejections_total'),
-      'Calls turned away by a bulkhead, by reason (full, queue_timeout)',
-      ['service', 'reason'],
-    );
-    this.swings = backend.counter(
-      name('bulkhead_limit_swings_total'),
-      'Adaptive limits that fell under half (or rose over twice) of their value within a minute, by direction and reason (latency, overload, timeout, growth)',
-      ['service', 'direction', 'reason'],
-    );
+    this.rejections = backend.counter({
+      name: name('bulkhead_rejections_total'),
+      help: 'Calls turned away by a bulkhead, by reason (full, queue_timeout)',
+      unit: '{call}',
+      labelNames: ['service', 'reason'],
+    });
+    this.swings = backend.counter({
+      name: name('bulkhead_limit_swings_total'),
+      help: 'Adaptive limits that fell under half (or rose over twice) of their value within a minute, by direction and reason (latency, overload, timeout, growth)',
+      unit: '{swing}',
+      labelNames: ['service', 'direction', 'reason'],
+    });
   }
 
   /** Measures `source`'s bulkheads at every scrape until the returned function is called. */

@@ -20,19 +20,22 @@ export class FleetMetrics {
       {
         name: name('circuit_breaker_replicas_open'),
         help: 'Replicas whose own breaker is open (scope quorum)',
+        unit: '{replica}',
         pick: (_, open) => open,
       },
       {
         name: name('circuit_breaker_replicas_live'),
         help: 'Replicas heard from lately (scope quorum)',
+        unit: '{replica}',
         pick: (live) => live,
       },
     ]);
-    this.storeErrors = backend.counter(
-      name('circuit_breaker_store_errors_total'),
-      'Calls of a shared or quorum breaker to Redis that failed (it acts on its own until Redis answers)',
-      ['service'],
-    );
+    this.storeErrors = backend.counter({
+      name: name('circuit_breaker_store_errors_total'),
+      help: 'Calls of a shared or quorum breaker to Redis that failed (it acts on its own until Redis answers)',
+      unit: '{error}',
+      labelNames: ['service'],
+    });
   }
 
   /** Counts `source`'s replicas at every scrape until the returned function is called. */

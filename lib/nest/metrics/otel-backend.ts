@@ -1,6 +1,13 @@
 import type { Attributes, Counter, Histogram, Meter } from '@opentelemetry/api';
 import { optionalPeer } from '../../runtime/optional-peer.js';
-import type { CounterInstrument, GaugeRows, HistogramInstrument, Labels, MetricsBackend } from './metrics-backend.js';
+import type {
+  CounterInstrument,
+  GaugeRows,
+  HistogramInstrument,
+  InstrumentSpec,
+  Labels,
+  MetricsBackend,
+} from './metrics-backend.js';
 
 export type OtelApi = typeof import('@opentelemetry/api');
 
@@ -37,17 +44,23 @@ export class OtelMetricsBackend implements MetricsBackend {
     return this.instruments.get(name) as T;
   }
 
-  counter<L extends string>(name: string, help: string): CounterInstrument<L> {
+  counter<L extends string>({ name, help, unit }: InstrumentSpec<L>): CounterInstrument<L> {
     return this.once(name, () => {
-      const counter: Counter = this.meter.createCounter(name, { description: help });
+      const counter: Counter = this.meter.createCounter(name, { description: help, unit });
       return { inc: (labels: Labels<L>, value = 1) => counter.add(value, labels as Attributes) };
     });
   }
 
-  histogram<L extends string>(name: string, help: string, _labels: L[], buckets: number[]): HistogramInstrument<L> {
+  histogram<L extends string>({
+    name,
+    help,
+    unit,
+    buckets,
+  }: InstrumentSpec<L> & { buckets: number[] }): HistogramInstrument<L> {
     return this.once(name, () => {
       const histogram: Histogram = this.meter.createHistogram(name, {
         description: help,
+        unit,
         advice: { explicitBucketBoundaries: buckets },
       });
       return { observe: (labels: Labels<L>, value: number) => histogram.record(value, labels as Attributes) };
@@ -55,15 +68,13 @@ export class OtelMetricsBackend implements MetricsBackend {
   }
 
   gauge<S>(
-    name: string,
-    help: string,
-    _labels: string[],
+    { name, help, unit }: InstrumentSpec,
     read: (sources: ReadonlySet<S>) => GaugeRows | Promise<GaugeRows>,
     shared?: Set<S>,
   ): Set<S> {
     return this.once(name, () => {
       const sources = shared ?? new Set<S>();
-      this.meter.createObservableGauge(name, { description: help }).addCallback(async (result) => {
+      this.meter.createObservableGauge(name, { description: help, unit }).addCallback(async (result) => {
         for (const [labels, value] of await read(sources)) result.observe(value, labels);
       });
       return sources;

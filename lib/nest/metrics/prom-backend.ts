@@ -1,5 +1,5 @@
 import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { GaugeRows, MetricsBackend } from './metrics-backend.js';
+import type { GaugeRows, InstrumentSpec, MetricsBackend } from './metrics-backend.js';
 import type { PromClient } from './prom-client-loader.js';
 
 const SOURCES = Symbol.for('nest-resilience:gauge-sources');
@@ -13,14 +13,19 @@ export class PromMetricsBackend implements MetricsBackend {
     readonly registry: Registry = prom.register,
   ) {}
 
-  counter<L extends string>(name: string, help: string, labelNames: L[]): Counter<L> {
+  counter<L extends string>({ name, help, labelNames }: InstrumentSpec<L>): Counter<L> {
     return (
       (this.registry.getSingleMetric(name) as Counter<L> | undefined) ??
       new this.prom.Counter<L>({ name, help, labelNames, registers: [this.registry] })
     );
   }
 
-  histogram<L extends string>(name: string, help: string, labelNames: L[], buckets: number[]): Histogram<L> {
+  histogram<L extends string>({
+    name,
+    help,
+    labelNames,
+    buckets,
+  }: InstrumentSpec<L> & { buckets: number[] }): Histogram<L> {
     return (
       (this.registry.getSingleMetric(name) as Histogram<L> | undefined) ??
       new this.prom.Histogram<L>({ name, help, labelNames, buckets, registers: [this.registry] })
@@ -28,9 +33,7 @@ export class PromMetricsBackend implements MetricsBackend {
   }
 
   gauge<S>(
-    name: string,
-    help: string,
-    labelNames: string[],
+    { name, help, labelNames }: InstrumentSpec,
     read: (sources: ReadonlySet<S>) => GaugeRows | Promise<GaugeRows>,
     shared?: Set<S>,
   ): Set<S> {

@@ -73,11 +73,16 @@ export class ResilienceMetrics {
     const backend = 'kind' in source ? source : new PromMetricsBackend(source, registry ?? source.register);
     this.backend = backend;
     const name = (base: string) => `${prefix}${base}`;
+    const counter = <L extends string>(base: string, help: string, unit: string, labelNames: L[]) =>
+      backend.counter({ name: name(base), help, unit, labelNames });
     // Read at scrape time: an OPEN breaker whose timeout passed reads HALF_OPEN.
     this.stateSources = backend.gauge<CircuitStateSource>(
-      name('circuit_breaker_state'),
-      'Circuit breaker state (0=CLOSED, 1=HALF_OPEN, 2=OPEN)',
-      ['service'],
+      {
+        name: name('circuit_breaker_state'),
+        help: 'Circuit breaker state (0=CLOSED, 1=HALF_OPEN, 2=OPEN)',
+        unit: '{state}',
+        labelNames: ['service'],
+      },
       (sources) =>
         [...sources].flatMap((source) =>
           [...source()].map(
@@ -85,61 +90,75 @@ export class ResilienceMetrics {
           ),
         ),
     );
-    this.circuitFailures = backend.counter(name('circuit_breaker_failures_total'), 'Total circuit breaker failures', [
+    this.circuitFailures = counter('circuit_breaker_failures_total', 'Total circuit breaker failures', '{failure}', [
       'service',
     ]);
-    this.circuitTransitions = backend.counter(
-      name('circuit_breaker_transitions_total'),
+    this.circuitTransitions = counter(
+      'circuit_breaker_transitions_total',
       'Circuit breaker state transitions',
+      '{transition}',
       ['service', 'from', 'to'],
     );
-    this.circuitRejections = backend.counter(
-      name('circuit_breaker_rejections_total'),
+    this.circuitRejections = counter(
+      'circuit_breaker_rejections_total',
       'Calls rejected by an open (or saturated half-open) circuit breaker',
+      '{call}',
       ['service'],
     );
-    this.retryAttempts = backend.histogram(
-      name('retry_attempts'),
-      'Number of retry attempts before success',
-      ['operation'],
-      [1, 2, 3, 4, 5, 6, 8, 10],
-    );
-    this.retries = backend.counter(name('retries_total'), 'Retries performed (attempts after the first)', [
-      'operation',
-    ]);
+    this.retryAttempts = backend.histogram({
+      name: name('retry_attempts'),
+      help: 'Number of retry attempts before success',
+      unit: '{attempt}',
+      labelNames: ['operation'],
+      buckets: [1, 2, 3, 4, 5, 6, 8, 10],
+    });
+    this.retries = counter('retries_total', 'Retries performed (attempts after the first)', '{retry}', ['operation']);
     // `key` is the limiter's configured name, never the rate-limit key itself (a user id or an IP).
-    this.rateLimitRejections = backend.counter(name('rate_limit_rejections_total'), 'Total rate limit rejections', [
+    this.rateLimitRejections = counter('rate_limit_rejections_total', 'Total rate limit rejections', '{request}', [
       'key',
     ]);
-    this.requests = backend.counter(name('requests_total'), 'Requests decided by a rate limiter', ['key']);
+    this.requests = counter('requests_total', 'Requests decided by a rate limiter', '{request}', ['key']);
     // The three queue gauges read one set of sources; each collection measures each queue once per gauge.
-    const queueGauge = (base: string, help: string, pick: QueuePick, shared?: Set<QueueSource>) =>
-      backend.gauge<QueueSource>(name(base), help, ['queue'], (sources) => queueRows(sources, pick), shared);
-    this.queueSources = queueGauge('dlq_size', 'Current DLQ size', (size) => size);
-    queueGauge('dlq_oldest_message_age_seconds', 'Age of oldest message in DLQ', (_, age) => age, this.queueSources);
+    const queueGauge = (base: string, help: string, unit: string, pick: QueuePick, shared?: Set<QueueSource>) =>
+      backend.gauge<QueueSource>(
+        { name: name(base), help, unit, labelNames: ['queue'] },
+        (sources) => queueRows(sources, pick),
+        shared,
+      );
+    this.queueSources = queueGauge('dlq_size', 'Current DLQ size', '{letter}', (size) => size);
+    queueGauge(
+      'dlq_oldest_message_age_seconds',
+      'Age of oldest message in DLQ',
+      's',
+      (_, age) => age,
+      this.queueSources,
+    );
     // Only queues with a spool (Redis backends) have this series.
     queueGauge(
       'dlq_spooled',
       'Letters kept in the local spool while the dead-letter store is unavailable',
+      '{letter}',
       (_, __, spooled) => spooled,
       this.queueSources,
     );
-    this.dlqAdded = backend.counter(name('dlq_added_total'), 'Letters added to a dead-letter queue', ['queue']);
-    this.dlqSpoolDrained = backend.counter(
-      name('dlq_spool_drained_total'),
+    this.dlqAdded = counter('dlq_added_total', 'Letters added to a dead-letter queue', '{letter}', ['queue']);
+    this.dlqSpoolDrained = counter(
+      'dlq_spool_drained_total',
       'Letters moved from the local spool into the dead-letter store once it answered (its rate is the drain rate)',
+      '{letter}',
       ['queue'],
     );
-    this.dlqDamaged = backend.counter(
-      name('dlq_damaged_total'),
+    this.dlqDamaged = counter(
+      'dlq_damaged_total',
       'Stored letters found unreadable (damaged or tampered); skipped and listed by damaged()',
+      '{letter}',
       ['queue'],
     );
-    this.rolloutCalls = backend.counter(name('rollout_calls_total'), 'Calls served by each arm of a gradual rollout', [
+    this.rolloutCalls = counter('rollout_calls_total', 'Calls served by each arm of a gradual rollout', '{call}', [
       'service',
       'arm',
     ]);
-    this.dlqReplayed = backend.counter(name('dlq_replayed_total'), 'Dead letters replayed, by outcome', [
+    this.dlqReplayed = counter('dlq_replayed_total', 'Dead letters replayed, by outcome', '{letter}', [
       'queue',
       'outcome',
     ]);

@@ -6,6 +6,7 @@ export type ScrapeSource<V extends number[]> = () => Iterable<[service: string, 
 export interface ScrapeGauge<V extends number[]> {
   name: string;
   help: string;
+  unit: string;
   pick: (...values: V) => number;
 }
 
@@ -18,11 +19,9 @@ export function scrapeGauges<V extends number[]>(
   gauges: ScrapeGauge<V>[],
 ): Set<ScrapeSource<V>> {
   let sources: Set<ScrapeSource<V>> | undefined;
-  for (const { name, help, pick } of gauges) {
+  for (const { name, help, unit, pick } of gauges) {
     sources = backend.gauge<ScrapeSource<V>>(
-      name,
-      help,
-      ['service'],
+      { name, help, unit, labelNames: ['service'] },
       (all) =>
         [...all].flatMap((source) =>
           [...source()].map(

@@ -63,7 +63,7 @@ function denialEvent(tracing: OtelTracing) {
   return (error: RateLimitExceededError) =>
     tracing.event('resilience.rate_limit.denied', {
       'resilience.rate_limit.policy': error.limiter ?? 'unknown',
-      'resilience.rate_limit.retry_after_s': error.retryAfter,
+      'resilience.rate_limit.retry_after': error.retryAfter,
       ...(error.limit === undefined ? {} : { 'resilience.rate_limit.limit': error.limit }),
     });
 }

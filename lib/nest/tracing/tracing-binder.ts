@@ -6,6 +6,12 @@ import { RetryService } from '../services/retry.service.js';
 import { errorType, type OtelTracing, RESILIENCE_TRACING } from './otel-tracing.js';
 
 /**
+ * The semantic conventions' name (1.45, as installed) for the service a client calls; it replaces the
+ * deprecated `peer.service`. A breaker's and a bulkhead's service is the dependency called.
+ */
+const SERVER_SERVICE_NAME = 'server.service.name';
+
+/**
  * Puts the pattern services' events on the active span (when tracing is on): a retry, a
  * breaker's rejection, a bulkhead's, a dead letter. The events fire within the call, so the
  * active span is the call's. The rate limiter's denial is told by its stage (it knows the
@@ -29,7 +35,8 @@ export class TracingBinder implements OnModuleDestroy {
           tracing.event('resilience.retry', {
             'resilience.operation': operation,
             'resilience.retry.attempt': attempt,
-            'resilience.retry.delay_ms': Math.round(delay * 1000),
+            // Seconds, as every duration in the semantic conventions.
+            'resilience.retry.delay': delay,
             ...(error === undefined ? {} : { 'error.type': errorType(error) }),
           }),
       }),
@@ -38,10 +45,9 @@ export class TracingBinder implements OnModuleDestroy {
           const breaker = circuits.all().get(service);
           tracing.event('resilience.circuit.rejected', {
             'resilience.service': service,
-            // The semantic conventions' name for the remote service a call goes to.
-            'peer.service': service,
+            [SERVER_SERVICE_NAME]: service,
             'resilience.circuit.state': breaker?.state ?? 'open',
-            ...(breaker && !breaker.isForcedOpen ? { 'resilience.circuit.retry_after_s': breaker.retryAfter } : {}),
+            ...(breaker && !breaker.isForcedOpen ? { 'resilience.circuit.retry_after': breaker.retryAfter } : {}),
           });
         },
       }),
@@ -49,6 +55,7 @@ export class TracingBinder implements OnModuleDestroy {
         onRejected: (service, reason) =>
           tracing.event('resilience.bulkhead.rejected', {
             'resilience.service': service,
+            [SERVER_SERVICE_NAME]: service,
             'resilience.bulkhead.reason': reason,
           }),
       }),
