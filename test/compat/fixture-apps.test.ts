@@ -1,49 +1,16 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { CACHE, npm, packed, ROOT, run } from '../support/packed-package.js';
 
 /**
  * The packed tarball, installed into apps kept in test/fixtures, as a user installs it.
  * Each fixture's own dependencies are installed once (`npm ci` from its lockfile) into
- * FIXTURE_CACHE (default .tmp/fixtures, which .ci/run sets) and reused while the lockfile
+ * FIXTURE_CACHE (outside the repository, see packed-package.ts) and reused while the lockfile
  * is unchanged; the tarball is installed fresh every run.
  */
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const CACHE = process.env.FIXTURE_CACHE ?? join(ROOT, '.tmp', 'fixtures');
-const run = promisify(execFile);
-
-async function npm(cwd: string, args: string[]): Promise<string> {
-  try {
-    const { stdout, stderr } = await run('npm', args, {
-      cwd,
-      maxBuffer: 64 * 1024 * 1024,
-      env: { ...process.env, CI: '1' },
-    });
-    return stdout + stderr;
-  } catch (error) {
-    const e = error as { stdout?: string; stderr?: string; message: string };
-    throw new Error(`npm ${args.join(' ')} failed in ${cwd}:\n${e.stdout ?? ''}${e.stderr ?? ''}${e.message}`);
-  }
-}
-
-let tarball: Promise<string> | undefined;
-/** `npm pack` of the built package, once per run. */
-function packed(): Promise<string> {
-  tarball ??= (async () => {
-    const out = join(CACHE, 'pack');
-    rmSync(out, { recursive: true, force: true });
-    mkdirSync(out, { recursive: true });
-    const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', out], { cwd: ROOT });
-    const [{ filename }] = JSON.parse(stdout) as { filename: string }[];
-    return join(out, filename);
-  })();
-  return tarball;
-}
 
 /** The fixture copied into the cache with its dependencies installed, and our tarball on top. */
 async function prepare(name: string): Promise<string> {
