@@ -1,12 +1,16 @@
 // The CommonJS build, beside the ESM one (dist/lib): for runtimes that cannot require() an
 // ES module (Jest's module system; Node itself can and loads the ESM build, see package.json
-// "exports"). Same sources, compiled with module: commonjs into dist/cjs.
+// "exports"). Same sources, compiled with module: commonjs into dist/cjs. With it, the
+// package's one set of declarations (tsconfig.types.json, comments kept: they are what an
+// editor shows), in CommonJS form: every condition of "exports" reads them, so an app's tsc
+// reads one copy, and a CommonJS app on any TypeScript 5 can use them.
 import { execFileSync } from 'node:child_process';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 execFileSync(`${root}node_modules/.bin/tsc`, ['-p', `${root}tsconfig.cjs.json`], { stdio: 'inherit' });
+execFileSync(`${root}node_modules/.bin/tsc`, ['-p', `${root}tsconfig.types.json`], { stdio: 'inherit' });
 
 // The one line that differs between the builds: where require() resolves from.
 const helper = `${root}dist/cjs/runtime/package-require.js`;

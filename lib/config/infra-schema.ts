@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { duration, nonNegativeInt, strict } from './schema-parts.js';
+import { duration, type Named, nonNegativeInt, strict } from './schema-parts.js';
 
 // The sections of the configuration that are not a pattern's: Redis, HTTP, metrics, tracing, trace recording.
 
@@ -18,7 +18,7 @@ const isRedisClient = (v: unknown): v is RedisClientLike =>
 
 const hostPort = strict({ host: z.string().min(1), port: z.number().int().min(1).max(65535) });
 
-export const redisSchema = strict({
+const redisObject = strict({
   url: z.string().regex(/^rediss?:\/\//, { message: 'must be a redis:// or rediss:// URL' }),
   host: z.string().min(1),
   port: z.number().int().min(1).max(65535),
@@ -46,11 +46,14 @@ export const redisSchema = strict({
   /** An ioredis `Redis` or `Cluster` the application already has (not closed by the module). */
   client: z.custom<RedisClientLike>(isRedisClient, { message: 'must be an ioredis Redis or Cluster instance' }),
 }).partial();
+/** Named, so the declarations of the schemas that hold it refer to it instead of spelling it out. */
+export interface RedisSchema extends Named<typeof redisObject> {}
+export const redisSchema: RedisSchema = redisObject;
 
 const routePattern = z.string().regex(/^((GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|ALL) )?\/\S*$/, {
   message: "must be a route such as 'GET /orders/:id', '/users/*'",
 });
-export const httpSchema = strict({
+const httpObject = strict({
   /** Rate-limit headers on HTTP responses: the IETF RateLimit-Policy / RateLimit (default), legacy X-RateLimit-*, both, or none. */
   rateLimitHeaders: z.enum(['ietf', 'legacy', 'both', 'none']),
   /**
@@ -59,10 +62,13 @@ export const httpSchema = strict({
    */
   routes: z.record(routePattern, z.string().min(1)),
 }).partial();
+/** Named, so the declarations of the schemas that hold it refer to it instead of spelling it out. */
+export interface HttpSchema extends Named<typeof httpObject> {}
+export const httpSchema: HttpSchema = httpObject;
 
 export const METRICS_PROVIDERS = ['prom-client', 'opentelemetry', 'none'] as const;
 
-export const metricsSchema = strict({
+const metricsObject = strict({
   enabled: z.boolean(),
   /**
    * Where the instruments go: prom-client's default registry, the global MeterProvider of
@@ -74,17 +80,23 @@ export const metricsSchema = strict({
     message: 'must be a valid Prometheus metric name prefix ([a-zA-Z_:][a-zA-Z0-9_:]*)',
   }),
 }).partial();
+/** Named, so the declarations of the schemas that hold it refer to it instead of spelling it out. */
+export interface MetricsSchema extends Named<typeof metricsObject> {}
+export const metricsSchema: MetricsSchema = metricsObject;
 
 /** OpenTelemetry traces (needs @opentelemetry/api): span events of each call's resilience story. */
-export const tracingSchema = strict({
+const tracingObject = strict({
   /** Default: on when @opentelemetry/api is installed (it costs nothing without a tracer provider). */
   enabled: z.boolean(),
   /** Each attempt of a retried operation as a child span of the call's span. Default false. */
   attemptSpans: z.boolean(),
 }).partial();
+/** Named, so the declarations of the schemas that hold it refer to it instead of spelling it out. */
+export interface TracingSchema extends Named<typeof tracingObject> {}
+export const tracingSchema: TracingSchema = tracingObject;
 
 /** Recording calls for `nest-resilience simulate`: one JSON line per sampled call (never arguments or raw keys). */
-export const traceSchema = strict({
+const traceObject = strict({
   /** The file lines are appended to. */
   file: z.string().min(1),
   /** Share of calls recorded, 0 to 1. Default 1. */
@@ -96,3 +108,6 @@ export const traceSchema = strict({
 })
   .partial()
   .required({ file: true });
+/** Named, so the declarations of the schemas that hold it refer to it instead of spelling it out. */
+export interface TraceSchema extends Named<typeof traceObject> {}
+export const traceSchema: TraceSchema = traceObject;

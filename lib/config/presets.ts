@@ -179,7 +179,18 @@ const tiers = {
   },
 } as const satisfies Record<string, PatternSettings>;
 
-export const presets = deepFreeze({ circuit, retry, rate, dlq, bulkhead, tiers });
+/** The named configurations, by pattern (and the tier table); frozen. */
+export interface Presets {
+  readonly circuit: typeof circuit;
+  readonly retry: typeof retry;
+  readonly rate: typeof rate;
+  readonly dlq: typeof dlq;
+  readonly bulkhead: typeof bulkhead;
+  readonly tiers: typeof tiers;
+}
+
+// Typed by name, so its declaration refers to the groups above instead of repeating them.
+export const presets: Presets = deepFreeze({ circuit, retry, rate, dlq, bulkhead, tiers });
 
 export type CircuitPresetName = keyof typeof circuit;
 export type RetryPresetName = keyof typeof retry;

@@ -4,6 +4,13 @@ import type { ErrorClass, ErrorPredicate } from '../core/error-matchers.js';
 
 // The pieces every section of the configuration schema is built from.
 
+/**
+ * A schema's type under a name: `interface XSchema extends Named<typeof xObject> {}`. The
+ * declarations of a schema that holds another then name it instead of expanding it (zod's
+ * inferred types, expanded at every level, made config/schema.d.ts 100 KB).
+ */
+export type Named<T> = T;
+
 /** Every key a configuration object may hold; used to suggest a fix for a typo. */
 export const KNOWN_KEYS = new Set<string>();
 

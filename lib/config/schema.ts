@@ -14,6 +14,7 @@ import {
   errorMatchers,
   fn,
   type KeyFunction,
+  type Named,
   nonNegativeInt,
   percent,
   positiveInt,
@@ -56,7 +57,7 @@ const ratePercent = z
   .gt(0)
   .lt(100, { message: 'must be < 100: the breaker opens above the threshold, so at 100 it never would' });
 
-export const circuitSchema = strict({
+const circuitObject = strict({
   /** Start from a named preset (see `presets.circuit`); the other fields here refine it. */
   preset: presetName('circuit'),
   why,
@@ -112,6 +113,9 @@ export const circuitSchema = strict({
    */
   quorum: strict({ replicas: positiveInt, percent, fleetSize: positiveInt }).partial(),
 }).partial();
+/** Named, so the declarations of the schemas that hold it refer to it instead of spelling it out. */
+export interface CircuitSchema extends Named<typeof circuitObject> {}
+export const circuitSchema: CircuitSchema = circuitObject;
 
 const jitter = z.union([z.boolean(), z.enum(JITTER_KINDS), z.number().min(0).max(1)], {
   error: (issue) =>
@@ -119,7 +123,7 @@ const jitter = z.union([z.boolean(), z.enum(JITTER_KINDS), z.number().min(0).max
 });
 
 /** Retry settings; the first six are the guide's, in camelCase. */
-export const retrySchema = strict({
+const retryObject = strict({
   preset: presetName('retry'),
   why,
   /** Total tries, the first one included. */
@@ -144,12 +148,15 @@ export const retrySchema = strict({
   onRetry: fn<(event: RetryEvent) => void>('onRetry'),
   enabled: z.boolean(),
 }).partial();
+/** Named, so the declarations of the schemas that hold it refer to it instead of spelling it out. */
+export interface RetrySchema extends Named<typeof retryObject> {}
+export const retrySchema: RetrySchema = retryObject;
 
 /** Built-in rate-limit keys, for configurations that cannot hold a function. */
 export const RATE_KEY_KINDS = ['global', 'ip', 'user', 'apiKey'] as const;
 
 /** Rate limiter settings; the first five are the guide's, in camelCase. */
-export const rateSchema = strict({
+const rateObject = strict({
   preset: presetName('rate'),
   why,
   /** Requests allowed `per` seconds. */
@@ -171,8 +178,11 @@ export const rateSchema = strict({
   maxWait: duration(),
   enabled: z.boolean(),
 }).partial();
+/** Named, so the declarations of the schemas that hold it refer to it instead of spelling it out. */
+export interface RateSchema extends Named<typeof rateObject> {}
+export const rateSchema: RateSchema = rateObject;
 
-export const storageConfigSchema = strict({
+const storageConfigObject = strict({
   filePath: z.string().min(1),
   backupEnabled: z.boolean(),
   backupInterval: duration({ positive: true }),
@@ -193,6 +203,9 @@ export const storageConfigSchema = strict({
   region: z.string().min(1),
   endpoint: z.string().min(1),
 }).partial();
+/** Named, so the declarations of the schemas that hold it refer to it instead of spelling it out. */
+export interface StorageConfigSchema extends Named<typeof storageConfigObject> {}
+export const storageConfigSchema: StorageConfigSchema = storageConfigObject;
 
 export const DLQ_BACKENDS = ['memory', 'file', 'redis', 'sqs'] as const;
 
@@ -211,7 +224,10 @@ const dlqShape = {
   rethrow: z.boolean(),
   enabled: z.boolean(),
 };
-export const dlqSchema = strict(dlqShape).partial();
+const dlqObject = strict(dlqShape).partial();
+/** Named, so the declarations of the schemas that hold it refer to it instead of spelling it out. */
+export interface DlqSchema extends Named<typeof dlqObject> {}
+export const dlqSchema: DlqSchema = dlqObject;
 
 /** A setting of an earlier version that no longer means anything: refused, saying what replaced it. */
 const removed = (replacement: string) =>
@@ -273,7 +289,7 @@ const adaptiveSchema = strict({
  * Bulkhead settings: calls running at once, calls waiting, how long they wait; or an
  * adaptive limit. Off unless enabled (a layer above the tier table, or @Bulkhead).
  */
-export const bulkheadSchema = strict({
+const bulkheadObject = strict({
   preset: presetName('bulkhead'),
   why,
   /** Calls running at once (the cap of an adaptive limit). */
@@ -287,6 +303,9 @@ export const bulkheadSchema = strict({
   /** The bulkhead is off by default: true turns it on for the layers below. */
   enabled: z.boolean(),
 }).partial();
+/** Named, so the declarations of the schemas that hold it refer to it instead of spelling it out. */
+export interface BulkheadSchema extends Named<typeof bulkheadObject> {}
+export const bulkheadSchema: BulkheadSchema = bulkheadObject;
 
 const patternShape = {
   circuit: circuitSchema,
@@ -295,9 +314,12 @@ const patternShape = {
   dlq: dlqSchema,
   bulkhead: bulkheadSchema,
 };
-export const patternSchema = strict({ ...patternShape, why }).partial();
+const patternObject = strict({ ...patternShape, why }).partial();
+/** Named, so the declarations of the schemas that hold it refer to it instead of spelling it out. */
+export interface PatternSchema extends Named<typeof patternObject> {}
+export const patternSchema: PatternSchema = patternObject;
 
-export const rolloutSchema = strict({
+const rolloutObject = strict({
   ...patternShape,
   why,
   /** Share of calls, 0 to 100, sent to this configuration. */
@@ -305,16 +327,22 @@ export const rolloutSchema = strict({
 })
   .partial()
   .required({ percent: true });
+/** Named, so the declarations of the schemas that hold it refer to it instead of spelling it out. */
+export interface RolloutSchema extends Named<typeof rolloutObject> {}
+export const rolloutSchema: RolloutSchema = rolloutObject;
 
-export const serviceSchema = strict({
+const serviceObject = strict({
   ...patternShape,
   why,
   tier: z.string().min(1),
   rollout: rolloutSchema,
 }).partial();
+/** Named, so the declarations of the schemas that hold it refer to it instead of spelling it out. */
+export interface ServiceSchema extends Named<typeof serviceObject> {}
+export const serviceSchema: ServiceSchema = serviceObject;
 
 /** The `resilience` key of ConfigService, or the options of `ResilienceModule.forRoot`. */
-export const configSchema = strict({
+const configObject = strict({
   /** Environment profile; defaults to NODE_ENV when it names one. */
   environment: z.enum(['development', 'staging', 'production']),
   defaultTier: z.string().min(1),
@@ -339,3 +367,6 @@ export const configSchema = strict({
   trace: traceSchema,
   tracing: tracingSchema,
 }).partial();
+/** Named, so the declarations of the schemas that hold it refer to it instead of spelling it out. */
+export interface ConfigSchema extends Named<typeof configObject> {}
+export const configSchema: ConfigSchema = configObject;

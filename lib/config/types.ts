@@ -19,6 +19,7 @@ import type {
   storageConfigSchema,
   traceSchema,
 } from './schema.js';
+import type { Named } from './schema-parts.js';
 
 // The settings as a user writes them, derived from the schemas that validate them
 // (schema.ts holds each field once, with its documentation): a field the schema accepts
@@ -27,30 +28,30 @@ import type {
 export type { ApiKeyValidator, KeyFunction } from './schema.js';
 
 /** Circuit breaker settings (see circuitSchema); injected by the module: the clock. */
-export type CircuitSettings = z.input<typeof circuitSchema>;
+export interface CircuitSettings extends Named<z.input<typeof circuitSchema>> {}
 /** Retry settings (see retrySchema). */
-export type RetrySettings = z.input<typeof retrySchema>;
+export interface RetrySettings extends Named<z.input<typeof retrySchema>> {}
 /** Rate limiter settings (see rateSchema). */
-export type RateSettings = z.input<typeof rateSchema>;
-export type DlqStorageConfig = z.input<typeof storageConfigSchema>;
+export interface RateSettings extends Named<z.input<typeof rateSchema>> {}
+export interface DlqStorageConfig extends Named<z.input<typeof storageConfigSchema>> {}
 /** Dead-letter queue settings (see dlqSchema). */
-export type DlqSettings = z.input<typeof dlqSchema>;
+export interface DlqSettings extends Named<z.input<typeof dlqSchema>> {}
 /** Bulkhead settings (see bulkheadSchema). */
-export type BulkheadSettings = z.input<typeof bulkheadSchema>;
+export interface BulkheadSettings extends Named<z.input<typeof bulkheadSchema>> {}
 /** The patterns' settings, as a tier, a service or a call site states them. */
-export type PatternSettings = z.input<typeof patternSchema>;
-export type RolloutSettings = z.input<typeof rolloutSchema>;
-export type ServiceSettings = z.input<typeof serviceSchema>;
-export type RedisSettings = z.input<typeof redisSchema>;
-export type MetricsSettings = z.input<typeof metricsSchema>;
-export type HttpSettings = z.input<typeof httpSchema>;
-export type TraceSettings = z.input<typeof traceSchema>;
+export interface PatternSettings extends Named<z.input<typeof patternSchema>> {}
+export interface RolloutSettings extends Named<z.input<typeof rolloutSchema>> {}
+export interface ServiceSettings extends Named<z.input<typeof serviceSchema>> {}
+export interface RedisSettings extends Named<z.input<typeof redisSchema>> {}
+export interface MetricsSettings extends Named<z.input<typeof metricsSchema>> {}
+export interface HttpSettings extends Named<z.input<typeof httpSchema>> {}
+export interface TraceSettings extends Named<z.input<typeof traceSchema>> {}
 /** `trace` as validated. */
-export type ResolvedTraceSettings = z.output<typeof traceSchema>;
+export interface ResolvedTraceSettings extends Named<z.output<typeof traceSchema>> {}
 /** The `resilience` key of ConfigService, or the options of `ResilienceModule.forRoot`. */
-export type ResilienceConfig = z.input<typeof configSchema>;
+export interface ResilienceConfig extends Named<z.input<typeof configSchema>> {}
 /** A configuration once validated: every duration in seconds. */
-export type ParsedResilienceConfig = z.output<typeof configSchema>;
+export interface ParsedResilienceConfig extends Named<z.output<typeof configSchema>> {}
 
 export type JitterKind = Jitter;
 export type RateStrategy = RateLimitStrategy;

@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
  * nrRemember(base, now, id, reply). `base` is a key of the script (the hash tag keeps the
  * ids in its slot on a Cluster).
  */
-export const OP_IDS_LUA = `
+export const OP_IDS_LUA: string = `
 local NR_OPS_MS = 5000
 local function nrOpsKey(base, now, back)
   return base .. ':ops:' .. (math.floor(now / NR_OPS_MS) - back)

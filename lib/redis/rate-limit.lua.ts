@@ -16,7 +16,7 @@ import { OP_IDS_LUA } from './op-ids.js';
  * definition. KEYS: per group, one per rule.
  * Returns per decision and rule: allowed (0/1), remaining, retryAfter ms, resetAfter ms.
  */
-export const RATE_LIMIT_LUA = `
+export const RATE_LIMIT_LUA: string = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 ${OP_IDS_LUA}

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { CACHE, npm, packed, ROOT, run } from '../support/packed-package.js';
@@ -82,16 +82,27 @@ describe('the packed package in real apps', () => {
     }
   });
 
-  it('the tarball holds what the package promises and no test code', async () => {
-    const { stdout } = await run('tar', ['-tzf', await packed()]);
-    const files = stdout.split('\n').filter(Boolean);
+  it('the tarball holds what the package promises, no test code, and weighs what a dependency should', async (test) => {
+    const { stdout } = await run('tar', ['-tvzf', await packed()]);
+    // -rw-r--r-- 0/0   1089 1985-10-26 08:15 package/LICENSE
+    const entries = stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => {
+        const [, size, path] = /^\S+\s+\S+\s+(\d+)\s+\S+\s+\S+\s+(.+)$/.exec(line) ?? [];
+        return { path, size: Number(size) };
+      });
+    const files = entries.map((e) => e.path);
     for (const wanted of [
       'package/LICENSE',
       'package/CHANGELOG.md',
       'package/alerts/resilience.rules.test.yml',
       'package/dist/cjs/index.js',
+      'package/dist/cjs/index.d.ts',
+      'package/dist/cjs/core/index.d.ts',
       'package/dist/cjs/package.json',
       'package/dist/lib/index.js',
+      'package/docs/admin-console.md',
     ]) {
       assert.ok(files.includes(wanted), `${wanted} is in the tarball`);
     }
@@ -100,11 +111,26 @@ describe('the packed package in real apps', () => {
       [],
       'no tests, benchmarks or sample app',
     );
-    // Source maps carry their sources (the .ts files are not shipped).
-    const dir = join(CACHE, 'nest11-cjs', 'node_modules', 'nest-resilience');
-    const map = JSON.parse(readFileSync(join(dir, 'dist', 'cjs', 'index.js.map'), 'utf8')) as {
-      sourcesContent?: string[];
-    };
-    assert.ok(map.sourcesContent?.[0]?.includes('export'), 'sourcesContent inlined');
+    // Decided (issue 31): one set of declarations (CommonJS form, read by every condition of
+    // "exports"), JavaScript without comments or source maps, examples and images left in the
+    // repository (the docs link to them there).
+    assert.deepEqual(
+      files.filter((f) => f.endsWith('.map') || (f.startsWith('package/dist/lib/') && f.endsWith('.d.ts'))),
+      [],
+      'no source maps, no second set of declarations',
+    );
+    assert.deepEqual(
+      files.filter((f) => /docs\/(examples|images)\//.test(f)),
+      [],
+      'no example trace or screenshot',
+    );
+    const unpacked = entries.reduce((sum, e) => sum + e.size, 0);
+    assert.ok(unpacked <= 2 * 1024 * 1024, `unpacked ${unpacked} bytes, at most 2 MiB`);
+    const heavy = entries
+      .filter((e) => e.path.endsWith('.d.ts') && e.size > 20 * 1024)
+      .map((e) => `${e.path} ${e.size}`);
+    assert.deepEqual(heavy, [], 'no declaration file over 20 KiB');
+    const { size: packedSize } = statSync(await packed());
+    test.diagnostic(`packed ${packedSize} bytes, unpacked ${unpacked} bytes, ${files.length} files`);
   });
 });

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,9 +36,10 @@ let tarball: Promise<string> | undefined;
 /** `npm pack` of the built package, once per run. */
 export function packed(): Promise<string> {
   tarball ??= (async () => {
-    const out = join(CACHE, 'pack');
-    rmSync(out, { recursive: true, force: true });
-    mkdirSync(out, { recursive: true });
+    // A directory of this process's own: test files run side by side, each packing once.
+    mkdirSync(CACHE, { recursive: true });
+    const out = mkdtempSync(join(CACHE, 'pack-'));
+    process.once('exit', () => rmSync(out, { recursive: true, force: true }));
     const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', out], { cwd: ROOT });
     const [{ filename }] = JSON.parse(stdout) as { filename: string }[];
     return join(out, filename);

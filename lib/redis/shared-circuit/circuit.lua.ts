@@ -19,7 +19,7 @@ import { OP_IDS_LUA } from '../op-ids.js';
  * Every op but the quorum ones returns {state, gen, openUntil, forced, now, fseq, epoch,
  * granted}; a transition publishes the same fields (JSON) on the channel.
  */
-export const CIRCUIT_LUA = `
+export const CIRCUIT_LUA: string = `
 local op = ARGV[1]
 local now = tonumber(ARGV[2])
 if now < 0 then
