@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { defer, from, isObservable, lastValueFrom, Observable } from 'rxjs';
+import { defer, from, isObservable, lastValueFrom } from 'rxjs';
 import { type CallContextStore, callContext } from './context/call-context.js';
-import { isNestHandler, refuseSynchronous, warnSynchronous } from './decorators/synchronous-methods.js';
+import { declaredReturn, isNestHandler, refuseSynchronous, warnSynchronous } from './decorators/synchronous-methods.js';
 import type { MethodInvoker, MethodRef } from './decorators/wrap-method.js';
 import { RouteCall } from './http/route-call.js';
+import { observableAndPromise } from './observable-and-promise.js';
 import { DeadLetterStageFactory } from './pipeline/dead-letter-stage.js';
 import { PipelineBuilder } from './pipeline/pipeline-builder.js';
 import type { Built, Pipeline } from './pipeline/types.js';
@@ -21,7 +22,8 @@ interface RouteFinisher {
 @Injectable()
 export class ResilienceRuntime implements MethodInvoker {
   private readonly pipelines = new Map<MethodRef, Built>();
-  private readonly returnsObservable = new WeakSet<MethodRef>();
+  /** What each method returns, declared or learned: an Observable, or a Promise (or a plain value). */
+  private readonly returns = new WeakMap<MethodRef, 'observable' | 'promise'>();
   private readonly routeRefs = new WeakMap<object, MethodRef>();
   private routeFinisher?: RouteFinisher;
 
@@ -38,7 +40,8 @@ export class ResilienceRuntime implements MethodInvoker {
     refuseSynchronous(ref, declared, method);
     ref.routeHandler = isNestHandler(method);
     this.pipelineFor(ref);
-    if (declared === Observable) this.returnsObservable.add(ref);
+    const kind = declaredReturn(declared);
+    if (kind === 'observable' || kind === 'promise') this.returns.set(ref, kind);
   }
 
   /** Lets DeadLetterService replay this method's letters on `instance` (the stages but the dead letter). */
@@ -112,11 +115,23 @@ export class ResilienceRuntime implements MethodInvoker {
   private invokeMethod(target: object, ref: MethodRef, args: unknown[]): unknown {
     let cached = ref.cached;
     if (cached?.runtime !== this) {
-      cached = { runtime: this, pipeline: this.pipelineFor(ref).pipeline, observable: this.returnsObservable.has(ref) };
+      cached = {
+        runtime: this,
+        pipeline: this.pipelineFor(ref).pipeline,
+        returns: this.returns.get(ref) ?? 'undecided',
+      };
       ref.cached = cached;
     }
-    const pipeline = cached.pipeline as Pipeline;
-    let sawObservable = false;
+    const known = cached;
+    const pipeline = known.pipeline as Pipeline;
+    let returned: 'observable' | 'promise' | undefined;
+    /** What the method's first run says it returns, kept for the calls after it. */
+    const learn = (kind: 'observable' | 'promise') => {
+      returned ??= kind;
+      if (known.returns !== 'undecided') return;
+      known.returns = kind;
+      this.returns.set(ref, kind);
+    };
     const call = () => {
       let result: unknown;
       try {
@@ -125,24 +140,28 @@ export class ResilienceRuntime implements MethodInvoker {
         warnSynchronous(ref, 'threw synchronously');
         throw error;
       }
-      if (result instanceof Promise) return result;
+      if (result instanceof Promise) {
+        learn('promise');
+        return result;
+      }
       if (!isObservable(result)) {
         if (typeof (result as { then?: unknown } | null)?.then !== 'function')
           warnSynchronous(ref, 'returned a plain value');
+        learn('promise');
         return result;
       }
-      sawObservable = true;
+      learn('observable');
       return lastValueFrom(result);
     };
-    if (cached.observable) {
+    if (known.returns === 'observable') {
       // Lazy, like the Observable it replaces: each subscription runs the pipeline again.
       return defer(() => from(pipeline(call, args)));
     }
     const promise = pipeline(call, args);
-    if (!sawObservable) return promise;
-    this.returnsObservable.add(ref);
-    cached.observable = true;
-    return from(promise);
+    if (returned === 'observable') return from(promise);
+    if (returned === 'promise' || known.returns === 'promise') return promise;
+    // Not run yet, and nothing yet says which: both, until a run tells (the next calls).
+    return observableAndPromise(promise);
   }
 
   /** The method's pipeline, built on first use (a conflict between named settings throws here). */

@@ -9,8 +9,15 @@ export function isNestHandler(method: unknown): boolean {
   return typeof method === 'function' && HANDLER_KEYS.some((key) => Reflect.hasMetadata(key, method));
 }
 
-/** Declared return types that say nothing about sync or async (`any`, a union, none). */
-const UNDECIDED: ReadonlySet<unknown> = new Set([undefined, Object]);
+/**
+ * Declared return types (design:returntype, as tsc emits it) that say nothing about sync or
+ * async: none (`void`, inferred), Object (`any`, unions, type aliases, interfaces, generic
+ * aliases) and Function. tsc emits Function for a type it knows only as a type: an Observable
+ * or a Promise subclass imported with `import type` or `{ type Observable }` (what
+ * `verbatimModuleSyntax` and lint rules ask for), under either isolatedModules setting, as
+ * for a function type. Such methods are watched at their first call instead (warnSynchronous).
+ */
+const UNDECIDED: ReadonlySet<unknown> = new Set([undefined, Object, Function]);
 
 /**
  * A decorated method returns a Promise (or an Observable): the patterns wait, retry and
@@ -31,11 +38,26 @@ export function refuseSynchronous(ref: MethodRef, declared: unknown, method: unk
   ]);
 }
 
-/** True for a declared return type (design:returntype) that is neither a Promise, an Observable nor undecided. */
+/** What a method's declared return type says it returns. */
+export type DeclaredReturn = 'observable' | 'promise' | 'sync' | 'undecided';
+
+/**
+ * The declared return type (design:returntype) read: 'sync' only for a type that is certainly
+ * synchronous, a class (Number, String, Array, Date, Map, a class of your own) whose
+ * instances are neither thenables (a Promise or a subclass, Bluebird) nor subscribable (an
+ * Observable, a Subject, from any copy of rxjs).
+ */
+export function declaredReturn(declared: unknown): DeclaredReturn {
+  if (typeof declared !== 'function' || UNDECIDED.has(declared)) return 'undecided';
+  const { name, prototype } = declared as { name?: string; prototype?: Record<string, unknown> };
+  if (name === 'Observable' || typeof prototype?.subscribe === 'function') return 'observable';
+  if (name === 'Promise' || typeof prototype?.then === 'function') return 'promise';
+  return 'sync';
+}
+
+/** True only for a declared return type that is certainly synchronous (see declaredReturn). */
 export function isDeclaredSynchronous(declared: unknown): boolean {
-  if (typeof declared !== 'function' || UNDECIDED.has(declared)) return false;
-  const name = (declared as { name?: string }).name;
-  return name !== 'Promise' && name !== 'Observable';
+  return declaredReturn(declared) === 'sync';
 }
 
 const warned = new WeakSet<MethodRef>();

@@ -20,8 +20,11 @@ export interface MethodRef {
   metadata: ResilienceMethodMetadata;
   /** Nest calls it as a route or message handler (set at bootstrap). */
   routeHandler?: boolean;
-  /** The last runtime that ran this method and its pipeline (saves a lookup per call). */
-  cached?: { runtime: object; pipeline: unknown; observable: boolean };
+  /**
+   * The last runtime that ran this method, its pipeline (saves a lookup per call) and what the
+   * method returns: declared, or learned at its first call when the declaration could not tell.
+   */
+  cached?: { runtime: object; pipeline: unknown; returns: 'observable' | 'promise' | 'undecided' };
 }
 
 const warnedUnbound = new WeakSet<object>();
