@@ -10,6 +10,7 @@ import { from, type Observable } from 'rxjs';
  */
 export function observableAndPromise<T>(promise: Promise<T>): Observable<T> & PromiseLike<T> {
   return Object.assign(from(promise), {
+    // biome-ignore lint/suspicious/noThenProperty: a thenable on purpose (the caller may await it)
     then: promise.then.bind(promise),
     catch: promise.catch.bind(promise),
     finally: promise.finally.bind(promise),
