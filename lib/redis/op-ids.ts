@@ -51,11 +51,66 @@ export function mayHaveRun(error: unknown): boolean {
   return !/isn't writeable|enableOfflineQueue/.test(String(e.message));
 }
 
-/** What sendOnce needs of a client: whether it is connected, and to hear when it is again. */
+/** What sendOnce needs of a client: whether it is connected, and to hear when it closes and is ready again. */
 export interface Reconnecting {
   status: string;
   once(event: 'ready', listener: () => void): unknown;
   off(event: 'ready', listener: () => void): unknown;
+  on?(event: 'close', listener: () => void): unknown;
+}
+
+/** A command was in flight when its connection closed: it may have run, its reply will not come. */
+export class ConnectionLostError extends Error {
+  override readonly name = 'ConnectionLostError';
+  constructor() {
+    super('the connection closed while the command was in flight');
+  }
+}
+
+/** Per client, the attempts in flight, told at once when its connection closes (one listener each). */
+const inFlight = new WeakMap<Reconnecting, Set<() => void>>();
+
+function watchClose(client: Reconnecting): Set<() => void> | undefined {
+  if (typeof client.on !== 'function') return undefined;
+  let waiting = inFlight.get(client);
+  if (!waiting) {
+    const set = new Set<() => void>();
+    client.on('close', () => {
+      for (const lost of [...set]) lost();
+    });
+    inFlight.set(client, set);
+    waiting = set;
+  }
+  return waiting;
+}
+
+/**
+ * One attempt. ioredis, told not to resend on reconnect, drops the commands in flight on a
+ * closed connection without failing them: they would only fail at commandTimeout. A close
+ * fails the attempt at once instead, so it is sent again as soon as the client is ready.
+ */
+function attempt<T>(send: () => Promise<T>, client: Reconnecting): Promise<T> {
+  const waiting = watchClose(client);
+  const sent = send();
+  if (!waiting) return sent;
+  return new Promise<T>((resolve, reject) => {
+    const lost = () => {
+      waiting.delete(lost);
+      sent.catch(() => {}); // its timeout, later, is no one's to hear
+      reject(new ConnectionLostError());
+    };
+    waiting.add(lost);
+    sent.then(
+      (value) => {
+        waiting.delete(lost);
+        resolve(value);
+      },
+      (error: unknown) => {
+        waiting.delete(lost);
+        reject(error);
+      },
+    );
+  });
 }
 
 /**
@@ -69,13 +124,13 @@ export async function sendOnce<T>(
   { attempts = 3, waitMs = 500 }: { attempts?: number; waitMs?: number } = {},
 ): Promise<T> {
   let unknown: unknown;
-  for (let attempt = 1; ; attempt++) {
+  for (let tries = 1; ; tries++) {
     try {
-      return await send();
+      return await attempt(send, client);
     } catch (error) {
       if (unknown === undefined && !mayHaveRun(error)) throw error;
       unknown ??= error;
-      if (attempt >= attempts || !(await connected(client, waitMs))) throw unknown;
+      if (tries >= attempts || !(await connected(client, waitMs))) throw unknown;
     }
   }
 }

@@ -97,6 +97,32 @@ describe('exactly-once effects when Redis replies are lost (a proxy resets repli
     }
   });
 
+  it('a lost reply is sent again once the client reconnects, not after the command timeout', async (t) => {
+    // A 5 s command timeout: ioredis drops the commands in flight on a closed connection
+    // without failing them, so before, a lost reply cost the whole timeout.
+    const client = await createRedisClient({ url: proxy.url, commandTimeout: 5 });
+    client.on('error', () => {});
+    const queue = new DeadLetterQueue({
+      name: 'once-fast',
+      backend: new RedisDeadLetterBackend({ client, queue: 'once-fast', keyPrefix: 'once' }),
+    });
+    try {
+      const lostBefore = proxy.stats.repliesLost;
+      let draws = 0;
+      proxy.loseReplies(1, () => (draws++ === 0 ? 0 : 1), /evalsha|eval/i); // the first script reply only
+      const started = performance.now();
+      await queue.add({ args: [1], error: new Error('failed'), source: { service: 'payments', method: 'charge' } });
+      const elapsed = performance.now() - started;
+      proxy.loseReplies(0);
+      t.diagnostic(`added in ${elapsed.toFixed(0)} ms after a lost reply`);
+      assert.equal(proxy.stats.repliesLost - lostBefore, 1, 'one reply was lost');
+      assert.equal(await direct.zcard('{once:once-fast}:ids'), 1, 'stored once');
+      assert.ok(elapsed < 2500, `${elapsed.toFixed(0)} ms: sent again at the reconnection (before: 5 s and more)`);
+    } finally {
+      client.disconnect();
+    }
+  });
+
   it('dead-letter queue: an add whose reply was lost is stored once and reported added', async (t) => {
     const client = await viaProxy();
     const queue = new DeadLetterQueue({
@@ -105,18 +131,31 @@ describe('exactly-once effects when Redis replies are lost (a proxy resets repli
     });
     try {
       const lostBefore = proxy.stats.repliesLost;
-      proxy.loseReplies(0.3, seeded(9));
-      const results = await Promise.allSettled(
-        Array.from({ length: 40 }, (_, i) =>
-          queue.add({ args: [i], error: new Error(`failed ${i}`), source: { service: 'payments', method: 'charge' } }),
-        ),
-      );
+      proxy.loseReplies(0.2, seeded(9));
+      // In rounds of 10, as failures arrive: a reset fails every command in flight on the
+      // connection, and one caught in three resets in a row gives up (its outcome unknown).
+      const results: PromiseSettledResult<unknown>[] = [];
+      for (let round = 0; round < 4; round++) {
+        results.push(
+          ...(await Promise.allSettled(
+            Array.from({ length: 10 }, (_, j) => {
+              const i = round * 10 + j;
+              return queue.add({
+                args: [i],
+                error: new Error(`failed ${i}`),
+                source: { service: 'payments', method: 'charge' },
+              });
+            }),
+          )),
+        );
+      }
       proxy.loseReplies(0);
       const failed = results.filter((r) => r.status === 'rejected');
       const stored = await direct.zcard('{once:once-letters}:ids');
       t.diagnostic(
         `${proxy.stats.repliesLost - lostBefore} replies lost; ${40 - failed.length} adds reported, ${stored} stored`,
       );
+      assert.ok(proxy.stats.repliesLost > lostBefore, 'replies were lost');
       assert.deepEqual(failed, []);
       assert.equal(stored, 40);
     } finally {
