@@ -1,4 +1,5 @@
 import { mergeLayers } from './merge.js';
+import { PATTERN_SETTINGS } from './patterns/index.js';
 import { type PatternName, presets } from './presets.js';
 import type {
   ResolvedBulkheadSettings,
@@ -19,31 +20,13 @@ export interface Layered {
     Partial<Pick<ResolvedDlqSettings, 'queue' | 'storageConfig'>>;
 }
 
-/** The layer under everything: the tier table's breaker and policies take the guide's class defaults. */
+/** The layer under everything: each pattern's `base` in the pattern table. */
 export const BASE: { [P in PatternName]: Layered[P] } = {
-  circuit: { failureThreshold: 5, successThreshold: 2, timeout: 60, halfOpenMaxCalls: 1, enabled: true },
-  retry: { maxAttempts: 3, baseDelay: 1, maxDelay: 60, exponentialBase: 2, jitter: true, enabled: true },
-  rate: {
-    rate: 100,
-    per: 60,
-    burst: 20,
-    strategy: 'token_bucket',
-    key: 'global',
-    ipv6Subnet: 64,
-    apiKeyHeader: 'x-api-key',
-    mode: 'reject',
-    enabled: true,
-  },
-  dlq: {
-    storageBackend: 'memory',
-    maxRetryAttempts: 3,
-    retentionDays: 7,
-    alertThreshold: 100,
-    rethrow: true,
-    enabled: true,
-  },
-  // Off unless a layer turns it on: an upgrade never starts shedding load nobody asked for.
-  bulkhead: { maxConcurrent: 10, maxQueue: 0, queueTimeout: 1, enabled: false },
+  circuit: PATTERN_SETTINGS.circuit.base,
+  retry: PATTERN_SETTINGS.retry.base,
+  rate: PATTERN_SETTINGS.rate.base,
+  dlq: PATTERN_SETTINGS.dlq.base,
+  bulkhead: PATTERN_SETTINGS.bulkhead.base,
 };
 
 /** The guide's environment-specific configurations, by environment. */

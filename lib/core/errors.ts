@@ -187,3 +187,19 @@ export class ApplicationShutdownError extends ResilienceError {
     super(message);
   }
 }
+
+/** A call waiting for its turn ('wait' mode) when the application shut down. */
+export class RateLimiterShutdownError extends ResilienceError {
+  constructor() {
+    super('the application is shutting down: a call waiting for its rate-limit turn was cancelled');
+  }
+}
+
+/** A queue name nobody configured or declared: never created from input such as a URL. */
+export class UnknownDeadLetterQueueError extends ResilienceError {
+  constructor(readonly queue: string) {
+    super(
+      `dead-letter queue ${JSON.stringify(queue)} is not configured: declare it under deadLetter.queues (or services), use it from @DeadLetter / @Resilient, or set deadLetter.allowDynamicQueues`,
+    );
+  }
+}

@@ -1,7 +1,6 @@
 import type { CircuitSettings, DlqSettings, PatternSettings, RetrySettings } from '../config/types.js';
 import type { RateLimitKeyContext } from './context/rate-limit-key.js';
-import type { BulkheadDecoratorOptions } from './decorators/bulkhead.decorator.js';
-import type { RateLimitOptions } from './decorators/rate-limit.decorator.js';
+import type { BulkheadDecoratorOptions, RateLimitOptions } from './decorators/decorator-options.js';
 
 /** What our decorators record on a method; decorators merge into one object, so their order does not matter. */
 export interface ResilienceMethodMetadata {

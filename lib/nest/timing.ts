@@ -1,14 +1,11 @@
 import { type Clock, systemClock, wallClock } from '../core/clock.js';
 import { realSleep, type Sleep } from '../core/retry/sleep.js';
+import { RESILIENCE_CLOCK, RESILIENCE_SLEEP } from './tokens.js';
 
-/**
- * The time sources of every breaker, policy and limiter the module creates. Override
- * them in tests (`overrideProvider(RESILIENCE_CLOCK).useValue(new ManualClock())`) to
- * make time-dependent behaviour exact.
- */
-export const RESILIENCE_CLOCK = Symbol.for('nest-resilience:RESILIENCE_CLOCK');
-export const RESILIENCE_SLEEP = Symbol.for('nest-resilience:RESILIENCE_SLEEP');
+export { RESILIENCE_CLOCK, RESILIENCE_SLEEP } from './tokens.js';
 
+// Override them in tests (`overrideProvider(RESILIENCE_CLOCK).useValue(new ManualClock())`)
+// to make time-dependent behaviour exact.
 export const timingProviders = [
   { provide: RESILIENCE_CLOCK, useValue: systemClock satisfies Clock },
   { provide: RESILIENCE_SLEEP, useValue: realSleep satisfies Sleep },

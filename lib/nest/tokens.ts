@@ -18,3 +18,24 @@ export const RESILIENCE_STAGE_FACTORIES = Symbol.for('nest-resilience:RESILIENCE
 
 /** The application's own ioredis client (the `redisClient` option of forRoot: a client, or the token of one). */
 export const RESILIENCE_USER_REDIS = Symbol.for('nest-resilience:RESILIENCE_USER_REDIS');
+
+/** The operator console settings, when the console is enabled. */
+export const RESILIENCE_ADMIN = Symbol.for('nest-resilience:RESILIENCE_ADMIN');
+
+/** The module's Redis client, or null when no `redis` is configured. */
+export const RESILIENCE_REDIS = Symbol.for('nest-resilience:RESILIENCE_REDIS');
+
+/** The OpenTelemetry tracer binding, or null when tracing is off. */
+export const RESILIENCE_TRACING = Symbol.for('nest-resilience:RESILIENCE_TRACING');
+
+/** The module's metrics (Prometheus and/or OpenTelemetry), or null when metrics are off. */
+export const RESILIENCE_METRICS = Symbol.for('nest-resilience:RESILIENCE_METRICS');
+
+/** The clock every pattern reads (injectable: overrideProvider(RESILIENCE_CLOCK).useValue(new ManualClock()) makes time exact). */
+export const RESILIENCE_CLOCK = Symbol.for('nest-resilience:RESILIENCE_CLOCK');
+
+/** The sleep every wait uses (injectable with RESILIENCE_CLOCK). */
+export const RESILIENCE_SLEEP = Symbol.for('nest-resilience:RESILIENCE_SLEEP');
+
+/** The module's trace recorder, or null when `trace` is not configured. */
+export const RESILIENCE_TRACE = Symbol.for('nest-resilience:RESILIENCE_TRACE');

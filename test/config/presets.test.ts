@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import {
+  bulkheadSchema,
+  circuitSchema,
+  dlqSchema,
+  patternSchema,
+  rateSchema,
+  retrySchema,
+} from '../../lib/config/schema.js';
 import { presets } from '../../lib/index.js';
 import { camel, constructions, dictLiteral, type PyValue } from '../support/guide-parser.js';
 
@@ -145,5 +153,26 @@ describe('presets match the configuration guide', () => {
     assert.throws(() => {
       (presets.circuit.critical as { failureThreshold: number }).failureThreshold = 1;
     }, TypeError);
+  });
+
+  it('every preset is valid settings of its pattern (a misspelt key in one fails here)', () => {
+    const schemas = {
+      circuit: circuitSchema,
+      retry: retrySchema,
+      rate: rateSchema,
+      dlq: dlqSchema,
+      bulkhead: bulkheadSchema,
+      tiers: patternSchema,
+    };
+    let checked = 0;
+    for (const [group, schema] of Object.entries(schemas)) {
+      for (const [name, value] of Object.entries(presets[group as keyof typeof presets])) {
+        const result = schema.safeParse(value);
+        assert.ok(result.success, `presets.${group}.${name}: ${result.error?.message}`);
+        checked++;
+      }
+    }
+    assert.ok(checked >= 30, `${checked} presets checked`);
+    assert.equal(circuitSchema.safeParse({ failureThreshhold: 3 }).success, false, 'the schemas refuse unknown keys');
   });
 });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
 import {
   CircuitBreakerPolicy,
@@ -147,5 +148,57 @@ describe('typed events, subscribed at any time', () => {
     assert.ok(warnings.some((w) => /a broken listener/.test(w)));
     await queue.replay(async () => 'ok', { id: first.id, ratePerSecond: 1000 });
     assert.deepEqual(seen, ['added orders', 'added orders', 'alert 2/2', 'replayed true', 'recovered 1']);
+  });
+
+  it("a dead-letter queue's named listeners (on, once, off) hear each event once, through the typed events; one that throws fails no add", async () => {
+    const queue = new DeadLetterQueue({ name: 'named' });
+    assert.equal(queue instanceof EventEmitter, false, 'one event model: no EventEmitter beside the typed events');
+    const heard: string[] = [];
+    const always = (letter: { id: string }) => heard.push(`on ${letter.id}`);
+    queue.on('added', always);
+    queue.once('added', (letter) => heard.push(`once ${letter.id}`));
+    queue.onAdded((letter) => heard.push(`typed ${letter.id}`));
+    queue.on('added', () => {
+      throw new Error('a broken named listener');
+    });
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on('warning', onWarning);
+    // Before: the queue re-emitted on an EventEmitter, whose throwing listener rejected add() after the letter was stored.
+    const first = await queue.add({ args: [1], error: new Error('x') });
+    const second = await queue.add({ args: [2], error: new Error('y') });
+    queue.off('added', always);
+    const third = await queue.add({ args: [3], error: new Error('z') });
+    await new Promise((resolve) => setImmediate(resolve));
+    process.off('warning', onWarning);
+    assert.deepEqual(heard, [
+      `on ${first.id}`,
+      `once ${first.id}`,
+      `typed ${first.id}`,
+      `on ${second.id}`,
+      `typed ${second.id}`,
+      `typed ${third.id}`,
+    ]);
+    assert.equal(await queue.size(), 3);
+    assert.equal(warnings.filter((w) => /a broken named listener/.test(w)).length, 3);
+  });
+
+  it("a breaker's listener objects and typed events are one path: each hears an event once, in the order subscribed", async () => {
+    const breaker = new CircuitBreakerPolicy('one-path', { failureThreshold: 1 });
+    const seen: string[] = [];
+    const stop = breaker.subscribe({
+      onFailure: (name) => seen.push(`object failure ${name}`),
+      onStateChange: (from, to) => seen.push(`object ${from}->${to}`),
+    });
+    breaker.onStateChange(({ from, to }) => seen.push(`typed ${from}->${to}`));
+    await assert.rejects(breaker.execute(() => Promise.reject(new Error('down'))));
+    stop();
+    breaker.reset();
+    assert.deepEqual(seen, [
+      'object failure one-path',
+      'object closed->open',
+      'typed closed->open',
+      'typed open->closed',
+    ]);
   });
 });

@@ -1,7 +1,6 @@
 import { DeadlineQueue } from '../deadline-queue.js';
 import { CallTimeoutError, CircuitOpenError } from '../errors.js';
 import { CircuitBreakerFields } from './breaker-fields.js';
-import { safely } from './snapshot.js';
 import { runTimed, type TimedCall } from './timed-call.js';
 import type { CallContext, CircuitState } from './types.js';
 
@@ -136,9 +135,7 @@ export abstract class CircuitBreakerCore extends CircuitBreakerFields {
   protected reject<T>(): Promise<T> {
     const retryAfter = this.currentState === 'open' ? this.retryAfter : HALF_OPEN_RETRY_AFTER_MS / 1000;
     const error = CircuitOpenError.stackless(this.name, retryAfter);
-    if (this.listeners.length > 0) {
-      for (const l of this.listeners) if (l.onRejection) safely(() => l.onRejection?.(this.name));
-    }
+    if (this.events.rejection.hasListeners) this.events.rejection.emit({ name: this.name });
     return this.fallback ? this.recover<T>(error) : Promise.reject(error);
   }
 
@@ -151,7 +148,7 @@ export abstract class CircuitBreakerCore extends CircuitBreakerFields {
     if (generation !== this.generation) return result;
     const now = this.slowMs !== undefined || this.rateRule !== undefined ? this.clock.now() : 0;
     const slow = this.slowMs !== undefined && now - startedAt >= this.slowMs;
-    for (const l of this.listeners) if (l.onSuccess) safely(() => l.onSuccess?.(this.name));
+    if (this.events.success.hasListeners) this.events.success.emit({ name: this.name });
     if (this.currentState === 'half_open') {
       this.trialsInFlight--;
       this.trialEnded('success');
@@ -193,7 +190,7 @@ export abstract class CircuitBreakerCore extends CircuitBreakerFields {
     }
     if (!counted) return;
     const now = this.clock.now();
-    for (const l of this.listeners) if (l.onFailure) safely(() => l.onFailure?.(this.name, outcome));
+    if (this.events.failure.hasListeners) this.events.failure.emit({ name: this.name, error: outcome });
     const slow = this.slowMs !== undefined && now - startedAt >= this.slowMs;
     if (this.countClosed(true, slow, now)) this.open(false);
   }
@@ -269,7 +266,7 @@ export abstract class CircuitBreakerCore extends CircuitBreakerFields {
     }
     this.stateChanged();
     if (from === to) return;
-    for (const l of this.listeners) if (l.onStateChange) safely(() => l.onStateChange?.(from, to, this.name));
+    this.events.stateChange.emit({ from, to, name: this.name });
   }
 
   /** After every transition (CircuitBreakerPolicy saves the state to its store). */

@@ -1,8 +1,9 @@
 import { type Clock, systemClock } from '../clock.js';
 import type { DeadlineQueue } from '../deadline-queue.js';
+import { type CircuitBreakerEventSources, circuitBreakerEventSources, subscribeListener } from './breaker-events.js';
 import { RateRule } from './opening-rules.js';
 import { breakerSettings } from './options.js';
-import type { CircuitBreakerListener, CircuitBreakerOptions, CircuitState } from './types.js';
+import type { CircuitBreakerOptions, CircuitState } from './types.js';
 
 /**
  * What a breaker knows: its settings (checked, in milliseconds) and its state. The state
@@ -27,7 +28,8 @@ export abstract class CircuitBreakerFields {
   protected readonly clock: Clock;
   /** Rate mode: the failure and slow-call rates over a sliding window. */
   protected readonly rateRule?: RateRule;
-  protected readonly listeners: CircuitBreakerListener[] = [];
+  /** Its events: the one path for metrics, tracing, the module and user listeners. */
+  protected readonly events: CircuitBreakerEventSources = circuitBreakerEventSources();
   protected deadlines?: DeadlineQueue;
   protected readonly fastPath: boolean;
   protected observers?: {
@@ -74,9 +76,6 @@ export abstract class CircuitBreakerFields {
     this.disabled = options.enabled === false;
     this.fastPath =
       this.slowMs === undefined && this.callTimeoutMs === undefined && !this.fallback && !this.isResultFailure;
-    if (options.onStateChange) {
-      const listener = options.onStateChange;
-      this.listeners.push({ onStateChange: listener });
-    }
+    if (options.onStateChange) subscribeListener(this.events, { onStateChange: options.onStateChange });
   }
 }

@@ -1,6 +1,7 @@
 import type { Event } from '../events.js';
 import { CircuitBreakerCore } from './breaker-core.js';
-import { safely, validateSnapshot } from './snapshot.js';
+import { type CircuitBreakerEvents, subscribeListener } from './breaker-events.js';
+import { validateSnapshot } from './snapshot.js';
 import type { CircuitStateStore } from './state-store.js';
 import type { CircuitBreakerListener, CircuitBreakerOptions, CircuitBreakerSnapshot, CircuitState } from './types.js';
 import { CountWindow, TimeWindow } from './window.js';
@@ -13,17 +14,13 @@ import { CountWindow, TimeWindow } from './window.js';
 export class CircuitBreakerPolicy extends CircuitBreakerCore {
   private readonly stateStore?: CircuitStateStore;
   /** Every state change. Subscribe at any time (the same as subscribe({ onStateChange })). */
-  readonly onStateChange: Event<{ from: CircuitState; to: CircuitState; name: string }> = (listener) =>
-    this.subscribe({ onStateChange: (from, to, name) => listener({ from, to, name }) });
+  readonly onStateChange: Event<CircuitBreakerEvents['stateChange']> = this.events.stateChange.event;
   /** A counted call succeeded. */
-  readonly onSuccess: Event<{ name: string }> = (listener) =>
-    this.subscribe({ onSuccess: (name) => listener({ name }) });
+  readonly onSuccess: Event<CircuitBreakerEvents['success']> = this.events.success.event;
   /** A counted failure. */
-  readonly onFailure: Event<{ name: string; error: unknown }> = (listener) =>
-    this.subscribe({ onFailure: (name, error) => listener({ name, error }) });
+  readonly onFailure: Event<CircuitBreakerEvents['failure']> = this.events.failure.event;
   /** A call turned away while open (or while every half-open trial slot was taken). */
-  readonly onRejection: Event<{ name: string }> = (listener) =>
-    this.subscribe({ onRejection: (name) => listener({ name }) });
+  readonly onRejection: Event<CircuitBreakerEvents['rejection']> = this.events.rejection.event;
 
   constructor(name = 'default', options: CircuitBreakerOptions = {}) {
     super(name, options);
@@ -52,11 +49,7 @@ export class CircuitBreakerPolicy extends CircuitBreakerCore {
 
   /** Adds an observer; returns a function that removes it. */
   subscribe(listener: CircuitBreakerListener): () => void {
-    this.listeners.push(listener);
-    return () => {
-      const i = this.listeners.indexOf(listener);
-      if (i >= 0) this.listeners.splice(i, 1);
-    };
+    return subscribeListener(this.events, listener);
   }
 
   /**
@@ -67,7 +60,7 @@ export class CircuitBreakerPolicy extends CircuitBreakerCore {
   tryAcquirePermission(): number | undefined {
     const permission = this.admit();
     if (permission === undefined) {
-      for (const l of this.listeners) if (l.onRejection) safely(() => l.onRejection?.(this.name));
+      if (this.events.rejection.hasListeners) this.events.rejection.emit({ name: this.name });
     }
     return permission;
   }
@@ -165,10 +158,7 @@ export class CircuitBreakerPolicy extends CircuitBreakerCore {
         snapshot.window.type === 'count' ? CountWindow.from(snapshot.window) : TimeWindow.from(snapshot.window);
       Object.assign(window, restored);
     }
-    if (from !== this.currentState) {
-      for (const l of this.listeners)
-        if (l.onStateChange) safely(() => l.onStateChange?.(from, this.currentState, this.name));
-    }
+    if (from !== this.currentState) this.events.stateChange.emit({ from, to: this.currentState, name: this.name });
     this.stateChanged();
   }
 }

@@ -1,3 +1,4 @@
+export type { CircuitBreakerEvents } from './breaker-events.js';
 export * from './circuit-breaker.js';
 export * from './state-store.js';
 export * from './types.js';

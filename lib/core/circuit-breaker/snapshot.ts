@@ -20,12 +20,3 @@ export function validateSnapshot(s: CircuitBreakerSnapshot, window: OutcomeWindo
   }
   return problems;
 }
-
-/** Runs an observer; its failure must never change the outcome of a call. */
-export function safely(run: () => void): void {
-  try {
-    run();
-  } catch {
-    // An observer's failure must never change the outcome of a call.
-  }
-}

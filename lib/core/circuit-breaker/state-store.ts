@@ -1,14 +1,6 @@
-import type { CircuitBreakerSnapshot } from './types.js';
+import type { CircuitBreakerSnapshot, CircuitStateStore } from './types.js';
 
-/**
- * Where a breaker's state lives beyond the process's own memory: read once when the
- * breaker is created, written at every state change (a store shared by replicas can
- * implement it: the breaker calls it synchronously and never waits on it).
- */
-export interface CircuitStateStore {
-  load(name: string): CircuitBreakerSnapshot | undefined;
-  save(snapshot: CircuitBreakerSnapshot): void;
-}
+export type { CircuitStateStore } from './types.js';
 
 /** Keeps the last state of every breaker in this process (e.g. across a breaker re-created on reload). */
 export class MemoryCircuitStateStore implements CircuitStateStore {

@@ -1,7 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { Duration } from '../duration.js';
 import type { ErrorMatcher } from '../error-matchers.js';
-import type { CircuitStateStore } from './state-store.js';
 import type { OutcomeWindow, WindowSnapshot } from './window.js';
 
 export type CircuitState = 'closed' | 'open' | 'half_open';
@@ -91,4 +90,14 @@ export interface CircuitBreakerSnapshot {
   consecutiveSuccesses: number;
   reopens: number;
   window?: WindowSnapshot;
+}
+
+/**
+ * Where a breaker's state lives beyond the process's own memory: read once when the
+ * breaker is created, written at every state change (a store shared by replicas can
+ * implement it: the breaker calls it synchronously and never waits on it).
+ */
+export interface CircuitStateStore {
+  load(name: string): CircuitBreakerSnapshot | undefined;
+  save(snapshot: CircuitBreakerSnapshot): void;
 }

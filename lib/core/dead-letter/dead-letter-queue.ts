@@ -1,11 +1,15 @@
-import { EventEmitter } from 'node:events';
 import { type Clock, wallClock } from '../clock.js';
 import type { Event } from '../events.js';
 import { LetterCodec } from './codec.js';
 import { letterId } from './id.js';
 import { DEFAULT_MAX_MESSAGE_SIZE, DeadLetterTooLargeError, fitToSize } from './letter-size.js';
 import { MemoryDeadLetterBackend } from './memory-backend.js';
-import { type DeadLetterQueueEventName, type DeadLetterQueueEvents, queueEventSources } from './queue-events.js';
+import {
+  type DeadLetterQueueEventName,
+  type DeadLetterQueueEvents,
+  NamedSubscriptions,
+  queueEventSources,
+} from './queue-events.js';
 import {
   checkReplayOptions,
   oneLetter,
@@ -68,13 +72,13 @@ export interface DeadLetterInput {
   traceId?: string;
 }
 
-export type { DeadLetterQueueEvents } from './queue-events.js';
+export type { DeadLetterQueueEventName, DeadLetterQueueEvents } from './queue-events.js';
 
 /**
  * The guide's DeadLetterQueue over a backend: add, list, get, peek, size, oldestAge,
  * delete, purge, replay, retention, and an alert when the size reaches the threshold.
  */
-export class DeadLetterQueue extends EventEmitter<DeadLetterQueueEvents> {
+export class DeadLetterQueue {
   readonly name: string;
   readonly backend: DeadLetterBackend;
   readonly maxRetryAttempts: number;
@@ -88,6 +92,7 @@ export class DeadLetterQueue extends EventEmitter<DeadLetterQueueEvents> {
   private readonly clock: Clock;
   private alerting = false;
   private readonly sources = queueEventSources();
+  private readonly byName = new NamedSubscriptions(this.sources);
   /** A letter was stored. Typed events: subscribe at any time; a throwing listener changes nothing. */
   readonly onAdded: Event<DeadLetterRecord> = this.sources.added.event;
   /** The size reached the alert threshold. */
@@ -100,7 +105,6 @@ export class DeadLetterQueue extends EventEmitter<DeadLetterQueueEvents> {
   readonly onDamaged: Event<DeadLetterQueueEvents['damaged'][0]> = this.sources.damaged.event;
 
   constructor(options: DeadLetterQueueOptions) {
-    super();
     this.name = options.name;
     this.backend = options.backend ?? new MemoryDeadLetterBackend();
     this.maxRetryAttempts = options.maxRetryAttempts ?? 3;
@@ -300,10 +304,26 @@ export class DeadLetterQueue extends EventEmitter<DeadLetterQueueEvents> {
     }
   }
 
-  /** To the typed event's listeners, then to the Node event's (kept for `queue.on('added')`). */
   private fire<K extends DeadLetterQueueEventName>(name: K, data: DeadLetterQueueEvents[K][0]): void {
     this.sources[name].emit(data);
-    (this.emit as (event: K, payload: DeadLetterQueueEvents[K][0]) => boolean)(name, data);
+  }
+
+  /** @deprecated since 0.2: the typed events (`onAdded`, `onAlert`...), which this subscribes to. */
+  on<K extends DeadLetterQueueEventName>(name: K, listener: (data: DeadLetterQueueEvents[K][0]) => void): this {
+    this.byName.add(name, listener);
+    return this;
+  }
+
+  /** @deprecated since 0.2: the typed events, subscribed once. */
+  once<K extends DeadLetterQueueEventName>(name: K, listener: (data: DeadLetterQueueEvents[K][0]) => void): this {
+    this.byName.add(name, listener, true);
+    return this;
+  }
+
+  /** @deprecated since 0.2: the function a typed event returns stops its subscription. */
+  off<K extends DeadLetterQueueEventName>(name: K, listener: (data: DeadLetterQueueEvents[K][0]) => void): this {
+    this.byName.remove(name, listener);
+    return this;
   }
 }
 

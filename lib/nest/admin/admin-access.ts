@@ -12,9 +12,10 @@ import {
 } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { isObservable, lastValueFrom } from 'rxjs';
+import { RESILIENCE_ADMIN } from '../tokens.js';
 import { type AdminSettings, checkToken } from './admin-options.js';
 
-export const RESILIENCE_ADMIN = Symbol.for('nest-resilience:RESILIENCE_ADMIN');
+export { RESILIENCE_ADMIN } from '../tokens.js';
 
 /** What the admin routes read of a request, on Express and Fastify alike. */
 export interface AdminRequest {

@@ -1,7 +1,11 @@
 import { IntrinsicException } from '@nestjs/common';
-import { BulkheadRejectedError, CircuitOpenError, RateLimitExceededError } from '../../core/errors.js';
+import {
+  BulkheadRejectedError,
+  CircuitOpenError,
+  RateLimitExceededError,
+  RateLimiterShutdownError,
+} from '../../core/errors.js';
 import { optionalPeer } from '../../runtime/optional-peer.js';
-import { RateLimiterShutdownError } from '../services/rate-limiter.service.js';
 import { ApplicationShutdownError } from '../services/retry.service.js';
 
 type ExceptionClass = new (error: object) => Error;

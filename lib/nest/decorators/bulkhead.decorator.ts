@@ -1,10 +1,7 @@
-import type { BulkheadSettings } from '../../config/types.js';
+import type { BulkheadDecoratorOptions } from './decorator-options.js';
 import { applyResilienceDecorator } from './wrap-method.js';
 
-export interface BulkheadDecoratorOptions extends BulkheadSettings {
-  /** The bulkhead's name (default: the class name, so the methods of one service share its slots). */
-  name?: string;
-}
+export type { BulkheadDecoratorOptions } from './decorator-options.js';
 
 /**
  * Runs each call (each attempt, under @Retry or @Resilient) in a slot of the named bulkhead:

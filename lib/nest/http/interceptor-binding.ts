@@ -12,6 +12,7 @@ import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js'
 import { Observable } from 'rxjs';
 import { AdminController } from '../admin/admin.controller.js';
 import { methodRefOf } from '../decorators/wrap-method.js';
+import type { InterceptorMode } from '../module-options.js';
 import { ResilienceRuntime } from '../resilience-runtime.js';
 import { ResilienceSettings } from '../resilience-settings.js';
 import { BulkheadService } from '../services/bulkhead.service.js';
@@ -39,8 +40,7 @@ export class RouteInterceptor implements NestInterceptor {
   }
 }
 
-/** Where ResilienceInterceptor runs: see ResilienceModuleExtras.interceptor. */
-export type InterceptorMode = 'routes' | 'global' | 'none';
+export type { InterceptorMode } from '../module-options.js';
 
 /** Providers whose methods a handler calls to run resilience programmatically. */
 const RESILIENCE_SERVICES: unknown[] = [

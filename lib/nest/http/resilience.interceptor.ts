@@ -8,14 +8,18 @@ import {
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { from, lastValueFrom, Observable } from 'rxjs';
-import { BulkheadRejectedError, CircuitOpenError, RateLimitExceededError } from '../../core/errors.js';
+import {
+  BulkheadRejectedError,
+  CircuitOpenError,
+  RateLimitExceededError,
+  RateLimiterShutdownError,
+} from '../../core/errors.js';
 import type { RateLimitVerdict } from '../../core/rate-limiter/types.js';
 import { type CallContextStore, callContext } from '../context/call-context.js';
 import { forTransport } from '../context/transport-errors.js';
 import { methodRefOf } from '../decorators/wrap-method.js';
 import { ResilienceRuntime } from '../resilience-runtime.js';
 import { ResilienceSettings } from '../resilience-settings.js';
-import { RateLimiterShutdownError } from '../services/rate-limiter.service.js';
 import { ApplicationShutdownError } from '../services/retry.service.js';
 import { rateLimitHeaders } from './rate-limit-headers.js';
 import { RouteServices, routeOf } from './route-services.js';

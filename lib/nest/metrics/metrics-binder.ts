@@ -6,9 +6,10 @@ import { CircuitBreakerService } from '../services/circuit-breaker.service.js';
 import { DeadLetterService } from '../services/dead-letter.service.js';
 import { RateLimiterService } from '../services/rate-limiter.service.js';
 import { RetryService } from '../services/retry.service.js';
+import { RESILIENCE_METRICS } from '../tokens.js';
 import { ResilienceMetrics } from './resilience-metrics.js';
 
-export const RESILIENCE_METRICS = Symbol.for('nest-resilience:RESILIENCE_METRICS');
+export { RESILIENCE_METRICS } from '../tokens.js';
 
 /**
  * Connects the pattern services of this application to the metrics (when metrics are

@@ -3,10 +3,10 @@ import type { ResolvedTraceSettings } from '../../config/types.js';
 import type { Next } from '../../core/pipeline/stage.js';
 import { TraceRecorder } from '../../core/trace/trace-recorder.js';
 import { ResilienceSettings } from '../resilience-settings.js';
+import { RESILIENCE_TRACE } from '../tokens.js';
 import type { NestCallContext } from './types.js';
 
-/** The module's trace recorder, or null when `trace` is not configured. */
-export const RESILIENCE_TRACE = Symbol.for('nest-resilience:RESILIENCE_TRACE');
+export { RESILIENCE_TRACE } from '../tokens.js';
 
 export const traceProvider = {
   provide: RESILIENCE_TRACE,

@@ -3,9 +3,9 @@ import type { Cluster, Redis } from 'ioredis';
 import type { RedisClientLike } from '../../config/schema.js';
 import { createRedisConnection } from '../../redis/client.js';
 import { ResilienceSettings } from '../resilience-settings.js';
+import { RESILIENCE_REDIS } from '../tokens.js';
 
-/** The module's Redis client, or null when no `redis` is configured. */
-export const RESILIENCE_REDIS = Symbol.for('nest-resilience:RESILIENCE_REDIS');
+export { RESILIENCE_REDIS } from '../tokens.js';
 
 /** Clients the module opened itself, and so closes at shutdown (never the application's own). */
 const opened = new WeakSet<object>();

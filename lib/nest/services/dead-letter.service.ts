@@ -18,23 +18,17 @@ import type { ReplayOptions, ReplayReport } from '../../core/dead-letter/replay.
 import { deserializeValue } from '../../core/dead-letter/serialize.js';
 import { SpooledDeadLetterBackend } from '../../core/dead-letter/spooled-backend.js';
 import type { DeadLetterRecord } from '../../core/dead-letter/types.js';
-import { ResilienceConfigError, ResilienceError } from '../../core/errors.js';
+import { ResilienceConfigError, UnknownDeadLetterQueueError } from '../../core/errors.js';
+
+export { UnknownDeadLetterQueueError } from '../../core/errors.js';
+
+import type { DeadLetterBackendFactory } from '../module-options.js';
 import { RESILIENCE_REDIS } from '../redis/redis.provider.js';
-import type { DeadLetterBackendFactory } from '../resilience.module-definition.js';
 import { ResilienceSettings } from '../resilience-settings.js';
 import { lettersClock, RESILIENCE_CLOCK } from '../timing.js';
 import { RESILIENCE_DLQ_BACKEND } from '../tokens.js';
 import { backendFor, checkQueueName, codecFor } from './dead-letter-backends.js';
 import { NamedRegistry } from './named-registry.js';
-
-/** A queue name nobody configured or declared: never created from input such as a URL. */
-export class UnknownDeadLetterQueueError extends ResilienceError {
-  constructor(readonly queue: string) {
-    super(
-      `dead-letter queue ${JSON.stringify(queue)} is not configured: declare it under deadLetter.queues (or services), use it from @DeadLetter / @Resilient, or set deadLetter.allowDynamicQueues`,
-    );
-  }
-}
 
 /** Replays a letter by calling its method again with its arguments. */
 export type DeadLetterHandler = (args: unknown[], letter: DeadLetterRecord) => unknown;

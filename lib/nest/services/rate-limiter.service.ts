@@ -6,7 +6,10 @@ import type { ResolvedRateSettings } from '../../config/resolved-types.js';
 import { rateSchema } from '../../config/schema.js';
 import type { RateSettings } from '../../config/types.js';
 import { type Clock, coarseClock, systemClock } from '../../core/clock.js';
-import { ResilienceConfigError, ResilienceError } from '../../core/errors.js';
+import { RateLimiterShutdownError, ResilienceConfigError } from '../../core/errors.js';
+
+export { RateLimiterShutdownError } from '../../core/errors.js';
+
 import { MemoryRateLimitStore } from '../../core/rate-limiter/memory-store.js';
 import { RateLimiter } from '../../core/rate-limiter/rate-limiter.js';
 import type { RateLimitStore, RateLimitVerdict } from '../../core/rate-limiter/types.js';
@@ -26,13 +29,6 @@ export interface RateLimitListener {
  * Named rate limiters over one store: Redis when `redis` is configured (shared by every
  * instance of the app, with its failure mode), memory otherwise.
  */
-/** A call waiting for its turn ('wait' mode) when the application shut down. */
-export class RateLimiterShutdownError extends ResilienceError {
-  constructor() {
-    super('the application is shutting down: a call waiting for its rate-limit turn was cancelled');
-  }
-}
-
 @Injectable()
 export class RateLimiterService implements BeforeApplicationShutdown {
   /** Wakes waiting calls when the app shuts down, so they never hold app.close() or the process. */

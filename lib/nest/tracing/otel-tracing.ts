@@ -3,8 +3,9 @@ import { errorCodeOf } from '../../core/error-matchers.js';
 import { ResilienceConfigError } from '../../core/errors.js';
 import { loadOtelApi, type OtelApi } from '../metrics/otel-backend.js';
 import { ResilienceSettings } from '../resilience-settings.js';
+import { RESILIENCE_TRACING } from '../tokens.js';
 
-export const RESILIENCE_TRACING = Symbol.for('nest-resilience:RESILIENCE_TRACING');
+export { RESILIENCE_TRACING } from '../tokens.js';
 
 /** OpenTelemetry's `error.type`: the code of the error or of its cause (ECONNREFUSED under fetch's TypeError), else its class. */
 export function errorType(error: unknown): string {

@@ -4,8 +4,7 @@ import {
   CircuitBreakerPolicy,
   type CircuitState,
 } from '../../core/circuit-breaker/index.js';
-import { safely } from '../../core/circuit-breaker/snapshot.js';
-import type { Event } from '../../core/events.js';
+import { type Event, EventSource } from '../../core/events.js';
 import type { CircuitFleet } from './circuit-fleet.js';
 
 /** How many open replicas open every replica: a count, or a percentage of the fleet. */
@@ -42,12 +41,9 @@ export class QuorumCircuitBreaker extends CircuitBreakerPolicy {
   private openReplicas = 0;
   private peak = 0;
   private quorumOpen = false;
-  private readonly quorumListeners = new Set<(count: { live: number; open: number }) => void>();
+  private readonly quorumChange = new EventSource<{ live: number; open: number }>();
   /** The fleet's count changed (replicas live, replicas open). */
-  readonly onQuorumChange: Event<{ live: number; open: number }> = (listener) => {
-    this.quorumListeners.add(listener);
-    return () => this.quorumListeners.delete(listener);
-  };
+  readonly onQuorumChange: Event<{ live: number; open: number }> = this.quorumChange.event;
 
   constructor(name: string, options: QuorumCircuitBreakerOptions) {
     const { fleet, quorum, ...breakerOptions } = options;
@@ -139,9 +135,9 @@ export class QuorumCircuitBreaker extends CircuitBreakerPolicy {
     this.quorumOpen = open >= needed;
     const after = this.state;
     if (before !== after) {
-      for (const l of this.listeners) if (l.onStateChange) safely(() => l.onStateChange?.(before, after, this.name));
+      this.events.stateChange.emit({ from: before, to: after, name: this.name });
     }
-    if (changed) for (const l of this.quorumListeners) safely(() => l({ live, open }));
+    if (changed) this.quorumChange.emit({ live, open });
   }
 
   /** Leaves the fleet (no longer live, no longer open) and stops hearing it. */

@@ -1,0 +1,37 @@
+import { bulkheadPattern } from './bulkhead.js';
+import { circuitPattern } from './circuit.js';
+import { dlqPattern } from './dlq.js';
+import { ratePattern } from './rate.js';
+import { retryPattern } from './retry.js';
+
+// The pattern table of the configuration: one entry per pattern, in the order its sections
+// are listed (the order calls run through them is the pipeline's, lib/core/pipeline/order.ts).
+// The schema's sections, the preset names it accepts, the presets and the base layer are
+// read from here; a new pattern's settings are one file beside these and one entry below.
+
+/**
+ * A pattern's key in a section of settings. Spelt out (the table must hold exactly these,
+ * each under its own key), so the public declarations name the patterns, not the table.
+ */
+export type PatternName = 'circuit' | 'retry' | 'rate' | 'dlq' | 'bulkhead';
+
+/** The table's type, by reference (its declaration names each descriptor instead of spelling it out). */
+export interface PatternSettingsTable {
+  circuit: typeof circuitPattern;
+  retry: typeof retryPattern;
+  rate: typeof ratePattern;
+  dlq: typeof dlqPattern;
+  bulkhead: typeof bulkheadPattern;
+}
+
+export const PATTERN_SETTINGS: PatternSettingsTable = {
+  circuit: circuitPattern,
+  retry: retryPattern,
+  rate: ratePattern,
+  dlq: dlqPattern,
+  bulkhead: bulkheadPattern,
+} satisfies { [P in PatternName]: { key: P } };
+
+export const PATTERN_NAMES = Object.keys(PATTERN_SETTINGS) as PatternName[];
+
+export { bulkheadPattern, circuitPattern, dlqPattern, ratePattern, retryPattern };
