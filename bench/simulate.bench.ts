@@ -51,7 +51,7 @@ export async function benchSimulate(): Promise<string> {
     let worst = 0;
     for (const [name, config] of Object.entries(CONFIGS)) {
       started = performance.now();
-      const result = simulate(trace, downstream, config);
+      const result = await simulate(trace, downstream, config);
       const ms = performance.now() - started;
       worst = Math.max(worst, ms);
       lines.push(

@@ -3,6 +3,7 @@ import { breakerSettings } from '../core/circuit-breaker/options.js';
 import type { ConfigIssue } from '../core/errors.js';
 import { RateLimiter } from '../core/rate-limiter/rate-limiter.js';
 import { RetryPolicy } from '../core/retry/retry-policy.js';
+import { breakerOptionsOf, bulkheadOptionsOf, limiterRule, retryOptionsOf } from './policy-options.js';
 import type { ResolvedPatterns } from './resolved-types.js';
 import type { ResilienceConfig } from './types.js';
 
@@ -32,7 +33,7 @@ export function checkPolicies(config: ResilienceConfig, targets: ResolvedTarget[
   const seen = new Set<string>();
   for (const { path, patterns } of targets) {
     const { circuit, retry, rate, bulkhead } = patterns;
-    const { scope = 'local', quorum, ...breaker } = circuit;
+    const { scope, quorum, options: breaker } = breakerOptionsOf(circuit);
     attempt(`${path}.circuit`, issues, () => breakerSettings(breaker));
     if (scope !== 'local' && !config.redis) {
       issues.push({
@@ -52,11 +53,9 @@ export function checkPolicies(config: ResilienceConfig, targets: ResolvedTarget[
         message: `scope 'quorum' needs quorum.replicas (a count) or quorum.percent (of the fleet), exactly one${quorum ? `, got ${JSON.stringify(quorum)}` : ''}`,
       });
     }
-    const { enabled: _retryOn, ...retryOptions } = retry;
-    attempt(`${path}.retry`, issues, () => new RetryPolicy(retryOptions));
-    const { rate: perWindow, per, burst, strategy, mode, maxWait } = rate;
-    attempt(`${path}.rate`, issues, () => new RateLimiter({ rate: perWindow, per, burst, strategy, mode, maxWait }));
-    if (bulkhead.enabled) attempt(`${path}.bulkhead`, issues, () => bulkheadSettings(bulkhead));
+    attempt(`${path}.retry`, issues, () => new RetryPolicy(retryOptionsOf(retry)));
+    attempt(`${path}.rate`, issues, () => new RateLimiter(limiterRule(rate)));
+    if (bulkhead.enabled) attempt(`${path}.bulkhead`, issues, () => bulkheadSettings(bulkheadOptionsOf(bulkhead)));
   }
   // One message per place: a tier's problem shows once, not again for every service of it.
   return issues.filter((issue) => {

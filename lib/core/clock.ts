@@ -1,6 +1,17 @@
 /** A source of time in epoch milliseconds; injectable so time-dependent logic is testable exactly. */
 export interface Clock {
   now(): number;
+  /**
+   * Timers on this clock's time, for a clock that is not the process's (a simulation's
+   * virtual time). Absent: deadlines (queue timeouts, call timeouts) use the process's timers.
+   */
+  readonly timers?: ClockTimers;
+}
+
+/** Schedules callbacks on a clock's own time: a virtual clock runs them when its time reaches them. */
+export interface ClockTimers {
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { monotonicNow } from './clock.js';
+import { type ClockTimers, monotonicNow } from './clock.js';
 
 /** One pending deadline; `DeadlineQueue.settle()` cancels it in O(1). */
 export interface Deadline {
@@ -17,16 +17,20 @@ export interface Deadline {
 export class DeadlineQueue {
   private items: Deadline[] = [];
   private head = 0;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: { ref?(): unknown; unref?(): unknown } | undefined;
   private timerAt = Number.POSITIVE_INFINITY;
 
-  constructor(readonly now: () => number = monotonicNow) {}
+  /** `timers`: a clock's own (virtual time), else the process's. */
+  constructor(
+    readonly now: () => number = monotonicNow,
+    private readonly timers?: ClockTimers,
+  ) {}
 
   /** Queues a deadline object of the caller's own (its `expire()` is called at `at` unless settled). */
   push<D extends Deadline>(deadline: D): D {
     this.items.push(deadline);
     if (deadline.at < this.timerAt) this.arm(deadline.at);
-    else this.timer?.ref();
+    else this.timer?.ref?.();
     return deadline;
   }
 
@@ -37,7 +41,7 @@ export class DeadlineQueue {
     this.compact();
     // Nothing pending: the timer stays armed (re-arming per call costs more than a
     // wasted wake-up) but no longer holds the process.
-    if (this.items.length === 0) this.timer?.unref();
+    if (this.items.length === 0) this.timer?.unref?.();
   }
 
   /**
@@ -48,7 +52,7 @@ export class DeadlineQueue {
     const pending = this.items.slice(this.head).filter((d) => !d.settled);
     this.items = [];
     this.head = 0;
-    if (this.timer) clearTimeout(this.timer);
+    this.clear();
     this.timer = undefined;
     this.timerAt = Number.POSITIVE_INFINITY;
     for (const deadline of pending) {
@@ -58,9 +62,17 @@ export class DeadlineQueue {
   }
 
   private arm(at: number): void {
-    if (this.timer) clearTimeout(this.timer);
+    this.clear();
     this.timerAt = at;
-    this.timer = setTimeout(() => this.fire(), Math.max(0, at - this.now()));
+    const fire = () => this.fire();
+    const ms = Math.max(0, at - this.now());
+    this.timer = (this.timers ? this.timers.setTimeout(fire, ms) : setTimeout(fire, ms)) as typeof this.timer;
+  }
+
+  private clear(): void {
+    if (!this.timer) return;
+    if (this.timers) this.timers.clearTimeout(this.timer);
+    else clearTimeout(this.timer as NodeJS.Timeout);
   }
 
   private fire(): void {

@@ -9,5 +9,6 @@ export * from './errors.js';
 export * from './events.js';
 export * from './pipeline/index.js';
 export * from './rate-limiter/index.js';
+export * from './rejections.js';
 export * from './retry/index.js';
 export * from './trace/index.js';

@@ -91,7 +91,8 @@ describe('nest-resilience simulate', () => {
     assert.deepEqual(column(stdout, 'breaker rejections'), ['1200', '1200']);
     assert.deepEqual(column(stdout, 'admitted'), ['4800', '4800']);
     assert.deepEqual(column(stdout, 'failed calls'), ['5', '13']);
-    assert.deepEqual(column(stdout, 'dead letters'), ['5', '13']);
+    // As the app keeps them: each failed call, and each call the open breaker turned away.
+    assert.deepEqual(column(stdout, 'dead letters'), ['1205', '1213']);
     assert.deepEqual(column(stdout, 'retries'), ['0', '0']);
     assert.deepEqual(column(stdout, 'flaps (re-open within one open period)'), ['0', '0']);
   });
@@ -130,6 +131,81 @@ describe('nest-resilience simulate', () => {
     const retries = Number(column(stdout, 'retries')[0]);
     assert.ok(retries >= 2370 && retries <= 2400, `retries ${retries}`);
     assert.deepEqual(column(stdout, 'added latency p99 (ms)'), ['3010.0']);
+  });
+
+  it('the bulkhead runs as in the app: slots, its queue and the queue timeout on recorded time', async () => {
+    // A call every 100 ms that takes 250 ms: three overlap at each arrival, so two slots turn
+    // away every third call (calls 2, 5, 8...) when nothing may wait.
+    const slow = join(dir, 'slow.jsonl');
+    const start = Date.UTC(2026, 11, 2);
+    const lines = Array.from({ length: 30 }, (_, i) =>
+      JSON.stringify({
+        t: start + i * 100,
+        service: 'reports',
+        arm: 'stable',
+        latency: 250,
+        outcome: 'ok',
+        attempts: 1,
+      }),
+    );
+    writeFileSync(slow, `${lines.join('\n')}\n`);
+    const bulkhead = (name: string, settings: object) => {
+      const path = join(dir, name);
+      const reports = {
+        circuit: { enabled: false },
+        rate: { enabled: false },
+        retry: { enabled: false },
+        bulkhead: { enabled: true, ...settings },
+      };
+      writeFileSync(path, JSON.stringify({ services: { reports } }));
+      return path;
+    };
+    const noQueue = bulkhead('no-queue.json', { maxConcurrent: 2, maxQueue: 0 });
+    // Queued calls wait for a slot; the slots serve 8 calls a second of the 10 offered, so waits
+    // grow: 50, 50, 100, 100 ms, then a call that would wait 150 ms gives up at 100 ms (one in
+    // five from call 6 on). A slot freed at the very instant a waiting call's deadline falls goes
+    // to it (its release was scheduled first, as Node would run the two timers). With 30 ms, the
+    // third call of each group gives up before a slot frees, as with no queue.
+    const longWait = bulkhead('wait-100.json', { maxConcurrent: 2, maxQueue: 5, queueTimeout: 0.1 });
+    const shortWait = bulkhead('wait-30.json', { maxConcurrent: 2, maxQueue: 5, queueTimeout: 0.03 });
+    const { code, stdout, stderr } = await cli(
+      'simulate',
+      ...['--trace', slow, '--config', noQueue, '--config', longWait, '--config', shortWait],
+    );
+    assert.equal(code, 0, stderr);
+    assert.deepEqual(column(stdout, 'bulkhead rejections'), ['10', '5', '10']);
+    assert.deepEqual(column(stdout, 'admitted'), ['20', '25', '20']);
+    // Turned away calls are kept as letters, as the app keeps them.
+    assert.deepEqual(column(stdout, 'dead letters'), ['10', '5', '10']);
+    // Time spent waiting for a slot (or until giving up), beyond the call's own.
+    assert.deepEqual(column(stdout, 'added latency p99 (ms)'), ['0.0', '100.0', '30.0']);
+    assert.doesNotMatch(stdout, /not simulated/);
+  });
+
+  it("the rate limiter's wait mode queues calls instead of refusing them", async () => {
+    // 20 calls a second against a limit of 10 a second.
+    const busy = join(dir, 'busy.jsonl');
+    const start = Date.UTC(2026, 11, 3);
+    const lines = Array.from({ length: 40 }, (_, i) =>
+      JSON.stringify({ t: start + i * 50, service: 'search', arm: 'stable', latency: 5, outcome: 'ok', attempts: 1 }),
+    );
+    writeFileSync(busy, `${lines.join('\n')}\n`);
+    const limited = (name: string, rate: object) => {
+      const path = join(dir, name);
+      const search = { circuit: { enabled: false }, rate: { rate: 10, per: 1, burst: 0, ...rate } };
+      writeFileSync(path, JSON.stringify({ services: { search } }));
+      return path;
+    };
+    const reject = limited('reject.json', { mode: 'reject' });
+    const wait = limited('wait.json', { mode: 'wait', maxWait: 10 });
+    const { code, stdout, stderr } = await cli('simulate', '--trace', busy, '--config', reject, '--config', wait);
+    assert.equal(code, 0, stderr);
+    // The bucket starts full (10 tokens), then refills one every 100 ms: 10 + 19 tokens in 1.95 s;
+    // 'reject' refuses the other 11, 'wait' queues them, the last (at 1.95 s) until its token at 3.0 s.
+    assert.deepEqual(column(stdout, '429s (rate limited)'), ['11', '0']);
+    assert.deepEqual(column(stdout, 'admitted'), ['29', '40']);
+    assert.deepEqual(column(stdout, 'added latency p99 (ms)'), ['0.0', '1050.0']);
+    assert.doesNotMatch(stdout, /simulated as 'reject'/);
   });
 
   it('writes a self-contained HTML report that headless Chromium renders with one chart per configuration', async () => {

@@ -36,7 +36,7 @@ export async function runSimulateCommand(args: string[]): Promise<number> {
         const problems = validated.issues.map((i) => `  ${i.path}: ${i.message}`).join('\n');
         throw new ConfigFileError(`${file} is not a valid configuration:\n${problems}`);
       }
-      results.push(simulate(trace, downstream, validated.resolver.config));
+      results.push(await simulate(trace, downstream, validated.resolver.config));
     }
     const names = columnNames(options.configs);
     const sampling = { lines: trace.lines, calls: trace.size };

@@ -1,4 +1,4 @@
-/** A min-heap of (time, id) events: the simulator's pending attempt ends. */
+/** A min-heap of (time, id) events, earliest first; of two at one time, the smaller id (the one pushed first). */
 export class EventHeap {
   private times = new Float64Array(1024);
   private ids = new Int32Array(1024);
@@ -9,7 +9,7 @@ export class EventHeap {
     let i = this.size++;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (this.times[parent] <= time) break;
+      if (this.times[parent] < time || (this.times[parent] === time && this.ids[parent] < id)) break;
       this.times[i] = this.times[parent];
       this.ids[i] = this.ids[parent];
       i = parent;
@@ -23,6 +23,11 @@ export class EventHeap {
     return this.size > 0 ? this.times[0] : Number.POSITIVE_INFINITY;
   }
 
+  /** The earliest event's id (only when size > 0). */
+  peekId(): number {
+    return this.ids[0];
+  }
+
   /** Removes the earliest event; returns its id. */
   pop(): number {
     const top = this.ids[0];
@@ -33,8 +38,8 @@ export class EventHeap {
       const left = 2 * i + 1;
       if (left >= this.size) break;
       const right = left + 1;
-      const child = right < this.size && this.times[right] < this.times[left] ? right : left;
-      if (this.times[child] >= lastTime) break;
+      const child = right < this.size && this.before(right, left) ? right : left;
+      if (this.times[child] > lastTime || (this.times[child] === lastTime && this.ids[child] > lastId)) break;
       this.times[i] = this.times[child];
       this.ids[i] = this.ids[child];
       i = child;
@@ -42,6 +47,10 @@ export class EventHeap {
     this.times[i] = lastTime;
     this.ids[i] = lastId;
     return top;
+  }
+
+  private before(a: number, b: number): boolean {
+    return this.times[a] < this.times[b] || (this.times[a] === this.times[b] && this.ids[a] < this.ids[b]);
   }
 
   private grow(): void {

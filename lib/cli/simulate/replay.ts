@@ -1,20 +1,20 @@
 import { ResilienceConfigResolver } from '../../config/resolve.js';
-import { CircuitBreakerPolicy } from '../../core/circuit-breaker/circuit-breaker.js';
 import type { CircuitState } from '../../core/circuit-breaker/types.js';
-import { ManualClock } from '../../core/clock.js';
-import { MemoryRateLimitStore } from '../../core/rate-limiter/memory-store.js';
-import { RateLimiter } from '../../core/rate-limiter/rate-limiter.js';
-import { RetryPolicy } from '../../core/retry/retry-policy.js';
+import type { ResilienceContext } from '../../core/pipeline/context.js';
 import type { Downstream } from './downstream.js';
-import { EventHeap } from './event-heap.js';
+import { simulationPipeline } from './pipeline.js';
 import type { Trace } from './trace-file.js';
+import { drive, VirtualTime } from './virtual-time.js';
 
 /** What one configuration did with the recorded traffic. */
 export interface SimulationResult {
   calls: number;
+  /** Calls that reached the dependency at least once. */
   admitted: number;
   rateLimited: number;
   breakerRejections: number;
+  /** Calls the bulkhead turned away (full, or their wait in its queue ran out). */
+  bulkheadRejections: number;
   opens: number;
   /** Re-openings within one open period of the breaker closing. */
   flaps: number;
@@ -24,9 +24,11 @@ export interface SimulationResult {
   downstreamCalls: number;
   /** Attempts sent while the recorded dependency was failing. */
   sentWhileFailing: number;
+  /** Letters the app would keep: failed calls, and calls the breaker or the bulkhead turned away. */
   deadLetters: number;
+  /** Calls that reached the dependency and failed for good. */
   failed: number;
-  /** Time a call took beyond its first attempt's own latency (retries and their waits), ms. */
+  /** Time a call took beyond its first attempt's own latency (retries, waits, queues), ms. */
   addedLatencyP50: number;
   addedLatencyP99: number;
   /** The breaker's states over time: [epoch ms, state] at the start and at each change. */
@@ -35,65 +37,35 @@ export interface SimulationResult {
   notes: string[];
 }
 
-/** A small seeded generator, so a simulation with jitter gives the same figures every run. */
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** One replayed call: the trace line it stands for and what its attempts met. */
+interface ReplayedCall extends ResilienceContext {
+  line: number;
+  tries: number;
+  firstLatency: number;
 }
 
 /**
- * Replays `trace` through the real core policies a configuration gives `service` (rate
- * limiter, circuit breaker, retry, dead letter), on a virtual clock. Calls arrive when they
- * were recorded; each attempt gets the outcome and latency of the recorded call nearest its
- * time; attempts of different calls overlap as in the recording.
+ * Replays `trace` through the pipeline the app builds for `service` (rate limiter, dead letter,
+ * circuit breaker, retry, bulkhead: the same stages, composed the same way) on virtual time.
+ * Calls arrive when they were recorded; each attempt gets the outcome and latency of the
+ * recorded call nearest its time; attempts of different calls overlap as in the recording.
  */
-export function simulate(
+export async function simulate(
   trace: Trace,
   downstream: Downstream,
   config: unknown,
   service = trace.service,
-): SimulationResult {
+): Promise<SimulationResult> {
   const settings = ResilienceConfigResolver.from(config).resolve(service);
-  const clock = new ManualClock(trace.t[0]);
+  const time = new VirtualTime(trace.t[0]);
   const notes: string[] = [];
-  const { scope: _scope, quorum: _quorum, ...circuitOptions } = settings.circuit;
-  const breaker = settings.circuit.enabled
-    ? new CircuitBreakerPolicy(service, { ...circuitOptions, clock })
-    : undefined;
-  const rate = settings.rate;
-  if (rate.enabled && rate.mode === 'wait') notes.push("rate mode 'wait' is simulated as 'reject'");
-  const limiter = rate.enabled
-    ? new RateLimiter({
-        name: service,
-        rate: rate.rate,
-        per: rate.per,
-        burst: rate.burst,
-        strategy: rate.strategy,
-        clock,
-        store: new MemoryRateLimitStore({ clock }),
-      })
-    : undefined;
-  const { enabled: retryOn, ...retryOptions } = settings.retry;
-  const retry = new RetryPolicy({
-    ...retryOptions,
-    maxAttempts: retryOn ? settings.retry.maxAttempts : 1,
-    clock,
-    random: seeded(1),
-  });
-  if (settings.bulkhead.enabled) notes.push('the bulkhead is not simulated');
-  const dlqOn = settings.dlq.enabled;
-
+  const { next, breaker, bulkhead, letters } = simulationPipeline(service, settings, time, notes);
   const result: SimulationResult = {
     calls: trace.size,
     admitted: 0,
     rateLimited: 0,
     breakerRejections: 0,
+    bulkheadRejections: 0,
     opens: 0,
     flaps: 0,
     retries: 0,
@@ -108,8 +80,8 @@ export function simulate(
   };
   const openMs = (settings.circuit.timeout ?? 60) * 1000;
   let closedAt = Number.NEGATIVE_INFINITY;
-  breaker?.onStateChange(({ to }) => {
-    const now = clock.now();
+  breaker.onStateChange(({ to }) => {
+    const now = time.now();
     result.timeline.push([now, to]);
     if (to === 'open') {
       result.opens++;
@@ -118,81 +90,73 @@ export function simulate(
     if (to === 'closed') closedAt = now;
   });
 
-  // Per admitted call: its permission, attempt, waits, and the sample its current attempt got.
-  const n = trace.size;
-  const permission = new Float64Array(n);
-  const attempt = new Int32Array(n);
-  const waited = new Float64Array(n);
-  const previousDelay = new Float64Array(n);
-  const sample = new Int32Array(n);
-  const firstLatency = new Float64Array(n);
-  const added: number[] = [];
-  const heap = new EventHeap();
-
-  const startAttempt = (call: number, at: number) => {
-    const s = downstream.nearest(at);
-    sample[call] = s;
-    attempt[call]++;
+  // Each attempt: the recorded call nearest its start answers, after that call's latency.
+  const attempt = (context: ResilienceContext): Promise<unknown> => {
+    const call = context as ReplayedCall;
+    const sample = downstream.nearest(time.now());
+    const latency = downstream.latencyOf(sample);
+    call.tries++;
+    if (call.tries === 1) call.firstLatency = latency;
     result.downstreamCalls++;
-    if (downstream.isFailure(s)) result.sentWhileFailing++;
-    if (attempt[call] === 1) firstLatency[call] = downstream.latencyOf(s);
-    heap.push(at + downstream.latencyOf(s), call);
+    const failure = downstream.isFailure(sample);
+    if (failure) result.sentWhileFailing++;
+    return new Promise((resolve, reject) => {
+      time.schedule(failure ? () => reject(downstream.errorOf(sample)) : () => resolve(undefined), latency);
+    });
   };
 
-  const endAttempt = (call: number, at: number) => {
-    clock.set(at);
-    const s = sample[call];
-    const error = downstream.isFailure(s) ? downstream.errorOf(s) : undefined;
-    if (error !== undefined) {
-      const delay = retry.planRetry(attempt[call], error, waited[call], previousDelay[call], at - trace.t[call]);
-      if (delay !== undefined) {
-        waited[call] += delay;
-        previousDelay[call] = delay;
-        result.retries++;
-        startAttempt(call, at + delay);
-        return;
-      }
-    } else {
-      retry.budget?.onSuccess();
+  const added: number[] = [];
+  const ended = (call: ReplayedCall, error?: unknown) => {
+    if (call.tries > 0) {
+      result.admitted++;
+      result.retries += call.tries - 1;
+      if (error !== undefined) result.failed++;
+      added.push(time.now() - trace.t[call.line] - call.firstLatency);
+      return;
     }
-    breaker?.onCallEnded(permission[call], error, trace.t[call]);
-    if (error !== undefined) {
-      result.failed++;
-      if (dlqOn) result.deadLetters++;
-    }
-    added.push(at - trace.t[call] - firstLatency[call]);
+    added.push(time.now() - trace.t[call.line]);
+    if (call.rejectedBy === 'rate_limited') result.rateLimited++;
+    else if (call.rejectedBy === 'circuit_open') result.breakerRejections++;
+    else if (call.rejectedBy === 'bulkhead_rejected') result.bulkheadRejections++;
   };
 
-  for (let i = 0; i < n; i++) {
-    const t = trace.t[i];
-    while (heap.peekTime() <= t) {
-      const at = heap.peekTime();
-      endAttempt(heap.pop(), at);
-    }
-    clock.set(t);
-    if (limiter) {
-      const decision = limiter.tryDecideSync(trace.key[i] || 'global');
-      if (decision && !decision.allowed) {
-        result.rateLimited++;
-        added.push(0);
-        continue;
+  function* replay(): Generator<void, void, void> {
+    let pendingReactions = false;
+    for (let line = 0; line < trace.size; line++) {
+      const at = trace.t[line];
+      yield* time.advanceTo(at);
+      const call: ReplayedCall = {
+        args: [],
+        operation: attempt,
+        key: trace.key[line] || 'global',
+        request: undefined,
+        signal: undefined,
+        attempts: undefined,
+        rejectedBy: undefined,
+        line,
+        tries: 0,
+        firstLatency: 0,
+      };
+      next(call).then(
+        () => ended(call),
+        (error: unknown) => ended(call, error),
+      );
+      // A call that reached the dependency at once has no reaction pending (every stage ran
+      // synchronously and waits on the attempt's timer); one turned away or held has: those run
+      // before time moves on (a drain per call would double the replay's time).
+      if (call.tries === 0) pendingReactions = true;
+      if (pendingReactions && (line + 1 === trace.size || trace.t[line + 1] !== at)) {
+        pendingReactions = false;
+        yield;
       }
     }
-    if (breaker) {
-      const granted = breaker.tryAcquirePermission();
-      if (granted === undefined) {
-        result.breakerRejections++;
-        added.push(0);
-        continue;
-      }
-      permission[i] = granted;
-    }
-    result.admitted++;
-    startAttempt(i, t);
+    while (time.nextAt() < Number.POSITIVE_INFINITY) yield* time.advanceTo(time.nextAt());
+    yield;
   }
-  while (heap.size > 0) {
-    const at = heap.peekTime();
-    endAttempt(heap.pop(), at);
+  await drive(replay());
+  result.deadLetters = letters();
+  if (bulkhead && result.bulkheadRejections > 0) {
+    notes.push(`the bulkhead turned away ${result.bulkheadRejections} calls`);
   }
   const sorted = Float64Array.from(added).sort();
   result.addedLatencyP50 = percentile(sorted, 0.5);

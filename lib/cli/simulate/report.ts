@@ -5,6 +5,7 @@ const ROWS: [string, (r: SimulationResult) => string][] = [
   ['admitted', (r) => String(r.admitted)],
   ['429s (rate limited)', (r) => String(r.rateLimited)],
   ['breaker rejections', (r) => String(r.breakerRejections)],
+  ['bulkhead rejections', (r) => String(r.bulkheadRejections)],
   ['breaker opens', (r) => String(r.opens)],
   ['flaps (re-open within one open period)', (r) => String(r.flaps)],
   ['retries', (r) => String(r.retries)],

@@ -158,7 +158,7 @@ export class BulkheadPolicy {
   }
 
   private enqueue<T, S>(fn: (state: S) => T | PromiseLike<T>, state: S, signal: AbortSignal | undefined): Promise<T> {
-    if (!this.deadlines) this.deadlines = new DeadlineQueue(() => this.clock.now());
+    if (!this.deadlines) this.deadlines = new DeadlineQueue(() => this.clock.now(), this.clock.timers);
     const deadlines = this.deadlines;
     return new Promise<T>((resolve, reject) => {
       const call = new QueuedCall(this.clock.now() + this.queueTimeoutMs, this.owner, fn, state, resolve, reject);

@@ -48,7 +48,10 @@ export abstract class CircuitBreakerCore extends CircuitBreakerFields {
     if (this.fastPath) return this.executeFast(fn, generation, state as S);
     const startedAt = this.slowMs !== undefined ? this.clock.now() : 0;
     if (this.callTimeoutMs !== undefined) {
-      if (!this.deadlines) this.deadlines = new DeadlineQueue();
+      // A clock with timers of its own (virtual time) times calls out on its time; else the process's.
+      const timers = this.clock.timers;
+      if (!this.deadlines)
+        this.deadlines = timers ? new DeadlineQueue(() => this.clock.now(), timers) : new DeadlineQueue();
       return runTimed(this, this.deadlines, this.callTimeoutMs, fn, generation, startedAt, state as S);
     }
     let pending: T | PromiseLike<T>;

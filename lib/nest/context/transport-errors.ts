@@ -1,12 +1,6 @@
 import { IntrinsicException } from '@nestjs/common';
-import {
-  BulkheadRejectedError,
-  CircuitOpenError,
-  RateLimitExceededError,
-  RateLimiterShutdownError,
-} from '../../core/errors.js';
+import { type Rejection, rejectionOf } from '../../core/rejections.js';
 import { optionalPeer } from '../../runtime/optional-peer.js';
-import { ApplicationShutdownError } from '../services/retry.service.js';
 
 type ExceptionClass = new (error: object) => Error;
 
@@ -16,7 +10,7 @@ const load = (pkg: string, name: string): ExceptionClass | undefined =>
 let rpcException: ExceptionClass | undefined | null = null;
 let wsException: ExceptionClass | undefined | null = null;
 
-export type GraphQLResilienceCode = 'TOO_MANY_REQUESTS' | 'SERVICE_UNAVAILABLE';
+export type GraphQLResilienceCode = Rejection['graphql'];
 
 /**
  * What a GraphQL client gets for our errors: graphql-js copies an error's `extensions` into
@@ -36,14 +30,8 @@ export class GraphQLResilienceError extends IntrinsicException {
 }
 
 function forGraphQL(error: unknown): unknown {
-  if (error instanceof RateLimitExceededError) return new GraphQLResilienceError(error, 'TOO_MANY_REQUESTS');
-  if (error instanceof CircuitOpenError || error instanceof BulkheadRejectedError) {
-    return new GraphQLResilienceError(error, 'SERVICE_UNAVAILABLE');
-  }
-  if (error instanceof RateLimiterShutdownError || error instanceof ApplicationShutdownError) {
-    return new GraphQLResilienceError(error, 'SERVICE_UNAVAILABLE');
-  }
-  return error;
+  const rejection = rejectionOf(error);
+  return rejection ? new GraphQLResilienceError(error as Error, rejection.graphql) : error;
 }
 
 /**
@@ -54,8 +42,9 @@ function forGraphQL(error: unknown): unknown {
  */
 export function forTransport(type: string, error: unknown): unknown {
   if (type === 'graphql') return forGraphQL(error);
-  const unavailable = error instanceof CircuitOpenError || error instanceof BulkheadRejectedError;
-  if (!unavailable && !(error instanceof RateLimitExceededError)) return error;
+  const rejection = rejectionOf(error);
+  // A call cancelled by shutdown passes as it is: the client's connection is going away.
+  if (!rejection || rejection.shutdown) return error;
   let Exception: ExceptionClass | undefined;
   if (type === 'rpc') {
     if (rpcException === null) rpcException = load('@nestjs/microservices', 'RpcException');
@@ -65,6 +54,6 @@ export function forTransport(type: string, error: unknown): unknown {
     Exception = wsException;
   }
   if (!Exception) return error;
-  const status = unavailable ? 503 : 429;
-  return new Exception({ status, error: error.name, message: error.message, retryAfter: error.retryAfter });
+  const { name, message } = error as Error;
+  return new Exception({ status: rejection.status, error: name, message, retryAfter: rejection.retryAfter });
 }

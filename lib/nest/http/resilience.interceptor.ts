@@ -8,19 +8,14 @@ import {
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { from, lastValueFrom, Observable } from 'rxjs';
-import {
-  BulkheadRejectedError,
-  CircuitOpenError,
-  RateLimitExceededError,
-  RateLimiterShutdownError,
-} from '../../core/errors.js';
+import { RateLimitExceededError } from '../../core/errors.js';
 import type { RateLimitVerdict } from '../../core/rate-limiter/types.js';
+import { rejectionOf } from '../../core/rejections.js';
 import { type CallContextStore, callContext } from '../context/call-context.js';
 import { forTransport } from '../context/transport-errors.js';
 import { methodRefOf } from '../decorators/wrap-method.js';
 import { ResilienceRuntime } from '../resilience-runtime.js';
 import { ResilienceSettings } from '../resilience-settings.js';
-import { ApplicationShutdownError } from '../services/retry.service.js';
 import { rateLimitHeaders } from './rate-limit-headers.js';
 import { RouteServices, routeOf } from './route-services.js';
 
@@ -146,39 +141,36 @@ export class ResilienceInterceptor implements NestInterceptor {
   }
 
   private toHttp(error: unknown, response: unknown, store: CallContextStore): unknown {
-    if (error instanceof RateLimiterShutdownError || error instanceof ApplicationShutdownError) {
-      // The app is shutting down under this request: another replica can serve it. The
-      // connection closes with the response; a kept-alive one would hold the server open.
-      if (!alreadySent(response)) this.adapterHost.httpAdapter?.setHeader(response, 'Connection', 'close');
-      return new HttpException(
-        { statusCode: HttpStatus.SERVICE_UNAVAILABLE, error: 'Service Unavailable', message: error.message },
-        HttpStatus.SERVICE_UNAVAILABLE,
-        { cause: error },
-      );
-    }
-    if (
-      !(error instanceof CircuitOpenError) &&
-      !(error instanceof RateLimitExceededError) &&
-      !(error instanceof BulkheadRejectedError)
-    ) {
+    const rejection = rejectionOf(error);
+    if (!rejection) {
       this.writeVerdicts(response, store.verdicts);
       return error;
     }
+    const { message } = error as Error;
+    const sent = alreadySent(response);
     const adapter = this.adapterHost.httpAdapter;
-    if (!alreadySent(response)) adapter?.setHeader(response, 'Retry-After', retryAfterHeader(error.retryAfter));
-    if (!(error instanceof RateLimitExceededError)) {
-      this.writeVerdicts(response, store.verdicts);
+    if (rejection.shutdown) {
+      // The app is shutting down under this request: another replica can serve it. The
+      // connection closes with the response; a kept-alive one would hold the server open.
+      if (!sent) adapter?.setHeader(response, 'Connection', 'close');
       return new HttpException(
-        {
-          statusCode: HttpStatus.SERVICE_UNAVAILABLE,
-          error: 'Service Unavailable',
-          message: error.message,
-          retryAfter: error.retryAfter,
-        },
+        { statusCode: HttpStatus.SERVICE_UNAVAILABLE, error: 'Service Unavailable', message },
         HttpStatus.SERVICE_UNAVAILABLE,
         { cause: error },
       );
     }
+    const retryAfter = rejection.retryAfter ?? 0;
+    if (!sent) adapter?.setHeader(response, 'Retry-After', retryAfterHeader(retryAfter));
+    if (!(error instanceof RateLimitExceededError)) {
+      this.writeVerdicts(response, store.verdicts);
+      const status = rejection.status === 429 ? HttpStatus.TOO_MANY_REQUESTS : HttpStatus.SERVICE_UNAVAILABLE;
+      return new HttpException(
+        { statusCode: status, error: STATUS_TEXT[rejection.status], message, retryAfter: rejection.retryAfter },
+        status,
+        { cause: error },
+      );
+    }
+    // A limiter's refusal also says which limit it hit, in the RateLimit headers.
     const denied: RateLimitVerdict = {
       allowed: false,
       limiter: error.limiter ?? 'default',
@@ -192,8 +184,8 @@ export class ResilienceInterceptor implements NestInterceptor {
     return new HttpException(
       {
         statusCode: HttpStatus.TOO_MANY_REQUESTS,
-        error: 'Too Many Requests',
-        message: error.message,
+        error: STATUS_TEXT[429],
+        message,
         retryAfter: error.retryAfter,
       },
       HttpStatus.TOO_MANY_REQUESTS,
@@ -201,3 +193,5 @@ export class ResilienceInterceptor implements NestInterceptor {
     );
   }
 }
+
+const STATUS_TEXT = { 429: 'Too Many Requests', 503: 'Service Unavailable' } as const;

@@ -1,5 +1,6 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { formatZodIssues } from '../../config/format-issues.js';
+import { bulkheadOptionsOf } from '../../config/policy-options.js';
 import type { ResolvedBulkheadSettings } from '../../config/resolved-types.js';
 import { bulkheadSchema } from '../../config/schema.js';
 import type { BulkheadSettings } from '../../config/types.js';
@@ -63,7 +64,7 @@ export class BulkheadService implements BeforeApplicationShutdown {
           throw new ResilienceConfigError(formatZodIssues(parsed.error.issues, `bulkhead "${name}"`));
         return settings.resolve(name, { tier, bulkhead: parsed.data }).bulkhead;
       },
-      create: (name, resolved) => new BulkheadPolicy(name, { ...resolved, clock }),
+      create: (name, resolved) => new BulkheadPolicy(name, { ...bulkheadOptionsOf(resolved), clock }),
     });
     // The detector allows one swing a minute per bulkhead and direction: the log stays readable.
     this.subscribe({ onLimitSwing: (name, swing) => this.logger.warn(describeSwing(name, swing)) });

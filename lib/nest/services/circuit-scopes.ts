@@ -1,4 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
+import { breakerOptionsOf } from '../../config/policy-options.js';
 import type { ResolvedCircuitSettings } from '../../config/resolved-types.js';
 import { CircuitBreakerPolicy } from '../../core/circuit-breaker/index.js';
 import type { Clock } from '../../core/clock.js';
@@ -29,7 +30,7 @@ export class CircuitScopes {
   constructor(private readonly context: ScopeContext) {}
 
   create(name: string, resolved: ResolvedCircuitSettings): CircuitBreakerPolicy {
-    const { scope = 'local', quorum, ...options } = resolved;
+    const { scope, quorum, options } = breakerOptionsOf(resolved);
     const breakerOptions = { ...options, clock: this.context.clock };
     if (quorum !== undefined && scope !== 'quorum') {
       throw new ResilienceConfigError([

@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { Cluster, Redis } from 'ioredis';
 import { formatZodIssues } from '../../config/format-issues.js';
+import { limiterRule } from '../../config/policy-options.js';
 import type { ResolvedRateSettings } from '../../config/resolved-types.js';
 import { rateSchema } from '../../config/schema.js';
 import type { RateSettings } from '../../config/types.js';
@@ -134,9 +135,4 @@ export class RateLimiterService implements BeforeApplicationShutdown {
   get onCreated() {
     return this.registry.onCreated;
   }
-}
-
-/** The counting rule and mode are the limiter; keys and validators belong to each stage that uses it. */
-function limiterRule({ rate, per, burst, strategy, mode, maxWait, enabled }: ResolvedRateSettings) {
-  return { rate, per, burst, strategy, mode, maxWait, enabled };
 }

@@ -1,6 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { type BeforeApplicationShutdown, Inject, Injectable } from '@nestjs/common';
 import { formatZodIssues } from '../../config/format-issues.js';
+import { retryOptionsOf } from '../../config/policy-options.js';
 import type { ResolvedRetrySettings } from '../../config/resolved-types.js';
 import { retrySchema } from '../../config/schema.js';
 import type { RetrySettings } from '../../config/types.js';
@@ -66,15 +67,8 @@ export class RetryService implements BeforeApplicationShutdown {
         return settings.resolve(service ?? operation, { tier, retry: parsed.data }).retry;
       },
       create: (key, resolved) => {
-        const { enabled, ...policyOptions } = resolved;
         try {
-          return new RetryPolicy({
-            ...policyOptions,
-            maxAttempts: enabled ? resolved.maxAttempts : 1,
-            abortWaits,
-            clock,
-            sleep,
-          });
+          return new RetryPolicy({ ...retryOptionsOf(resolved), abortWaits, clock, sleep });
         } catch (error) {
           if (!(error instanceof RangeError)) throw error;
           throw new ResilienceConfigError([{ path: `retry "${operationOf(key)}"`, message: error.message }]);

@@ -1,0 +1,45 @@
+import type { ErrorClass } from './error-matchers.js';
+import {
+  ApplicationShutdownError,
+  BulkheadRejectedError,
+  CircuitOpenError,
+  RateLimitExceededError,
+  RateLimiterShutdownError,
+} from './errors.js';
+
+/** What a client is told for a call turned away, whatever the transport. */
+export interface Rejection {
+  /** HTTP status (RPC and WebSocket exceptions carry it too). */
+  status: 429 | 503;
+  /** The GraphQL `extensions.code`. */
+  graphql: 'TOO_MANY_REQUESTS' | 'SERVICE_UNAVAILABLE';
+  /** The application is shutting down: another replica can serve the call (the connection closes). */
+  shutdown: boolean;
+  /** Seconds after which a retry may succeed, when the error knows. */
+  retryAfter?: number;
+}
+
+/**
+ * The errors our patterns turn calls away with, and what a client is told for each: one
+ * entry per error, read by every transport mapping (HTTP, GraphQL, RPC, WebSocket). A new
+ * pattern that turns calls away adds its error here.
+ */
+export const REJECTIONS: readonly { error: ErrorClass; rejection: Omit<Rejection, 'retryAfter'> }[] = [
+  { error: RateLimitExceededError, rejection: { status: 429, graphql: 'TOO_MANY_REQUESTS', shutdown: false } },
+  { error: CircuitOpenError, rejection: { status: 503, graphql: 'SERVICE_UNAVAILABLE', shutdown: false } },
+  { error: BulkheadRejectedError, rejection: { status: 503, graphql: 'SERVICE_UNAVAILABLE', shutdown: false } },
+  { error: RateLimiterShutdownError, rejection: { status: 503, graphql: 'SERVICE_UNAVAILABLE', shutdown: true } },
+  { error: ApplicationShutdownError, rejection: { status: 503, graphql: 'SERVICE_UNAVAILABLE', shutdown: true } },
+];
+
+/** What a client is told for `error`, or undefined when it is not one of our rejections. */
+export function rejectionOf(error: unknown): Rejection | undefined {
+  if (!(error instanceof Error)) return undefined;
+  for (const { error: type, rejection } of REJECTIONS) {
+    if (error instanceof type) {
+      if (rejection.shutdown) return rejection;
+      return { ...rejection, retryAfter: (error as Error & { retryAfter?: number }).retryAfter };
+    }
+  }
+  return undefined;
+}
