@@ -10,6 +10,7 @@ import { InterceptorBinding } from './http/interceptor-binding.js';
 import { ResilienceInterceptor } from './http/resilience.interceptor.js';
 import { metricsProvider } from './metrics/metrics.provider.js';
 import { MetricsBinder, RESILIENCE_METRICS } from './metrics/metrics-binder.js';
+import { PATTERN_SERVICES } from './patterns.js';
 import { RolloutShares } from './pipeline/rollout-shares.js';
 import { stageProviders } from './pipeline/stage-providers.js';
 import { TraceLifecycle, traceProvider } from './pipeline/trace.js';
@@ -24,12 +25,7 @@ import {
 } from './resilience.module-definition.js';
 import { ResilienceRuntime } from './resilience-runtime.js';
 import { ResilienceSettings } from './resilience-settings.js';
-import { BulkheadService } from './services/bulkhead.service.js';
-import { CircuitBreakerService } from './services/circuit-breaker.service.js';
-import { DeadLetterService } from './services/dead-letter.service.js';
-import { RateLimiterService } from './services/rate-limiter.service.js';
 import { ResilienceService } from './services/resilience.service.js';
-import { RetryService } from './services/retry.service.js';
 import { RESILIENCE_CLOCK, RESILIENCE_SLEEP, timingProviders } from './timing.js';
 import { RESILIENCE_USER_REDIS } from './tokens.js';
 import { tracingProvider } from './tracing/otel-tracing.js';
@@ -89,15 +85,7 @@ const settingsProvider = {
  * ConfigService when ConfigModule is loaded (`configKey` changes the key).
  * `ResilienceModule.forRootAsync({ imports, inject, useFactory | useClass | useExisting })`.
  */
-const SERVICES = [
-  CircuitBreakerService,
-  BulkheadService,
-  RetryService,
-  RateLimiterService,
-  DeadLetterService,
-  ResilienceService,
-  ResilienceHealthIndicator,
-];
+const SERVICES = [...PATTERN_SERVICES, ResilienceService, ResilienceHealthIndicator];
 
 @Module({
   imports: [DiscoveryModule],

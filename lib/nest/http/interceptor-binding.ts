@@ -13,14 +13,10 @@ import { Observable } from 'rxjs';
 import { AdminController } from '../admin/admin.controller.js';
 import { methodRefOf } from '../decorators/wrap-method.js';
 import type { InterceptorMode } from '../module-options.js';
+import { PATTERN_SERVICES } from '../patterns.js';
 import { ResilienceRuntime } from '../resilience-runtime.js';
 import { ResilienceSettings } from '../resilience-settings.js';
-import { BulkheadService } from '../services/bulkhead.service.js';
-import { CircuitBreakerService } from '../services/circuit-breaker.service.js';
-import { DeadLetterService } from '../services/dead-letter.service.js';
-import { RateLimiterService } from '../services/rate-limiter.service.js';
 import { ResilienceService } from '../services/resilience.service.js';
-import { RetryService } from '../services/retry.service.js';
 import { RESILIENCE_INTERCEPTOR_MODE } from '../tokens.js';
 import { InjectionGraph } from './injection-graph.js';
 import { ResilienceInterceptor } from './resilience.interceptor.js';
@@ -43,15 +39,7 @@ export class RouteInterceptor implements NestInterceptor {
 export type { InterceptorMode } from '../module-options.js';
 
 /** Providers whose methods a handler calls to run resilience programmatically. */
-const RESILIENCE_SERVICES: unknown[] = [
-  ResilienceService,
-  RetryService,
-  CircuitBreakerService,
-  BulkheadService,
-  RateLimiterService,
-  DeadLetterService,
-  ResilienceRuntime,
-];
+const RESILIENCE_SERVICES: unknown[] = [...PATTERN_SERVICES, ResilienceService, ResilienceRuntime];
 
 /** Metadata that makes a provider method a handler: GraphQL resolvers, WebSocket gateways. */
 const PROVIDER_HANDLER_KEYS = ['graphql:resolver_type', 'websockets:message_mapping'];

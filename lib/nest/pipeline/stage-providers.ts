@@ -1,21 +1,11 @@
 import type { Provider } from '@nestjs/common';
+import { NEST_PATTERNS } from '../patterns.js';
 import { RESILIENCE_STAGE_FACTORIES } from '../tokens.js';
-import { BulkheadStageFactory } from './bulkhead-stage.js';
-import { CircuitStageFactory } from './circuit-stage.js';
-import { DeadLetterStageFactory } from './dead-letter-stage.js';
 import { PipelineBuilder } from './pipeline-builder.js';
-import { RateStageFactory } from './rate-stage.js';
-import { RetryStageFactory } from './retry-stage.js';
 import { RolloutShares } from './rollout-shares.js';
 
-/** One factory per pattern; a new pattern adds its factory here (the order of stages is the core's). */
-const FACTORIES = [
-  RateStageFactory,
-  DeadLetterStageFactory,
-  CircuitStageFactory,
-  RetryStageFactory,
-  BulkheadStageFactory,
-];
+/** One factory per pattern, from the pattern table (the order of stages is the core's). */
+const FACTORIES = NEST_PATTERNS.map((pattern) => pattern.stage);
 
 export const stageProviders: Provider[] = [
   ...FACTORIES,
