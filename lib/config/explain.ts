@@ -1,5 +1,5 @@
 import type { NamedLayer } from './layer-stack.js';
-import type { PatternName } from './presets.js';
+import { PATTERN_NAMES, type PatternName } from './patterns/index.js';
 import { ResilienceConfigResolver, ROLLOUT_SUFFIX } from './resolve.js';
 
 /** One effective setting, the layer that set it, and that layer's `why` note. */
@@ -22,7 +22,7 @@ export interface Explanation {
   rollout?: { percent: number; settings: ExplainedSetting[] };
 }
 
-const PATTERNS: PatternName[] = ['circuit', 'retry', 'rate', 'dlq', 'bulkhead'];
+const PATTERNS: readonly PatternName[] = PATTERN_NAMES;
 
 /**
  * Where each effective setting of a service comes from: its value as the module resolves

@@ -1,5 +1,5 @@
 import { mergeLayers } from './merge.js';
-import { PATTERN_SETTINGS } from './patterns/index.js';
+import { layeringOf, PATTERN_SETTINGS } from './patterns/index.js';
 import { type PatternName, presets } from './presets.js';
 import type {
   ResolvedBulkheadSettings,
@@ -64,19 +64,13 @@ export function expandLayers(pattern: PatternName, layers: ReadonlyArray<NamedLa
   const expanded: NamedLayer[] = [{ source: 'base', settings: BASE[pattern] }];
   for (const l of layers) {
     if (!l.settings) continue;
-    const {
-      preset,
-      why: _why,
-      ...fields
-    } = l.settings as { preset?: string; why?: string; rate?: number; burst?: number };
+    const { preset, why: _why, ...fields } = l.settings as { preset?: string; why?: string } & Record<string, unknown>;
     if (preset) {
       const values = (presets[pattern] as Record<string, object>)[preset];
       expanded.push({ source: `${l.source} (preset ${preset})`, settings: values, why: l.why });
     }
-    // A burst belongs to its rate: a layer that sets a rate without a burst has none,
-    // rather than inheriting one sized for another rate.
-    const own = pattern === 'rate' && !preset && fields.rate !== undefined && fields.burst === undefined;
-    expanded.push({ source: l.source, settings: own ? { ...fields, burst: 0 } : fields, why: l.why });
+    const own = layeringOf(pattern).ownLayer?.(fields, preset) ?? fields;
+    expanded.push({ source: l.source, settings: own, why: l.why });
   }
   return expanded;
 }
@@ -96,40 +90,20 @@ export function layer<P extends PatternName>(pattern: P, layers: ReadonlyArray<o
 export function mergeNamed<P extends PatternName>(pattern: P, expanded: NamedLayer[]): Layered[P] {
   const settings = expanded.map((l) => l.settings as object);
   const merged = mergeLayers<Layered[P]>(...settings);
-  if (pattern === 'circuit' && rateModeOutranksCount(settings)) delete (merged as Layered['circuit']).failureThreshold;
+  layeringOf(pattern).afterMerge?.(merged as Record<string, unknown>, settings);
   return merged;
 }
 
-/** The tier table's layer of a pattern: the guide's table, and our bulkhead per tier (the guide has none). */
+/** The tier table's layer of a pattern: the guide's table, or the pattern's preset named after the tier. */
 export function tierTable(tier: string, pattern: PatternName): object | undefined {
-  if (pattern === 'bulkhead')
-    return tier in presets.tiers ? (presets.bulkhead as Record<string, object>)[tier] : undefined;
+  if (layeringOf(pattern).tierPresets) {
+    return tier in presets.tiers ? (presets[pattern] as Record<string, object>)[tier] : undefined;
+  }
   return (presets.tiers as Record<string, PatternSettings>)[tier]?.[pattern];
 }
 
-/**
- * The tier table's bulkhead values apply once a bulkhead is on; a `bulkhead` section the
- * application writes (defaults, tiers, services, call sites) turns it on unless it says
- * `enabled: false`: a setting written is never ignored, and none is on by surprise.
- */
-export function ownBulkhead(pattern: PatternName, settings: object | undefined): object | undefined {
-  if (pattern !== 'bulkhead' || !settings || 'enabled' in settings) return settings;
+/** A section the application writes, as a layer: it turns on a pattern that is off until asked for (see LayeringHooks). */
+export function ownSection(pattern: PatternName, settings: object | undefined): object | undefined {
+  if (!layeringOf(pattern).sectionTurnsOn || !settings || 'enabled' in settings) return settings;
   return { ...settings, enabled: true };
-}
-
-/**
- * A consecutive `failureThreshold` belongs to the count mode: once a layer asks for rate
- * mode (a failure or slow-call rate threshold) without setting one, the one inherited
- * from below (the base's 5, a preset's) no longer applies, so a breaker with
- * `minimumCalls: 50` does not open at the 5th failure. A layer at or above it can set one.
- */
-function rateModeOutranksCount(layers: object[]): boolean {
-  let rate = -1;
-  let count = -1;
-  for (const [index, l] of layers.entries()) {
-    const fields = l as Record<string, unknown>;
-    if (fields.failureRateThreshold !== undefined || fields.slowCallRateThreshold !== undefined) rate = index;
-    if (fields.failureThreshold !== undefined) count = index;
-  }
-  return rate > count;
 }

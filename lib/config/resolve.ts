@@ -1,7 +1,17 @@
 import { type ConfigIssue, ResilienceConfigError } from '../core/errors.js';
 import { crossCheck } from './cross-check.js';
 import { formatZodIssues } from './format-issues.js';
-import { expandLayers, layer, mergeNamed, type NamedLayer, ownBulkhead, PROFILES, tierTable } from './layer-stack.js';
+import {
+  expandLayers,
+  type Layered,
+  layer,
+  mergeNamed,
+  type NamedLayer,
+  ownSection,
+  PROFILES,
+  tierTable,
+} from './layer-stack.js';
+import { PATTERN_NAMES } from './patterns/index.js';
 import { checkPolicies, type ResolvedTarget } from './policy-checks.js';
 import { type PatternName, presets } from './presets.js';
 import type { ResolvedPatterns, ResolvedRateSettings, ResolvedServiceConfig } from './resolved-types.js';
@@ -198,7 +208,7 @@ export class ResilienceConfigResolver {
     const profile = this.environment ? PROFILES[this.environment] : undefined;
     const named = <P extends PatternName>(pattern: P, source: string, section: SectionWithWhy | undefined) => {
       const settings = section?.[pattern] as (object & { why?: string }) | undefined;
-      return { source, settings: ownBulkhead(pattern, settings), why: settings?.why ?? section?.why };
+      return { source, settings: ownSection(pattern, settings), why: settings?.why ?? section?.why };
     };
     const stack = <P extends PatternName>(pattern: P, afterTier: NamedLayer[] = []) =>
       expandLayers(pattern, [
@@ -219,7 +229,10 @@ export class ResilienceConfigResolver {
       const source = `deadLetter.queues.${queue}`;
       dlq.push(...expandLayers('dlq', [{ source, settings: queueSettings, why: queueSettings.why }]).slice(1));
     }
-    return { circuit: stack('circuit'), retry: stack('retry'), rate: stack('rate'), dlq, bulkhead: stack('bulkhead') };
+    // Every other pattern: the same stack.
+    const layers = {} as Record<PatternName, NamedLayer[]>;
+    for (const pattern of PATTERN_NAMES) layers[pattern] = pattern === 'dlq' ? dlq : stack(pattern);
+    return layers;
   }
 
   /** The sections above the tier for a service: its entry, its rollout arm, a call site's overrides. */
@@ -236,13 +249,11 @@ export class ResilienceConfigResolver {
 
   private build(queueName: string, tier: string, top: ReadonlyArray<NamedSection>): ResolvedPatterns {
     const layers = this.layersOf(queueName, tier, top);
-    const dlq = mergeNamed('dlq', layers.dlq);
-    return {
-      circuit: mergeNamed('circuit', layers.circuit),
-      retry: mergeNamed('retry', layers.retry),
-      rate: mergeNamed('rate', layers.rate),
-      dlq: { storageConfig: {}, ...dlq, queue: dlq.queue ?? queueName },
-      bulkhead: mergeNamed('bulkhead', layers.bulkhead),
-    };
+    const merged = {} as Record<PatternName, unknown>;
+    for (const pattern of PATTERN_NAMES) merged[pattern] = mergeNamed(pattern, layers[pattern]);
+    const dlq = merged.dlq as Layered['dlq'];
+    // A queue's name and storage come from the service when no layer names them.
+    merged.dlq = { storageConfig: {}, ...dlq, queue: dlq.queue ?? queueName };
+    return merged as unknown as ResolvedPatterns;
   }
 }

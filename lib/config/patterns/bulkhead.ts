@@ -105,4 +105,12 @@ export const bulkheadPattern = {
   presets,
   /** Off unless a layer turns it on: an upgrade never starts shedding load nobody asked for. */
   base: { maxConcurrent: 10, maxQueue: 0, queueTimeout: 1, enabled: false } satisfies z.input<typeof section>,
+  /** Its tier-table layer is its preset named after the tier (the guide's table has no bulkhead). */
+  tierPresets: true,
+  /**
+   * The tier table's values apply once a bulkhead is on; a `bulkhead` section the application
+   * writes (defaults, tiers, services, call sites) turns it on unless it says `enabled: false`:
+   * a setting written is never ignored, and none is on by surprise.
+   */
+  sectionTurnsOn: true,
 };

@@ -125,4 +125,20 @@ export const circuitPattern = {
   base: { failureThreshold: 5, successThreshold: 2, timeout: 60, halfOpenMaxCalls: 1, enabled: true } satisfies z.input<
     typeof section
   >,
+  /**
+   * A consecutive `failureThreshold` belongs to the count mode: once a layer asks for rate
+   * mode (a failure or slow-call rate threshold) without setting one, the one inherited from
+   * below (the base's 5, a preset's) no longer applies, so a breaker with `minimumCalls: 50`
+   * does not open at the 5th failure. A layer at or above it can set one.
+   */
+  afterMerge(merged: Record<string, unknown>, layers: readonly object[]): void {
+    let rate = -1;
+    let count = -1;
+    for (const [index, l] of layers.entries()) {
+      const fields = l as Record<string, unknown>;
+      if (fields.failureRateThreshold !== undefined || fields.slowCallRateThreshold !== undefined) rate = index;
+      if (fields.failureThreshold !== undefined) count = index;
+    }
+    if (rate > count) delete merged.failureThreshold;
+  },
 };

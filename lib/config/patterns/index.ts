@@ -34,4 +34,21 @@ export const PATTERN_SETTINGS: PatternSettingsTable = {
 
 export const PATTERN_NAMES = Object.keys(PATTERN_SETTINGS) as PatternName[];
 
+/** What a pattern may add to the generic layering of its settings (lib/config/layer-stack.ts). */
+export interface LayeringHooks {
+  /** Adjusts one layer's own fields (`preset`: the preset that layer named, if any). */
+  ownLayer?(fields: Record<string, unknown>, preset: string | undefined): Record<string, unknown>;
+  /** Its tier-table layer is its preset named after the tier, instead of the tier table's section. */
+  tierPresets?: boolean;
+  /** A section the application writes turns the pattern on, unless it says `enabled: false`. */
+  sectionTurnsOn?: boolean;
+  /** Corrects the merged settings, knowing every layer (lowest first). */
+  afterMerge?(merged: Record<string, unknown>, layers: readonly object[]): void;
+}
+
+export function layeringOf(pattern: PatternName): LayeringHooks {
+  // A descriptor holds the hooks it needs, none of them required (a weak type: checked here by hand).
+  return PATTERN_SETTINGS[pattern] as LayeringHooks;
+}
+
 export { bulkheadPattern, circuitPattern, dlqPattern, ratePattern, retryPattern };

@@ -70,4 +70,11 @@ export const ratePattern = {
     mode: 'reject',
     enabled: true,
   } satisfies z.input<typeof section>,
+  /**
+   * A burst belongs to its rate: a layer that sets a rate without a burst (and no preset) has
+   * none, rather than inheriting one sized for another rate.
+   */
+  ownLayer(fields: Record<string, unknown>, preset: string | undefined): Record<string, unknown> {
+    return !preset && fields.rate !== undefined && fields.burst === undefined ? { ...fields, burst: 0 } : fields;
+  },
 };
