@@ -7,12 +7,14 @@ import type {
   ResolvedDlqSettings,
   ResolvedRateSettings,
   ResolvedRetrySettings,
+  ResolvedTimeoutSettings,
 } from './resolved-types.js';
 import type { EnvironmentName, PatternSettings } from './types.js';
 
 /** What layering one pattern gives: the base supplies its required fields (a dlq's queue and storage come later). */
 export interface Layered {
   bulkhead: ResolvedBulkheadSettings;
+  timeout: ResolvedTimeoutSettings;
   circuit: ResolvedCircuitSettings;
   retry: ResolvedRetrySettings;
   rate: ResolvedRateSettings;
@@ -27,6 +29,7 @@ export const BASE: { [P in PatternName]: Layered[P] } = {
   rate: PATTERN_SETTINGS.rate.base,
   dlq: PATTERN_SETTINGS.dlq.base,
   bulkhead: PATTERN_SETTINGS.bulkhead.base,
+  timeout: PATTERN_SETTINGS.timeout.base,
 };
 
 /** The guide's environment-specific configurations, by environment. */

@@ -32,7 +32,13 @@ export function checkPolicies(config: ResilienceConfig, targets: ResolvedTarget[
   const issues: ConfigIssue[] = [];
   const seen = new Set<string>();
   for (const { path, patterns } of targets) {
-    const { circuit, retry, rate, bulkhead } = patterns;
+    const { circuit, retry, rate, bulkhead, timeout } = patterns;
+    if (timeout.enabled && timeout.timeout === undefined) {
+      issues.push({
+        path: `${path}.timeout.timeout`,
+        message: 'is required once the timeout is on (e.g. 5 or "500ms")',
+      });
+    }
     const { scope, quorum, options: breaker } = breakerOptionsOf(circuit);
     attempt(`${path}.circuit`, issues, () => breakerSettings(breaker));
     if (scope !== 'local' && !config.redis) {

@@ -1,4 +1,11 @@
-import { bulkheadPattern, circuitPattern, dlqPattern, ratePattern, retryPattern } from './patterns/index.js';
+import {
+  bulkheadPattern,
+  circuitPattern,
+  dlqPattern,
+  ratePattern,
+  retryPattern,
+  timeoutPattern,
+} from './patterns/index.js';
 import type { PatternSettings } from './types.js';
 
 export type { PatternName } from './patterns/index.js';
@@ -10,12 +17,13 @@ export type { PatternName } from './patterns/index.js';
  * hosts, paths, queue URLs and regions are deployment facts, not preset values, and
  * are left out.
  */
-const { circuit, retry, rate, dlq, bulkhead } = {
+const { circuit, retry, rate, dlq, bulkhead, timeout } = {
   circuit: circuitPattern.presets,
   retry: retryPattern.presets,
   rate: ratePattern.presets,
   dlq: dlqPattern.presets,
   bulkhead: bulkheadPattern.presets,
+  timeout: timeoutPattern.presets,
 };
 
 /** The guide's tier table ("Combined Pattern Configuration"). */
@@ -47,11 +55,12 @@ export interface Presets {
   readonly rate: typeof rate;
   readonly dlq: typeof dlq;
   readonly bulkhead: typeof bulkhead;
+  readonly timeout: typeof timeout;
   readonly tiers: typeof tiers;
 }
 
 // Typed by name, so its declaration refers to the groups above instead of repeating them.
-export const presets: Presets = deepFreeze({ circuit, retry, rate, dlq, bulkhead, tiers });
+export const presets: Presets = deepFreeze({ circuit, retry, rate, dlq, bulkhead, timeout, tiers });
 
 export type CircuitPresetName = keyof typeof circuit;
 export type RetryPresetName = keyof typeof retry;
@@ -59,6 +68,7 @@ export type RatePresetName = keyof typeof rate;
 export type DlqPresetName = keyof typeof dlq;
 export type TierName = keyof typeof tiers;
 export type BulkheadPresetName = keyof typeof bulkhead;
+export type TimeoutPresetName = keyof typeof timeout;
 
 function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object') {

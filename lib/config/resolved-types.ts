@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { bulkheadSchema, circuitSchema, dlqSchema, rateSchema, retrySchema } from './schema.js';
+import type { bulkheadSchema, circuitSchema, dlqSchema, rateSchema, retrySchema, timeoutSchema } from './schema.js';
 
 // Settings after layering, derived from the schemas' outputs (every duration in seconds):
 // the fields the base layer always supplies are required, the rest stay optional, and a
@@ -41,15 +41,19 @@ export type ResolvedBulkheadSettings = Resolved<
   'maxConcurrent' | 'maxQueue' | 'queueTimeout' | 'enabled'
 >;
 
+/** `timeout` is absent until a layer sets one (a timeout that is on needs it: checked at resolve). */
+export type ResolvedTimeoutSettings = Resolved<typeof timeoutSchema, 'per' | 'enabled'>;
+
 export interface ResolvedPatterns {
   circuit: ResolvedCircuitSettings;
   retry: ResolvedRetrySettings;
   rate: ResolvedRateSettings;
   dlq: ResolvedDlqSettings;
   bulkhead: ResolvedBulkheadSettings;
+  timeout: ResolvedTimeoutSettings;
 }
 
-/** What a service runs with: its tier, the four patterns, and an optional rollout arm. */
+/** What a service runs with: its tier, its patterns' settings, and an optional rollout arm. */
 export interface ResolvedServiceConfig extends ResolvedPatterns {
   name: string;
   tier: string;

@@ -1,20 +1,7 @@
 import { z } from 'zod';
 import { httpSchema, metricsSchema, redisSchema, traceSchema, tracingSchema } from './infra-schema.js';
 import { PATTERN_SETTINGS, type PatternName } from './patterns/index.js';
-import {
-  type ApiKeyValidator,
-  describe,
-  duration,
-  errorMatchers,
-  fn,
-  type KeyFunction,
-  type Named,
-  nonNegativeInt,
-  percent,
-  positiveInt,
-  strict,
-  why,
-} from './schema-parts.js';
+import { type Named, strict, why } from './schema-parts.js';
 
 export {
   httpSchema,
@@ -86,12 +73,23 @@ const bulkheadObject = strict({
 export interface BulkheadSchema extends Named<typeof bulkheadObject> {}
 export const bulkheadSchema: BulkheadSchema = bulkheadObject;
 
+const timeoutObject = strict({
+  /** Start from a named preset (see `presets.timeout`); the other fields here refine it. */
+  preset: presetName('timeout'),
+  why,
+  ...PATTERN_SETTINGS.timeout.fields,
+}).partial();
+/** Named, so the declarations of the schemas that hold it refer to it instead of spelling it out. */
+export interface TimeoutSchema extends Named<typeof timeoutObject> {}
+export const timeoutSchema: TimeoutSchema = timeoutObject;
+
 const patternShape = {
   circuit: circuitSchema,
   retry: retrySchema,
   rate: rateSchema,
   dlq: dlqSchema,
   bulkhead: bulkheadSchema,
+  timeout: timeoutSchema,
 };
 const patternObject = strict({ ...patternShape, why }).partial();
 /** Named, so the declarations of the schemas that hold it refer to it instead of spelling it out. */

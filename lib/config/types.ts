@@ -17,6 +17,7 @@ import type {
   rolloutSchema,
   serviceSchema,
   storageConfigSchema,
+  timeoutSchema,
   traceSchema,
 } from './schema.js';
 import type { Named } from './schema-parts.js';
@@ -38,6 +39,8 @@ export interface DlqStorageConfig extends Named<z.input<typeof storageConfigSche
 export interface DlqSettings extends Named<z.input<typeof dlqSchema>> {}
 /** Bulkhead settings (see bulkheadSchema). */
 export interface BulkheadSettings extends Named<z.input<typeof bulkheadSchema>> {}
+/** Timeout settings (see timeoutSchema). */
+export interface TimeoutSettings extends Named<z.input<typeof timeoutSchema>> {}
 /** The patterns' settings, as a tier, a service or a call site states them. */
 export interface PatternSettings extends Named<z.input<typeof patternSchema>> {}
 export interface RolloutSettings extends Named<z.input<typeof rolloutSchema>> {}

@@ -161,6 +161,26 @@ export class CallTimeoutError extends ResilienceError {
 }
 
 /**
+ * A call (or one attempt) that ran past its `timeout` (the timeout pattern): its operation's
+ * signal was aborted with this error. `code` ETIMEDOUT and the name put it in the TimeoutError
+ * family (retried by default, counted by breakers). Over HTTP: 504.
+ */
+export class TimeoutError extends ResilienceError {
+  override readonly name = 'TimeoutError';
+  readonly code = 'ETIMEDOUT';
+  /** The timeout, in seconds. */
+  readonly timeout: number;
+  /** 'call': the whole call, retries included; 'attempt': one attempt. */
+  readonly per: 'call' | 'attempt';
+
+  constructor(timeout: number, per: 'call' | 'attempt' = 'call') {
+    super(`${per === 'call' ? 'Call' : 'Attempt'} timed out after ${timeout}s`);
+    this.timeout = timeout;
+    this.per = per;
+  }
+}
+
+/**
  * Gives a prototype `message` and `stack` getters (and its `name`), used by instances made
  * with Object.create: they format their message only if someone reads it.
  */

@@ -5,14 +5,15 @@ import {
   CircuitOpenError,
   RateLimitExceededError,
   RateLimiterShutdownError,
+  TimeoutError,
 } from './errors.js';
 
-/** What a client is told for a call turned away, whatever the transport. */
+/** What a client is told for a call turned away (or timed out by us), whatever the transport. */
 export interface Rejection {
   /** HTTP status (RPC and WebSocket exceptions carry it too). */
-  status: 429 | 503;
+  status: 429 | 503 | 504;
   /** The GraphQL `extensions.code`. */
-  graphql: 'TOO_MANY_REQUESTS' | 'SERVICE_UNAVAILABLE';
+  graphql: 'TOO_MANY_REQUESTS' | 'SERVICE_UNAVAILABLE' | 'GATEWAY_TIMEOUT';
   /** The application is shutting down: another replica can serve the call (the connection closes). */
   shutdown: boolean;
   /** Seconds after which a retry may succeed, when the error knows. */
@@ -28,6 +29,7 @@ export const REJECTIONS: readonly { error: ErrorClass; rejection: Omit<Rejection
   { error: RateLimitExceededError, rejection: { status: 429, graphql: 'TOO_MANY_REQUESTS', shutdown: false } },
   { error: CircuitOpenError, rejection: { status: 503, graphql: 'SERVICE_UNAVAILABLE', shutdown: false } },
   { error: BulkheadRejectedError, rejection: { status: 503, graphql: 'SERVICE_UNAVAILABLE', shutdown: false } },
+  { error: TimeoutError, rejection: { status: 504, graphql: 'GATEWAY_TIMEOUT', shutdown: false } },
   { error: RateLimiterShutdownError, rejection: { status: 503, graphql: 'SERVICE_UNAVAILABLE', shutdown: true } },
   { error: ApplicationShutdownError, rejection: { status: 503, graphql: 'SERVICE_UNAVAILABLE', shutdown: true } },
 ];

@@ -15,6 +15,7 @@ export { DeadLetter } from './decorators/dead-letter.decorator.js';
 export { RateLimit, type RateLimitOptions } from './decorators/rate-limit.decorator.js';
 export { Resilient, type ResilientOptions } from './decorators/resilient.decorator.js';
 export { Retry } from './decorators/retry.decorator.js';
+export { Timeout, type TimeoutDecoratorOptions } from './decorators/timeout.decorator.js';
 export {
   type HealthStatus,
   ResilienceHealthIndicator,

@@ -1,6 +1,10 @@
 import type { CircuitSettings, DlqSettings, PatternSettings, RetrySettings } from '../config/types.js';
 import type { RateLimitKeyContext } from './context/rate-limit-key.js';
-import type { BulkheadDecoratorOptions, RateLimitOptions } from './decorators/decorator-options.js';
+import type {
+  BulkheadDecoratorOptions,
+  RateLimitOptions,
+  TimeoutDecoratorOptions,
+} from './decorators/decorator-options.js';
 
 /** What our decorators record on a method; decorators merge into one object, so their order does not matter. */
 export interface ResilienceMethodMetadata {
@@ -9,6 +13,7 @@ export interface ResilienceMethodMetadata {
   rate?: { options?: RateLimitOptions };
   dlq?: { queue?: string; options?: DlqSettings };
   bulkhead?: { options?: BulkheadDecoratorOptions };
+  timeout?: { options?: TimeoutDecoratorOptions };
   resilient?: {
     name: string;
     tier?: string;

@@ -6,6 +6,7 @@ import { CircuitStageFactory } from './pipeline/circuit-stage.js';
 import { DeadLetterStageFactory } from './pipeline/dead-letter-stage.js';
 import { RateStageFactory } from './pipeline/rate-stage.js';
 import { RetryStageFactory } from './pipeline/retry-stage.js';
+import { TimeoutStageFactory } from './pipeline/timeout-stage.js';
 import type { StageFactory } from './pipeline/types.js';
 import { BulkheadService } from './services/bulkhead.service.js';
 import { CircuitBreakerService } from './services/circuit-breaker.service.js';
@@ -15,12 +16,12 @@ import { RetryService } from './services/retry.service.js';
 
 /** A pattern's parts in the Nest layer: its stage kind, its settings section, its service and its stage factory. */
 export interface NestPattern {
-  /** Its stage's kind (its place in the call is the core's STAGE_ORDER). */
+  /** Its stage's kind (its place in the call is the core's STAGE_ORDER; a timeout per attempt is 'attempt_timeout'). */
   kind: StageKind;
   /** Its section in the settings (the pattern table of lib/config/patterns). */
   settings: PatternName;
-  /** The registry a user injects (exported by the module; a handler that injects it gets the interceptor). */
-  service: Type<unknown>;
+  /** The registry a user injects (exported by the module; a handler that injects it gets the interceptor), if it has one. */
+  service?: Type<unknown>;
   /** Builds its stage for a decorated method. */
   stage: Type<StageFactory>;
 }
@@ -33,9 +34,10 @@ export const NEST_PATTERNS: readonly NestPattern[] = [
   { kind: 'rate_limit', settings: 'rate', service: RateLimiterService, stage: RateStageFactory },
   { kind: 'dead_letter', settings: 'dlq', service: DeadLetterService, stage: DeadLetterStageFactory },
   { kind: 'circuit_breaker', settings: 'circuit', service: CircuitBreakerService, stage: CircuitStageFactory },
+  { kind: 'timeout', settings: 'timeout', stage: TimeoutStageFactory },
   { kind: 'retry', settings: 'retry', service: RetryService, stage: RetryStageFactory },
   { kind: 'bulkhead', settings: 'bulkhead', service: BulkheadService, stage: BulkheadStageFactory },
 ];
 
 /** Every pattern's service. */
-export const PATTERN_SERVICES: Type<unknown>[] = NEST_PATTERNS.map((pattern) => pattern.service);
+export const PATTERN_SERVICES: Type<unknown>[] = NEST_PATTERNS.flatMap((pattern) => pattern.service ?? []);

@@ -1,14 +1,11 @@
 import { ConfigurableModuleBuilder, type InjectionToken, type Provider } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
-import type { ResolvedDlqSettings } from '../config/resolved-types.js';
 import type { RedisClientLike } from '../config/schema.js';
 import type { ResilienceConfig } from '../config/types.js';
-import type { DeadLetterBackend } from '../core/dead-letter/types.js';
-import type { RateLimitStore } from '../core/rate-limiter/types.js';
 import { adminControllerAt } from './admin/admin.controller.js';
 import { AdminAccess, RESILIENCE_ADMIN } from './admin/admin-access.js';
 import { AdminConsole } from './admin/admin-console.service.js';
-import { adminSettings, type ResilienceAdminOptions } from './admin/admin-options.js';
+import { adminSettings } from './admin/admin-options.js';
 import { ResilienceInterceptor } from './http/resilience.interceptor.js';
 import { interceptorMode, type ResilienceModuleExtras } from './module-options.js';
 import {

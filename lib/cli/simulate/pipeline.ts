@@ -11,6 +11,7 @@ import { deadLetterStage } from '../../core/pipeline/dead-letter-stage.js';
 import { rateLimitStage } from '../../core/pipeline/rate-limit-stage.js';
 import { retryStage } from '../../core/pipeline/retry-stage.js';
 import type { Next, Stage } from '../../core/pipeline/stage.js';
+import { timeoutStage } from '../../core/pipeline/timeout-stage.js';
 import { MemoryRateLimitStore } from '../../core/rate-limiter/memory-store.js';
 import { RateLimiter } from '../../core/rate-limiter/rate-limiter.js';
 import { RetryPolicy } from '../../core/retry/retry-policy.js';
@@ -41,7 +42,8 @@ export function seeded(seed: number): () => number {
  * The stages the app runs for a `@Resilient` method of `service`, built from the same resolved
  * settings by the same option recipes (config/policy-options.ts) and composed by the same
  * compose(), in the same order; only time (virtual), the limiter's store (memory) and the
- * letters' backend (a counter) are the simulation's own.
+ * letters' backend (a counter) are the simulation's own. A timeout fails an attempt at its
+ * deadline, as the app's does (the recorded answer that would have come later is dropped).
  */
 export function simulationPipeline(
   service: string,
@@ -71,6 +73,8 @@ export function simulationPipeline(
   if (scope !== 'local') notes.push(`circuit scope '${scope}' is simulated as one replica's own breaker`);
   const breaker = new CircuitBreakerPolicy(service, { ...options, clock: time });
   stages.push(circuitBreakerStage(breaker));
+  const { timeout, per, enabled: timeoutOn } = settings.timeout;
+  if (timeoutOn && timeout !== undefined) stages.push(timeoutStage({ timeout, per, clock: time }));
   const retry = new RetryPolicy({
     ...retryOptionsOf(settings.retry),
     clock: time,

@@ -3,6 +3,7 @@ import { circuitPattern } from './circuit.js';
 import { dlqPattern } from './dlq.js';
 import { ratePattern } from './rate.js';
 import { retryPattern } from './retry.js';
+import { timeoutPattern } from './timeout.js';
 
 // The pattern table of the configuration: one entry per pattern, in the order its sections
 // are listed (the order calls run through them is the pipeline's, lib/core/pipeline/order.ts).
@@ -13,7 +14,7 @@ import { retryPattern } from './retry.js';
  * A pattern's key in a section of settings. Spelt out (the table must hold exactly these,
  * each under its own key), so the public declarations name the patterns, not the table.
  */
-export type PatternName = 'circuit' | 'retry' | 'rate' | 'dlq' | 'bulkhead';
+export type PatternName = 'circuit' | 'retry' | 'rate' | 'dlq' | 'bulkhead' | 'timeout';
 
 /** The table's type, by reference (its declaration names each descriptor instead of spelling it out). */
 export interface PatternSettingsTable {
@@ -22,6 +23,7 @@ export interface PatternSettingsTable {
   rate: typeof ratePattern;
   dlq: typeof dlqPattern;
   bulkhead: typeof bulkheadPattern;
+  timeout: typeof timeoutPattern;
 }
 
 export const PATTERN_SETTINGS: PatternSettingsTable = {
@@ -30,6 +32,7 @@ export const PATTERN_SETTINGS: PatternSettingsTable = {
   rate: ratePattern,
   dlq: dlqPattern,
   bulkhead: bulkheadPattern,
+  timeout: timeoutPattern,
 } satisfies { [P in PatternName]: { key: P } };
 
 export const PATTERN_NAMES = Object.keys(PATTERN_SETTINGS) as PatternName[];
@@ -51,4 +54,4 @@ export function layeringOf(pattern: PatternName): LayeringHooks {
   return PATTERN_SETTINGS[pattern] as LayeringHooks;
 }
 
-export { bulkheadPattern, circuitPattern, dlqPattern, ratePattern, retryPattern };
+export { bulkheadPattern, circuitPattern, dlqPattern, ratePattern, retryPattern, timeoutPattern };

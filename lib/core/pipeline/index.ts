@@ -8,3 +8,4 @@ export * from './rate-limit-stage.js';
 export * from './resilience-pipeline.js';
 export * from './retry-stage.js';
 export * from './stage.js';
+export * from './timeout-stage.js';

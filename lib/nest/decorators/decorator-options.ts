@@ -1,4 +1,4 @@
-import type { BulkheadSettings, RateSettings } from '../../config/types.js';
+import type { BulkheadSettings, RateSettings, TimeoutSettings } from '../../config/types.js';
 import type { RateLimitKeyContext } from '../context/rate-limit-key.js';
 
 // The options of the decorators that add fields to their pattern's settings: apart from the
@@ -27,3 +27,6 @@ export interface BulkheadDecoratorOptions extends BulkheadSettings {
   /** The bulkhead's name (default: the class name, so the methods of one service share its slots). */
   name?: string;
 }
+
+/** `@Timeout` options: the timeout's settings (see timeoutSchema). */
+export interface TimeoutDecoratorOptions extends TimeoutSettings {}

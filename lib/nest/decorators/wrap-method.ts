@@ -116,6 +116,7 @@ function decoratorName(key: keyof ResilienceMethodMetadata): string {
     rate: 'RateLimit',
     dlq: 'DeadLetter',
     bulkhead: 'Bulkhead',
+    timeout: 'Timeout',
     resilient: 'Resilient',
   }[key];
 }

@@ -43,6 +43,7 @@ function requestOf(context: ExecutionContext): unknown {
  * context (so a decorated method anywhere below can key a limit by IP, user or API
  * key), and on HTTP it writes the RateLimit headers and maps our errors:
  * CircuitOpenError and BulkheadRejectedError -> 503, RateLimitExceededError -> 429, with Retry-After;
+ * TimeoutError (the timeout pattern) -> 504;
  * RateLimiterShutdownError and ApplicationShutdownError (a call waiting for its turn or
  * for its next retry, cancelled by shutdown) -> 503 with Connection: close.
  * In GraphQL our errors carry `extensions: { code, retryAfter }`; over RPC and WebSockets
@@ -159,11 +160,13 @@ export class ResilienceInterceptor implements NestInterceptor {
         { cause: error },
       );
     }
-    const retryAfter = rejection.retryAfter ?? 0;
-    if (!sent) adapter?.setHeader(response, 'Retry-After', retryAfterHeader(retryAfter));
+    // A refusal says when to come back; a timeout (504) does not know.
+    if (!sent && rejection.retryAfter !== undefined) {
+      adapter?.setHeader(response, 'Retry-After', retryAfterHeader(rejection.retryAfter));
+    }
     if (!(error instanceof RateLimitExceededError)) {
       this.writeVerdicts(response, store.verdicts);
-      const status = rejection.status === 429 ? HttpStatus.TOO_MANY_REQUESTS : HttpStatus.SERVICE_UNAVAILABLE;
+      const status = rejection.status as HttpStatus;
       return new HttpException(
         { statusCode: status, error: STATUS_TEXT[rejection.status], message, retryAfter: rejection.retryAfter },
         status,
@@ -194,4 +197,4 @@ export class ResilienceInterceptor implements NestInterceptor {
   }
 }
 
-const STATUS_TEXT = { 429: 'Too Many Requests', 503: 'Service Unavailable' } as const;
+const STATUS_TEXT = { 429: 'Too Many Requests', 503: 'Service Unavailable', 504: 'Gateway Timeout' } as const;

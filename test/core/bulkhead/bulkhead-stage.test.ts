@@ -10,8 +10,8 @@ import {
 } from '../../../lib/core/index.js';
 
 describe('the bulkhead stage (innermost, around each attempt)', () => {
-  it('sits after the retry in the guide’s order', () => {
-    assert.deepEqual(STAGE_ORDER.slice(-2), ['retry', 'bulkhead']);
+  it('sits after the retry in the guide’s order (innermost; an attempt’s timeout between them counts its wait)', () => {
+    assert.deepEqual(STAGE_ORDER.slice(-3), ['retry', 'attempt_timeout', 'bulkhead']);
   });
 
   it('a call waiting in retry backoff holds no slot: another call runs meanwhile', async () => {

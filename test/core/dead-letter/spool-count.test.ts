@@ -22,7 +22,10 @@ function slowSpool(): { spool: MemoryDeadLetterBackend; release: () => void } {
   const waiting: (() => void)[] = [];
   spool.add = (letter: DeadLetterRecord) =>
     new Promise<void>((resolve) => waiting.push(resolve)).then(() => write(letter));
-  return { spool, release: () => waiting.splice(0).forEach((go) => go()) };
+  const release = () => {
+    for (const go of waiting.splice(0)) go();
+  };
+  return { spool, release };
 }
 
 describe('the spool counts every letter it accepted', () => {

@@ -1,0 +1,98 @@
+import { type Clock, systemClock } from '../clock.js';
+import { type Deadline, DeadlineQueue } from '../deadline-queue.js';
+import { type Duration, toMilliseconds } from '../duration.js';
+import { TimeoutError } from '../errors.js';
+import type { ResilienceContext } from './context.js';
+import type { Stage } from './stage.js';
+
+export interface TimeoutStageOptions {
+  /** Seconds, or a string with a unit ('250ms', '5s'). */
+  timeout: Duration;
+  /** 'call' (default): the whole call, retries included; 'attempt': each attempt. */
+  per?: 'call' | 'attempt';
+  /** Deadlines run on its time (and its timers, when it has some: a simulation's). */
+  clock?: Clock;
+}
+
+/** The signal a call had before any attempt timeout of ours: each attempt's own joins it afresh. */
+const OUTER_SIGNAL = Symbol('nest-resilience:outer-signal');
+type WithOuter = ResilienceContext & { [OUTER_SIGNAL]?: AbortSignal | null };
+
+/** One call's (or attempt's) deadline: aborts its signal and fails it with TimeoutError. */
+class TimedRun implements Deadline {
+  settled = false;
+  readonly controller = new AbortController();
+  reject!: (error: unknown) => void;
+
+  constructor(
+    readonly at: number,
+    private readonly seconds: number,
+    private readonly per: 'call' | 'attempt',
+  ) {}
+
+  expire(): void {
+    const error = new TimeoutError(this.seconds, this.per);
+    this.controller.abort(error);
+    this.reject(error);
+  }
+}
+
+/**
+ * Bounds a call, or each attempt, by `timeout`: the operation gets an AbortSignal
+ * (`context.signal`, joined with the caller's) that aborts with TimeoutError when the time is
+ * up, and the call fails with it then, whether or not the operation stops. All deadlines of
+ * one stage share one duration, so one timer serves every call in flight (a DeadlineQueue).
+ */
+export function timeoutStage(options: TimeoutStageOptions): Stage {
+  const ms = toMilliseconds(options.timeout, 'timeout');
+  if (!(ms > 0)) throw new RangeError(`timeout must be > 0, got ${String(options.timeout)}`);
+  const per = options.per ?? 'call';
+  if (per !== 'call' && per !== 'attempt') throw new RangeError(`timeout per must be 'call' or 'attempt', got ${per}`);
+  const seconds = ms / 1000;
+  const clock = options.clock ?? systemClock;
+  let deadlines: DeadlineQueue | undefined;
+  return {
+    kind: per === 'call' ? 'timeout' : 'attempt_timeout',
+    failures: 'reports-own',
+    wrap(next, hooks) {
+      const report = hooks.finalFailure;
+      return (context) => {
+        deadlines ??= clock.timers ? new DeadlineQueue(() => clock.now(), clock.timers) : new DeadlineQueue();
+        const queue = deadlines;
+        const run = new TimedRun(queue.now() + ms, seconds, per);
+        const call = context as WithOuter;
+        // An attempt's signal joins the call's own, never the previous attempt's (aborted).
+        if (per === 'attempt' && call[OUTER_SIGNAL] === undefined) call[OUTER_SIGNAL] = context.signal ?? null;
+        const outer = per === 'attempt' ? (call[OUTER_SIGNAL] ?? undefined) : context.signal;
+        context.signal = outer ? AbortSignal.any([outer, run.controller.signal]) : run.controller.signal;
+        const timedOut = new Promise<never>((_, reject) => {
+          run.reject = reject;
+        });
+        queue.push(run);
+        let pending: Promise<unknown>;
+        try {
+          pending = next(context);
+        } catch (error) {
+          pending = Promise.reject(error);
+        }
+        const settle = () => {
+          if (!run.settled) queue.settle(run);
+        };
+        const outcome = Promise.race([pending, timedOut]);
+        return outcome.then(
+          (value) => {
+            settle();
+            return value;
+          },
+          (error: unknown) => {
+            settle();
+            if (error instanceof TimeoutError && report && run.controller.signal.reason === error) {
+              return report(error, context).then(() => Promise.reject(error));
+            }
+            return Promise.reject(error);
+          },
+        );
+      };
+    },
+  };
+}
