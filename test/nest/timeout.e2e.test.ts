@@ -4,6 +4,7 @@ import { createServer } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { Controller, Get, Injectable, Module } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
+import { register } from 'prom-client';
 import {
   currentCallSignal,
   ResilienceConfigError,
@@ -183,5 +184,36 @@ describe('the timeout over HTTP, from configuration', () => {
       building,
       (e) => e instanceof ResilienceConfigError && /Broken\.run timeout\.timeout: is required/.test(e.message),
     );
+  });
+
+  it('each call that ran past its timeout is counted in timeouts_total, by service and per', async () => {
+    @Injectable()
+    class Ledger {
+      @Resilient('ledger-timeouts')
+      async post(): Promise<void> {
+        await new Promise((_, reject) =>
+          currentCallSignal()?.addEventListener('abort', () => reject(currentCallSignal()?.reason)),
+        );
+      }
+    }
+    const ref = await Test.createTestingModule({
+      imports: [
+        ResilienceModule.forRoot({
+          services: { 'ledger-timeouts': { timeout: { timeout: '30ms' }, retry: { enabled: false } } },
+        }),
+      ],
+      providers: [Ledger],
+    }).compile();
+    await ref.init();
+    try {
+      const ledger = ref.get(Ledger);
+      for (let i = 0; i < 3; i++) await assert.rejects(ledger.post(), TimeoutError);
+      const metric = await register.getSingleMetric('timeouts_total')?.get();
+      const series = metric?.values.find((v) => v.labels.service === 'ledger-timeouts');
+      assert.deepEqual(series?.labels, { service: 'ledger-timeouts', per: 'call' });
+      assert.equal(series?.value, 3);
+    } finally {
+      await ref.close();
+    }
   });
 });

@@ -12,6 +12,8 @@ export interface TimeoutStageOptions {
   per?: 'call' | 'attempt';
   /** Deadlines run on its time (and its timers, when it has some: a simulation's). */
   clock?: Clock;
+  /** Told of each call (or attempt) that failed at its deadline (metrics). */
+  onTimedOut?: (error: TimeoutError, context: ResilienceContext) => void;
 }
 
 /** The signal a call had before any attempt timeout of ours: each attempt's own joins it afresh. */
@@ -50,6 +52,7 @@ export function timeoutStage(options: TimeoutStageOptions): Stage {
   if (per !== 'call' && per !== 'attempt') throw new RangeError(`timeout per must be 'call' or 'attempt', got ${per}`);
   const seconds = ms / 1000;
   const clock = options.clock ?? systemClock;
+  const onTimedOut = options.onTimedOut;
   let deadlines: DeadlineQueue | undefined;
   return {
     kind: per === 'call' ? 'timeout' : 'attempt_timeout',
@@ -86,10 +89,10 @@ export function timeoutStage(options: TimeoutStageOptions): Stage {
           },
           (error: unknown) => {
             settle();
-            if (error instanceof TimeoutError && report && run.controller.signal.reason === error) {
-              return report(error, context).then(() => Promise.reject(error));
-            }
-            return Promise.reject(error);
+            if (!(error instanceof TimeoutError) || run.controller.signal.reason !== error)
+              return Promise.reject(error);
+            onTimedOut?.(error, context);
+            return report ? report(error, context).then(() => Promise.reject(error)) : Promise.reject(error);
           },
         );
       };

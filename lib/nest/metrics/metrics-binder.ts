@@ -1,6 +1,7 @@
 import { Inject, Injectable, type OnModuleDestroy, Optional } from '@nestjs/common';
 import { SpooledDeadLetterBackend } from '../../core/dead-letter/spooled-backend.js';
 import { QuorumCircuitBreaker } from '../../redis/shared-circuit/quorum-breaker.js';
+import { TimeoutStageFactory } from '../pipeline/timeout-stage.js';
 import { BulkheadService } from '../services/bulkhead.service.js';
 import { CircuitBreakerService } from '../services/circuit-breaker.service.js';
 import { DeadLetterService } from '../services/dead-letter.service.js';
@@ -26,10 +27,12 @@ export class MetricsBinder implements OnModuleDestroy {
     rates: RateLimiterService,
     deadLetters: DeadLetterService,
     bulkheads: BulkheadService,
+    timeouts: TimeoutStageFactory,
     @Optional() @Inject(RESILIENCE_METRICS) metrics?: ResilienceMetrics | null,
   ) {
     if (!metrics) return;
     this.unbind.push(
+      timeouts.onTimedOut(({ service, per }) => metrics.timeouts.inc({ service, per })),
       metrics.addCircuitStates(() => [...circuits.all()].map(([name, breaker]) => [name, breaker.state])),
       circuits.subscribe({
         onFailure: (service) => metrics.circuitFailures.inc({ service }),

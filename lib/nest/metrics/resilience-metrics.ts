@@ -63,6 +63,7 @@ export class ResilienceMetrics {
   readonly dlqSpoolDrained: CounterInstrument<'queue'>;
   readonly dlqReplayed: CounterInstrument<'queue' | 'outcome'>;
   readonly rolloutCalls: CounterInstrument<'service' | 'arm'>;
+  readonly timeouts: CounterInstrument<'service' | 'per'>;
   readonly bulkheads: BulkheadMetrics;
   readonly fleet: FleetMetrics;
   private readonly stateSources: Set<CircuitStateSource>;
@@ -162,6 +163,12 @@ export class ResilienceMetrics {
       'queue',
       'outcome',
     ]);
+    this.timeouts = counter(
+      'timeouts_total',
+      'Calls (per: call) or attempts (per: attempt) that ran past their timeout',
+      '{call}',
+      ['service', 'per'],
+    );
     this.bulkheads = new BulkheadMetrics(backend, prefix);
     this.fleet = new FleetMetrics(backend, prefix);
   }

@@ -3,6 +3,7 @@ import { formatZodIssues } from '../../config/format-issues.js';
 import { timeoutSchema } from '../../config/schema.js';
 import type { Clock } from '../../core/clock.js';
 import { ResilienceConfigError } from '../../core/errors.js';
+import { type Event, EventSource } from '../../core/events.js';
 import type { Stage } from '../../core/pipeline/stage.js';
 import { timeoutStage } from '../../core/pipeline/timeout-stage.js';
 import { ResilienceSettings } from '../resilience-settings.js';
@@ -13,6 +14,9 @@ import type { StageFactory, StagePlan } from './types.js';
 @Injectable()
 export class TimeoutStageFactory implements StageFactory {
   readonly kind = 'timeout';
+  private readonly timedOut = new EventSource<{ service: string; per: 'call' | 'attempt' }>();
+  /** A call (or an attempt) of a service ran past its timeout. */
+  readonly onTimedOut: Event<{ service: string; per: 'call' | 'attempt' }> = this.timedOut.event;
 
   constructor(
     private readonly settings: ResilienceSettings,
@@ -38,6 +42,15 @@ export class TimeoutStageFactory implements StageFactory {
         { path: `${origin} timeout.timeout`, message: 'is required once the timeout is on (e.g. 5 or "500ms")' },
       ]);
     }
-    return timeoutStage({ timeout: resolved.timeout, per: resolved.per, clock: this.clock });
+    const { per } = resolved;
+    const timedOut = this.timedOut;
+    return timeoutStage({
+      timeout: resolved.timeout,
+      per,
+      clock: this.clock,
+      onTimedOut: () => {
+        if (timedOut.hasListeners) timedOut.emit({ service, per });
+      },
+    });
   }
 }
