@@ -12,6 +12,7 @@ export { type GraphQLResilienceCode, GraphQLResilienceError } from './context/tr
 export { Bulkhead, type BulkheadDecoratorOptions } from './decorators/bulkhead.decorator.js';
 export { CircuitBreaker } from './decorators/circuit-breaker.decorator.js';
 export { DeadLetter } from './decorators/dead-letter.decorator.js';
+export { Fallback, type FallbackDecoratorOptions } from './decorators/fallback.decorator.js';
 export { RateLimit, type RateLimitOptions } from './decorators/rate-limit.decorator.js';
 export { Resilient, type ResilientOptions } from './decorators/resilient.decorator.js';
 export { Retry } from './decorators/retry.decorator.js';

@@ -2,6 +2,7 @@ import type { CircuitSettings, DlqSettings, PatternSettings, RetrySettings } fro
 import type { RateLimitKeyContext } from './context/rate-limit-key.js';
 import type {
   BulkheadDecoratorOptions,
+  FallbackDecoratorOptions,
   RateLimitOptions,
   TimeoutDecoratorOptions,
 } from './decorators/decorator-options.js';
@@ -14,6 +15,7 @@ export interface ResilienceMethodMetadata {
   dlq?: { queue?: string; options?: DlqSettings };
   bulkhead?: { options?: BulkheadDecoratorOptions };
   timeout?: { options?: TimeoutDecoratorOptions };
+  fallback?: { options: FallbackDecoratorOptions };
   resilient?: {
     name: string;
     tier?: string;

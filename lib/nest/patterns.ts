@@ -4,6 +4,7 @@ import type { StageKind } from '../core/pipeline/order.js';
 import { BulkheadStageFactory } from './pipeline/bulkhead-stage.js';
 import { CircuitStageFactory } from './pipeline/circuit-stage.js';
 import { DeadLetterStageFactory } from './pipeline/dead-letter-stage.js';
+import { FallbackStageFactory } from './pipeline/fallback-stage.js';
 import { RateStageFactory } from './pipeline/rate-stage.js';
 import { RetryStageFactory } from './pipeline/retry-stage.js';
 import { TimeoutStageFactory } from './pipeline/timeout-stage.js';
@@ -18,8 +19,8 @@ import { RetryService } from './services/retry.service.js';
 export interface NestPattern {
   /** Its stage's kind (its place in the call is the core's STAGE_ORDER; a timeout per attempt is 'attempt_timeout'). */
   kind: StageKind;
-  /** Its section in the settings (the pattern table of lib/config/patterns). */
-  settings: PatternName;
+  /** Its section in the settings (the pattern table of lib/config/patterns), if it has one. */
+  settings?: PatternName;
   /** The registry a user injects (exported by the module; a handler that injects it gets the interceptor), if it has one. */
   service?: Type<unknown>;
   /** Builds its stage for a decorated method. */
@@ -31,6 +32,7 @@ export interface NestPattern {
  * every pipeline is built from, and the services that bind the interceptor are read from here.
  */
 export const NEST_PATTERNS: readonly NestPattern[] = [
+  { kind: 'fallback', stage: FallbackStageFactory },
   { kind: 'rate_limit', settings: 'rate', service: RateLimiterService, stage: RateStageFactory },
   { kind: 'dead_letter', settings: 'dlq', service: DeadLetterService, stage: DeadLetterStageFactory },
   { kind: 'circuit_breaker', settings: 'circuit', service: CircuitBreakerService, stage: CircuitStageFactory },

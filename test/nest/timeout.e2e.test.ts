@@ -7,6 +7,7 @@ import { Test, type TestingModule } from '@nestjs/testing';
 import { register } from 'prom-client';
 import {
   currentCallSignal,
+  Fallback,
   ResilienceConfigError,
   ResilienceModule,
   Resilient,
@@ -215,5 +216,39 @@ describe('the timeout over HTTP, from configuration', () => {
     } finally {
       await ref.close();
     }
+  });
+
+  it('@Fallback answers for a timeout over HTTP (200 with its value), counted in fallbacks_total', async () => {
+    @Controller()
+    class PricesController {
+      @Get('price')
+      @Fallback({ value: { price: 9.99, stale: true }, handle: 'TimeoutError' })
+      @Timeout('50ms')
+      async price(): Promise<unknown> {
+        await new Promise((_, reject) =>
+          currentCallSignal()?.addEventListener('abort', () => reject(currentCallSignal()?.reason)),
+        );
+        return { price: 10.49, stale: false };
+      }
+    }
+    @Module({ imports: [ResilienceModule.forRoot({})], controllers: [PricesController] })
+    class AppModule {}
+    const { app, url } = await startHttpApp(AppModule, 'express');
+    try {
+      const response = await fetch(`${url}/price`);
+      assert.equal(response.status, 200);
+      assert.deepEqual(await response.json(), { price: 9.99, stale: true });
+      const metric = await register.getSingleMetric('fallbacks_total')?.get();
+      const series = metric?.values.find((v) => v.labels.service === 'PricesController');
+      assert.deepEqual(series?.labels, { service: 'PricesController', outcome: 'answered' });
+      assert.equal(series?.value, 1);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('@Fallback refuses an option that names neither a handler nor a value, or both', () => {
+    assert.throws(() => Fallback({} as never), /needs a handler function, \{ handler \} or \{ value \}/);
+    assert.throws(() => Fallback({ handler: () => 1, value: 2 }), /a handler or a value, not both/);
   });
 });

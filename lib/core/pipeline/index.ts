@@ -3,6 +3,7 @@ export * from './circuit-breaker-stage.js';
 export * from './compose.js';
 export * from './context.js';
 export * from './dead-letter-stage.js';
+export * from './fallback-stage.js';
 export * from './order.js';
 export * from './rate-limit-stage.js';
 export * from './resilience-pipeline.js';

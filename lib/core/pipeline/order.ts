@@ -8,9 +8,12 @@
  * outcome, never our own load shedding as the dependency's failure). A timeout per call sits
  * inside the breaker and outside the retry (it bounds the call, retries included; the breaker
  * counts it); a timeout per attempt inside the retry and outside the bulkhead (each attempt has
- * its own, and waiting for a slot counts), as Polly's standard pipeline places them.
+ * its own, and waiting for a slot counts), as Polly's standard pipeline places them. The
+ * fallback is outermost: it answers for whatever the call ends with (a refusal, a timeout, a
+ * failure after the retries), once its dead letter was kept.
  */
 export const STAGE_ORDER = [
+  'fallback',
   'rate_limit',
   'dead_letter',
   'circuit_breaker',

@@ -1,4 +1,6 @@
 import type { BulkheadSettings, RateSettings, TimeoutSettings } from '../../config/types.js';
+import type { ErrorMatcher } from '../../core/error-matchers.js';
+import type { FallbackHandler } from '../../core/pipeline/fallback-stage.js';
 import type { RateLimitKeyContext } from '../context/rate-limit-key.js';
 
 // The options of the decorators that add fields to their pattern's settings: apart from the
@@ -30,3 +32,13 @@ export interface BulkheadDecoratorOptions extends BulkheadSettings {
 
 /** `@Timeout` options: the timeout's settings (see timeoutSchema). */
 export interface TimeoutDecoratorOptions extends TimeoutSettings {}
+
+/** `@Fallback` options: a handler or a value, and which errors it answers for. */
+export interface FallbackDecoratorOptions {
+  /** `(error, args) => result`: what the call returns instead (a promise is awaited). */
+  handler?: FallbackHandler;
+  /** The call's result instead, whatever the error (when there is no handler). */
+  value?: unknown;
+  /** Which errors it answers for (names, families, classes, predicates). Default: every error. */
+  handle?: ErrorMatcher | readonly ErrorMatcher[];
+}

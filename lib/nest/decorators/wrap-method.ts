@@ -117,6 +117,7 @@ function decoratorName(key: keyof ResilienceMethodMetadata): string {
     dlq: 'DeadLetter',
     bulkhead: 'Bulkhead',
     timeout: 'Timeout',
+    fallback: 'Fallback',
     resilient: 'Resilient',
   }[key];
 }

@@ -1,6 +1,7 @@
 import { Inject, Injectable, type OnModuleDestroy, Optional } from '@nestjs/common';
 import { SpooledDeadLetterBackend } from '../../core/dead-letter/spooled-backend.js';
 import { QuorumCircuitBreaker } from '../../redis/shared-circuit/quorum-breaker.js';
+import { FallbackStageFactory } from '../pipeline/fallback-stage.js';
 import { TimeoutStageFactory } from '../pipeline/timeout-stage.js';
 import { BulkheadService } from '../services/bulkhead.service.js';
 import { CircuitBreakerService } from '../services/circuit-breaker.service.js';
@@ -28,11 +29,13 @@ export class MetricsBinder implements OnModuleDestroy {
     deadLetters: DeadLetterService,
     bulkheads: BulkheadService,
     timeouts: TimeoutStageFactory,
+    fallbacks: FallbackStageFactory,
     @Optional() @Inject(RESILIENCE_METRICS) metrics?: ResilienceMetrics | null,
   ) {
     if (!metrics) return;
     this.unbind.push(
       timeouts.onTimedOut(({ service, per }) => metrics.timeouts.inc({ service, per })),
+      fallbacks.onFallback(({ service, outcome }) => metrics.fallbacks.inc({ service, outcome })),
       metrics.addCircuitStates(() => [...circuits.all()].map(([name, breaker]) => [name, breaker.state])),
       circuits.subscribe({
         onFailure: (service) => metrics.circuitFailures.inc({ service }),

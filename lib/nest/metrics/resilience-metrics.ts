@@ -64,6 +64,7 @@ export class ResilienceMetrics {
   readonly dlqReplayed: CounterInstrument<'queue' | 'outcome'>;
   readonly rolloutCalls: CounterInstrument<'service' | 'arm'>;
   readonly timeouts: CounterInstrument<'service' | 'per'>;
+  readonly fallbacks: CounterInstrument<'service' | 'outcome'>;
   readonly bulkheads: BulkheadMetrics;
   readonly fleet: FleetMetrics;
   private readonly stateSources: Set<CircuitStateSource>;
@@ -168,6 +169,12 @@ export class ResilienceMetrics {
       'Calls (per: call) or attempts (per: attempt) that ran past their timeout',
       '{call}',
       ['service', 'per'],
+    );
+    this.fallbacks = counter(
+      'fallbacks_total',
+      'Failed calls a fallback answered (outcome answered) or that its handler failed too (outcome failed)',
+      '{call}',
+      ['service', 'outcome'],
     );
     this.bulkheads = new BulkheadMetrics(backend, prefix);
     this.fleet = new FleetMetrics(backend, prefix);

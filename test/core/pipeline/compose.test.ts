@@ -55,6 +55,7 @@ describe('compose: the order is data', () => {
     const run = compose(stages);
     await run(createContext(() => log.push('operation')));
     assert.deepEqual(log, [
+      '>fallback',
       '>rate_limit',
       '>dead_letter',
       '>circuit_breaker',
@@ -70,6 +71,7 @@ describe('compose: the order is data', () => {
       '<circuit_breaker',
       '<dead_letter',
       '<rate_limit',
+      '<fallback',
     ]);
   });
 
@@ -78,7 +80,7 @@ describe('compose: the order is data', () => {
     const run = compose([tracer('a', log), tracer('b', log)], ['b', 'a']);
     await run(createContext(() => log.push('op')));
     assert.deepEqual(log, ['>b', '>a', 'op', '<a', '<b']);
-    assert.throws(() => compose([tracer('bulk', log)]), /stage kind "bulk" is not in the order \[rate_limit/);
+    assert.throws(() => compose([tracer('bulk', log)]), /stage kind "bulk" is not in the order \[fallback, rate_limit/);
     assert.throws(() => compose([tracer('retry', log), tracer('retry', log)]), /two stages of kind "retry"/);
   });
 
