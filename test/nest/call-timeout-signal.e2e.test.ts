@@ -1,12 +1,12 @@
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { createServer } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Injectable } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { CallTimeoutError, CircuitBreaker, currentCallSignal, ResilienceModule, Retry } from '../../lib/index.js';
+import { closedConnections, type HangingServer, startHangingServer } from '../support/hanging-server.js';
 
 describe('callTimeout keeps the process alive while a timed call is pending (a real child process)', () => {
   it('times the call out instead of exiting with code 13', () => {
@@ -19,8 +19,7 @@ describe('callTimeout keeps the process alive while a timed call is pending (a r
 
 describe('a decorated method gets its call signal (currentCallSignal)', () => {
   // A dependency that never answers; it notes when a request's connection goes away.
-  const closedAt: number[] = [];
-  const server = createServer((request) => request.on('close', () => closedAt.push(Date.now())));
+  let server: HangingServer;
   let url = '';
   let moduleRef: TestingModule;
 
@@ -51,8 +50,8 @@ describe('a decorated method gets its call signal (currentCallSignal)', () => {
   }
 
   before(async () => {
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    url = `http://127.0.0.1:${(server.address() as { port: number }).port}/slow`;
+    server = await startHangingServer();
+    url = server.url;
     moduleRef = await Test.createTestingModule({
       imports: [ResilienceModule.forRoot({ metrics: { enabled: false } })],
       providers: [Catalog],
@@ -61,8 +60,7 @@ describe('a decorated method gets its call signal (currentCallSignal)', () => {
   });
   after(async () => {
     await moduleRef.close();
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
+    await server.close();
   });
 
   it('the timeout aborts the real fetch: the server sees its connection close', async () => {
@@ -70,10 +68,9 @@ describe('a decorated method gets its call signal (currentCallSignal)', () => {
     const started = Date.now();
     await assert.rejects(catalog.load(), (e) => e instanceof CallTimeoutError);
     assert.equal(catalog.seen[0]?.aborted, true);
-    const deadline = Date.now() + 2000;
-    while (closedAt.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    assert.equal(closedAt.length, 1, 'the request was abandoned on the wire');
-    assert.ok(closedAt[0] - started < 1000, `closed ${closedAt[0] - started} ms after the call began`);
+    assert.equal(await closedConnections(server, 1), 1, 'the request was abandoned on the wire');
+    const [closedAt] = server.closedAt;
+    assert.ok(closedAt - started < 1000, `closed ${closedAt - started} ms after the call began`);
   });
 
   it('the signal follows the call through retries; a breaker without callTimeout gives none', async () => {

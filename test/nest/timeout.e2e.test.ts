@@ -1,6 +1,5 @@
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { Controller, Get, Injectable, Module } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
@@ -15,21 +14,11 @@ import {
   Timeout,
   TimeoutError,
 } from '../../lib/index.js';
+import { closedConnections, type HangingServer, startHangingServer } from '../support/hanging-server.js';
 import { PLATFORMS, startHttpApp } from '../support/http-apps.js';
 
-/** A dependency that never answers; it notes when each request's connection goes away. */
-function hangingServer() {
-  const closedAt: number[] = [];
-  let requests = 0;
-  const server = createServer((request) => {
-    requests++;
-    request.on('close', () => closedAt.push(Date.now()));
-  });
-  return { server, closedAt, requests: () => requests };
-}
-
 describe('@Timeout with a real fetch against a dependency that never answers', () => {
-  const dependency = hangingServer();
+  let dependency: HangingServer;
   let url = '';
   let moduleRef: TestingModule;
 
@@ -64,8 +53,8 @@ describe('@Timeout with a real fetch against a dependency that never answers', (
   }
 
   before(async () => {
-    await new Promise<void>((resolve) => dependency.server.listen(0, '127.0.0.1', resolve));
-    url = `http://127.0.0.1:${(dependency.server.address() as { port: number }).port}/slow`;
+    dependency = await startHangingServer();
+    url = dependency.url;
     moduleRef = await Test.createTestingModule({
       imports: [ResilienceModule.forRoot({ metrics: { enabled: false } })],
       providers: [Catalog],
@@ -74,8 +63,7 @@ describe('@Timeout with a real fetch against a dependency that never answers', (
   });
   after(async () => {
     await moduleRef.close();
-    dependency.server.closeAllConnections();
-    await new Promise((resolve) => dependency.server.close(resolve));
+    await dependency.close();
   });
 
   it('the call fails with TimeoutError and the server sees its connection close', async () => {
@@ -86,9 +74,7 @@ describe('@Timeout with a real fetch against a dependency that never answers', (
     assert.ok(failedAfter >= 140 && failedAfter < 1500, `failed after ${failedAfter} ms`);
     assert.equal(catalog.signals[0]?.aborted, true);
     assert.ok(catalog.signals[0]?.reason instanceof TimeoutError, 'the signal says why');
-    const deadline = Date.now() + 2000;
-    while (dependency.closedAt.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    assert.equal(dependency.closedAt.length, 1, 'the request was abandoned on the wire');
+    assert.equal(await closedConnections(dependency, 1), 1, 'the request was abandoned on the wire');
   });
 
   it('per attempt: each attempt has its own deadline and signal, and the retry runs them all', async () => {
@@ -99,11 +85,7 @@ describe('@Timeout with a real fetch against a dependency that never answers', (
     assert.equal(catalog.signals.length, 3, 'three attempts');
     assert.equal(new Set(catalog.signals).size, 3, 'a fresh signal per attempt');
     assert.ok(catalog.signals.every((s) => s?.aborted));
-    const deadline = Date.now() + 2000;
-    while (dependency.closedAt.length < closedBefore + 3 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    assert.equal(dependency.closedAt.length, closedBefore + 3);
+    assert.equal(await closedConnections(dependency, closedBefore + 3), closedBefore + 3);
   });
 
   it('per call: the deadline covers the retries and their waits', async () => {

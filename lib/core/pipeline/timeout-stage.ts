@@ -20,22 +20,42 @@ export interface TimeoutStageOptions {
 const OUTER_SIGNAL = Symbol('nest-resilience:outer-signal');
 type WithOuter = ResilienceContext & { [OUTER_SIGNAL]?: AbortSignal | null };
 
-/** One call's (or attempt's) deadline: aborts its signal and fails it with TimeoutError. */
+/**
+ * One call's (or attempt's) deadline and its outcome: one promise settled by whichever comes
+ * first, the operation or the deadline (then the signal aborts with TimeoutError). One object
+ * per call; the timer is the stage's, shared.
+ */
 class TimedRun implements Deadline {
   settled = false;
   readonly controller = new AbortController();
-  reject!: (error: unknown) => void;
+  readonly promise: Promise<unknown>;
+  private resolve!: (value: unknown) => void;
+  private reject!: (error: unknown) => void;
 
   constructor(
+    private readonly queue: DeadlineQueue,
     readonly at: number,
     private readonly seconds: number,
     private readonly per: 'call' | 'attempt',
-  ) {}
+  ) {
+    this.promise = new Promise((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
 
   expire(): void {
     const error = new TimeoutError(this.seconds, this.per);
     this.controller.abort(error);
     this.reject(error);
+  }
+
+  /** The operation ended: its outcome is the call's, unless the deadline came first. */
+  finish(succeeded: boolean, outcome: unknown): void {
+    if (this.settled) return;
+    this.queue.settle(this);
+    if (succeeded) this.resolve(outcome);
+    else this.reject(outcome);
   }
 }
 
@@ -62,15 +82,12 @@ export function timeoutStage(options: TimeoutStageOptions): Stage {
       return (context) => {
         deadlines ??= clock.timers ? new DeadlineQueue(() => clock.now(), clock.timers) : new DeadlineQueue();
         const queue = deadlines;
-        const run = new TimedRun(queue.now() + ms, seconds, per);
+        const run = new TimedRun(queue, queue.now() + ms, seconds, per);
         const call = context as WithOuter;
         // An attempt's signal joins the call's own, never the previous attempt's (aborted).
         if (per === 'attempt' && call[OUTER_SIGNAL] === undefined) call[OUTER_SIGNAL] = context.signal ?? null;
         const outer = per === 'attempt' ? (call[OUTER_SIGNAL] ?? undefined) : context.signal;
         context.signal = outer ? AbortSignal.any([outer, run.controller.signal]) : run.controller.signal;
-        const timedOut = new Promise<never>((_, reject) => {
-          run.reject = reject;
-        });
         queue.push(run);
         let pending: Promise<unknown>;
         try {
@@ -78,23 +95,17 @@ export function timeoutStage(options: TimeoutStageOptions): Stage {
         } catch (error) {
           pending = Promise.reject(error);
         }
-        const settle = () => {
-          if (!run.settled) queue.settle(run);
-        };
-        const outcome = Promise.race([pending, timedOut]);
-        return outcome.then(
-          (value) => {
-            settle();
-            return value;
-          },
-          (error: unknown) => {
-            settle();
-            if (!(error instanceof TimeoutError) || run.controller.signal.reason !== error)
-              return Promise.reject(error);
-            onTimedOut?.(error, context);
-            return report ? report(error, context).then(() => Promise.reject(error)) : Promise.reject(error);
-          },
+        // Also handles a rejection that comes after the deadline (it is no one's to hear).
+        pending.then(
+          (value) => run.finish(true, value),
+          (error: unknown) => run.finish(false, error),
         );
+        if (!onTimedOut && !report) return run.promise;
+        return run.promise.then(undefined, (error: unknown) => {
+          if (!(error instanceof TimeoutError) || run.controller.signal.reason !== error) return Promise.reject(error);
+          onTimedOut?.(error, context);
+          return report ? report(error, context).then(() => Promise.reject(error)) : Promise.reject(error);
+        });
       };
     },
   };
