@@ -5,6 +5,7 @@ import { benchDeadLetter } from './dead-letter.bench.js';
 import { benchHttp } from './http.bench.js';
 import { benchLimiterEviction } from './limiter-eviction.bench.js';
 import { benchOtel } from './otel.bench.js';
+import { benchPatterns } from './patterns.bench.js';
 import { benchRateLimiterMemory, benchRateLimiterRedis } from './rate-limiter.bench.js';
 import { benchResilient } from './resilient.bench.js';
 import { benchRetry } from './retry.bench.js';
@@ -25,6 +26,7 @@ const suites: Record<string, () => Promise<string>> = {
   'shared-circuit': benchSharedCircuit,
   simulate: benchSimulate,
   otel: benchOtel,
+  patterns: benchPatterns,
   http: () => benchHttp(),
 };
 

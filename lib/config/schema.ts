@@ -83,6 +83,12 @@ const timeoutObject = strict({
 export interface TimeoutSchema extends Named<typeof timeoutObject> {}
 export const timeoutSchema: TimeoutSchema = timeoutObject;
 
+/**
+ * The sections of patterns defined with definePattern (`hedge`, `coalesce`, an application's
+ * own), by pattern name; the module checks each against its pattern's schema at bootstrap.
+ */
+const definedPatternSections = z.record(z.string().min(1), z.record(z.string(), z.unknown()));
+
 const patternShape = {
   circuit: circuitSchema,
   retry: retrySchema,
@@ -90,6 +96,7 @@ const patternShape = {
   dlq: dlqSchema,
   bulkhead: bulkheadSchema,
   timeout: timeoutSchema,
+  patterns: definedPatternSections,
 };
 const patternObject = strict({ ...patternShape, why }).partial();
 /** Named, so the declarations of the schemas that hold it refer to it instead of spelling it out. */

@@ -25,7 +25,7 @@ export interface Rejection {
  * entry per error, read by every transport mapping (HTTP, GraphQL, RPC, WebSocket). A new
  * pattern that turns calls away adds its error here.
  */
-export const REJECTIONS: readonly { error: ErrorClass; rejection: Omit<Rejection, 'retryAfter'> }[] = [
+const rejections: { error: ErrorClass; rejection: Omit<Rejection, 'retryAfter'> }[] = [
   { error: RateLimitExceededError, rejection: { status: 429, graphql: 'TOO_MANY_REQUESTS', shutdown: false } },
   { error: CircuitOpenError, rejection: { status: 503, graphql: 'SERVICE_UNAVAILABLE', shutdown: false } },
   { error: BulkheadRejectedError, rejection: { status: 503, graphql: 'SERVICE_UNAVAILABLE', shutdown: false } },
@@ -33,6 +33,16 @@ export const REJECTIONS: readonly { error: ErrorClass; rejection: Omit<Rejection
   { error: RateLimiterShutdownError, rejection: { status: 503, graphql: 'SERVICE_UNAVAILABLE', shutdown: true } },
   { error: ApplicationShutdownError, rejection: { status: 503, graphql: 'SERVICE_UNAVAILABLE', shutdown: true } },
 ];
+export const REJECTIONS: readonly { error: ErrorClass; rejection: Omit<Rejection, 'retryAfter'> }[] = rejections;
+
+/**
+ * Adds an error a pattern defined outside the core turns calls away with (see the Nest
+ * layer's definePattern). A class already listed keeps its entry.
+ */
+export function registerRejection(error: ErrorClass, rejection: Omit<Rejection, 'retryAfter'>): void {
+  if (rejections.some((entry) => entry.error === error)) return;
+  rejections.push({ error, rejection });
+}
 
 /** What a client is told for `error`, or undefined when it is not one of our rejections. */
 export function rejectionOf(error: unknown): Rejection | undefined {

@@ -18,6 +18,18 @@ export { Resilient, type ResilientOptions } from './decorators/resilient.decorat
 export { Retry } from './decorators/retry.decorator.js';
 export { Timeout, type TimeoutDecoratorOptions } from './decorators/timeout.decorator.js';
 export {
+  Coalesce,
+  type CoalesceOptions,
+  type DefinedPattern,
+  definePattern,
+  ExtraAttemptBudgets,
+  Hedge,
+  type HedgeOptions,
+  type PatternDescriptor,
+  type PatternMetric,
+  type PatternStageInput,
+} from './descriptors/index.js';
+export {
   type HealthStatus,
   ResilienceHealthIndicator,
   type ResilienceHealthResult,

@@ -16,6 +16,8 @@ export interface ResilienceMethodMetadata {
   bulkhead?: { options?: BulkheadDecoratorOptions };
   timeout?: { options?: TimeoutDecoratorOptions };
   fallback?: { options: FallbackDecoratorOptions };
+  /** The options of the decorators of patterns defined with definePattern, by pattern name. */
+  patterns?: Record<string, object>;
   resilient?: {
     name: string;
     tier?: string;

@@ -3,15 +3,19 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PATTERN_NAMES, PATTERN_SETTINGS } from '../../lib/config/patterns/index.js';
 import { STAGE_ORDER } from '../../lib/core/pipeline/order.js';
+import { definedPatterns } from '../../lib/nest/descriptors/index.js';
 import { ResilienceModule } from '../../lib/nest/index.js';
 import { NEST_PATTERNS } from '../../lib/nest/patterns.js';
 
 describe('the pattern tables (config and Nest) describe the same patterns', () => {
-  it('one Nest entry per stage kind, in the order calls run through them, each with its settings section', () => {
-    // A timeout per attempt is the timeout pattern's other kind (its factory picks it).
+  it('one Nest entry or one descriptor per stage kind, in the order calls run through them, each with its settings section', () => {
+    // A timeout per attempt is the timeout pattern's other kind (its factory picks it); the
+    // kinds of patterns defined through a descriptor (hedge, coalesce) come from their descriptors.
+    const described = new Set(definedPatterns().map((pattern) => pattern.kind));
+    assert.deepEqual([...described].sort(), ['coalesce', 'hedge']);
     assert.deepEqual(
       NEST_PATTERNS.map((pattern) => pattern.kind),
-      STAGE_ORDER.filter((kind) => kind !== 'attempt_timeout'),
+      STAGE_ORDER.filter((kind) => kind !== 'attempt_timeout' && !described.has(kind)),
     );
     // A pattern with no settings section (the fallback: a function) has none in the configuration's table.
     assert.deepEqual(NEST_PATTERNS.flatMap((pattern) => pattern.settings ?? []).sort(), [...PATTERN_NAMES].sort());

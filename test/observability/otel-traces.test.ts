@@ -7,7 +7,16 @@ import { Test } from '@nestjs/testing';
 import { context, SpanStatusCode, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
-import { CircuitBreakerService, DeadLetterService, ResilienceModule, Resilient } from '../../lib/index.js';
+import {
+  CircuitBreakerService,
+  currentCallSignal,
+  DeadLetterService,
+  Fallback,
+  ResilienceModule,
+  Resilient,
+  Timeout,
+} from '../../lib/index.js';
+import { Hedge } from '../../lib/nest/index.js';
 import { fakeTime } from '../support/nest-timing.js';
 import { freePort } from '../support/redis-server.js';
 
@@ -34,6 +43,30 @@ class LedgerClient {
   async search(held: Promise<void>): Promise<string> {
     await held;
     return 'found';
+  }
+}
+
+/** Waits until the call's signal aborts (a timeout, a hedge that lost), then fails with its reason. */
+const untilAborted = () =>
+  new Promise<never>((_, reject) => {
+    const signal = currentCallSignal();
+    signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
+
+@Injectable()
+class Catalog {
+  hedgedRuns = 0;
+
+  @Fallback({ value: 'from the fallback', handle: ['TimeoutError'] })
+  @Timeout('20ms')
+  async slow(): Promise<string> {
+    return untilAborted();
+  }
+
+  @Hedge({ delay: '10ms' })
+  async hedged(): Promise<string> {
+    this.hedgedRuns++;
+    return this.hedgedRuns === 1 ? untilAborted() : 'from the hedge';
   }
 }
 
@@ -78,7 +111,7 @@ describe('the resilience story on the OpenTelemetry trace (tracing: { attemptSpa
           },
         }),
       ],
-      providers: [LedgerClient],
+      providers: [LedgerClient, Catalog],
     });
     clock = fakeTime(builder).clock;
     moduleRef = await builder.compile();
@@ -203,6 +236,33 @@ describe('the resilience story on the OpenTelemetry trace (tracing: { attemptSpa
       'server.service.name': 'search',
       'resilience.bulkhead.reason': 'full',
     });
+  });
+
+  it("a timeout, the fallback that answered for it, and a hedge that won are events on the call's span", async () => {
+    const catalog = moduleRef.get(Catalog);
+    exporter.reset();
+    const { result } = await inSpan('browse', () => catalog.slow());
+    assert.equal(result, 'from the fallback');
+    assert.deepEqual(
+      finished('browse').events.map((e) => [e.name, e.attributes]),
+      [
+        [
+          'resilience.timeout',
+          { 'resilience.service': 'Catalog', 'server.service.name': 'Catalog', 'resilience.timeout.per': 'call' },
+        ],
+        ['resilience.fallback', { 'resilience.service': 'Catalog', 'resilience.fallback.outcome': 'answered' }],
+      ],
+    );
+    exporter.reset();
+    const hedged = await inSpan('compare', () => catalog.hedged());
+    assert.equal(hedged.result, 'from the hedge');
+    assert.deepEqual(
+      finished('compare').events.map((e) => [e.name, e.attributes]),
+      [
+        ['resilience.hedge', { 'resilience.service': 'Catalog', 'resilience.hedge.outcome': 'started' }],
+        ['resilience.hedge', { 'resilience.service': 'Catalog', 'resilience.hedge.outcome': 'won' }],
+      ],
+    );
   });
 
   it('outside any span: no event, no span, and the letter has no trace id', async () => {

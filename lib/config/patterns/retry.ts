@@ -15,6 +15,22 @@ const jitter = z.union([z.boolean(), z.enum(JITTER_KINDS), z.number().min(0).max
 /**
  * Retry settings; the first six are the guide's, in camelCase.
  */
+const tokenBucket = strict({ maxTokens: z.number().gt(0), tokenRatio: z.number().gt(0) });
+const shareOfCalls = strict({
+  ratio: z.number().min(0),
+  minPerSecond: z.number().min(0),
+  windowSeconds: z.number().gt(0),
+}).partial({ minPerSecond: true, windowSeconds: true });
+
+/** Either form, told apart by `ratio`, so a problem is reported against the form the user wrote. */
+const budget = z.custom<z.input<typeof tokenBucket> | z.input<typeof shareOfCalls>>().transform((value, ctx) => {
+  const form = value !== null && typeof value === 'object' && 'ratio' in value ? shareOfCalls : tokenBucket;
+  const parsed = form.safeParse(value, { reportInput: true });
+  if (parsed.success) return parsed.data;
+  for (const issue of parsed.error.issues) ctx.addIssue({ ...issue } as Parameters<typeof ctx.addIssue>[0]);
+  return z.NEVER;
+});
+
 const fields = {
   /** Total tries, the first one included. */
   maxAttempts: positiveInt,
@@ -27,8 +43,12 @@ const fields = {
   retryableExceptions: errorMatchers,
   /** Give up when the next wait would take the total waiting past this. */
   maxTotalDelay: duration(),
-  /** Retry budget (gRPC retry throttling): a bucket of `maxTokens`, each success refunds `tokenRatio`. */
-  budget: strict({ maxTokens: z.number().gt(0), tokenRatio: z.number().gt(0) }),
+  /**
+   * Retry budget: gRPC's retry throttling (a bucket of `maxTokens`, each success refunds
+   * `tokenRatio`), or a share of the calls (`ratio`, `minPerSecond`: at most ratio x calls +
+   * minPerSecond extra attempts per second), shared with the service's hedges.
+   */
+  budget,
   /** Give up when the next wait would end past this time after the first try started. */
   deadline: duration({ positive: true }),
   /** Decides which errors are retried; replaces `retryableExceptions`. */

@@ -10,17 +10,56 @@
  * counts it); a timeout per attempt inside the retry and outside the bulkhead (each attempt has
  * its own, and waiting for a slot counts), as Polly's standard pipeline places them. The
  * fallback is outermost: it answers for whatever the call ends with (a refusal, a timeout, a
- * failure after the retries), once its dead letter was kept.
+ * failure after the retries), once its dead letter was kept. Coalescing sits inside the rate
+ * limiter (each caller is counted) and outside the rest (identical calls share one dead letter,
+ * one breaker outcome, one set of attempts). Hedging sits inside the call's timeout (which
+ * bounds every hedge) and outside the retry: each hedge is an attempt with its own retries.
  */
 export const STAGE_ORDER = [
   'fallback',
   'rate_limit',
+  'coalesce',
   'dead_letter',
   'circuit_breaker',
   'timeout',
+  'hedge',
   'retry',
   'attempt_timeout',
   'bulkhead',
 ] as const;
 
 export type StageKind = (typeof STAGE_ORDER)[number] | (string & {});
+
+/** Where a stage kind that is not in an order goes: directly inside `after`, or directly outside `before`. */
+export interface StagePlace {
+  kind: string;
+  after?: string;
+  before?: string;
+}
+
+/**
+ * `order` with the kinds of `places` inserted (a pattern defined outside the core), each
+ * beside the kind it names; a kind already in the order keeps its place. An unknown anchor is
+ * an error that names it.
+ */
+export function orderWith(places: readonly StagePlace[], order: readonly string[] = STAGE_ORDER): string[] {
+  const result = [...order];
+  const waiting = places.filter((place) => !result.includes(place.kind));
+  // A place may name another added kind: insert until nothing more can be placed.
+  while (waiting.length > 0) {
+    const index = waiting.findIndex((place) => result.includes((place.after ?? place.before) as string));
+    if (index < 0) {
+      const place = waiting[0];
+      const anchor = place.after ?? place.before;
+      throw new TypeError(
+        anchor === undefined
+          ? `stage kind "${place.kind}" needs a place: { after } or { before } a kind of [${result.join(', ')}]`
+          : `stage kind "${place.kind}": "${anchor}" is not in the order [${result.join(', ')}]`,
+      );
+    }
+    const [place] = waiting.splice(index, 1);
+    const at = result.indexOf((place.after ?? place.before) as string);
+    result.splice(place.after !== undefined ? at + 1 : at, 0, place.kind);
+  }
+  return result;
+}

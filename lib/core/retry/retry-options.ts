@@ -1,3 +1,4 @@
+import type { ExtraAttemptBudget } from '../budget/extra-attempt-budget.js';
 import type { Clock } from '../clock.js';
 import type { Duration } from '../duration.js';
 import type { ErrorMatcher } from '../error-matchers.js';
@@ -42,8 +43,16 @@ export interface RetryOptions {
   maxTotalDelay?: Duration;
   /** Give up when the next wait would end past this time after the first try started. */
   deadline?: Duration;
-  /** Retry budget: numbers for a budget of this policy's own, or a RetryBudget to share. */
-  budget?: { maxTokens: number; tokenRatio: number } | RetryBudget;
+  /**
+   * Retry budget: gRPC's token bucket (`{ maxTokens, tokenRatio }`) or a share of the calls
+   * (`{ ratio, minPerSecond }`, an ExtraAttemptBudget) of this policy's own; or a RetryBudget or
+   * ExtraAttemptBudget to share (an ExtraAttemptBudget is shared with hedges too).
+   */
+  budget?:
+    | { maxTokens: number; tokenRatio: number }
+    | { ratio: number; minPerSecond?: number; windowSeconds?: number }
+    | RetryBudget
+    | ExtraAttemptBudget;
   onRetry?: (event: RetryEvent) => void;
   /** Called once per call with the attempts it took, whether it succeeded or gave up. */
   onComplete?: (attempts: number, succeeded: boolean) => void;

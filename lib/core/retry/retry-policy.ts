@@ -1,3 +1,4 @@
+import { ExtraAttemptBudget } from '../budget/extra-attempt-budget.js';
 import { type Clock, systemClock, wallClock } from '../clock.js';
 import { toMilliseconds } from '../duration.js';
 import { errorPredicate } from '../error-matchers.js';
@@ -77,7 +78,10 @@ export class RetryPolicy {
   private readonly retryOnResult?: (result: unknown) => boolean;
   private readonly maxTotalDelayMs?: number;
   private readonly deadlineMs?: number;
+  /** The token-bucket budget (gRPC's retry throttling), when the options give one. */
   readonly budget?: RetryBudget;
+  /** The share-of-calls budget (shared with hedges), when the options give one. */
+  readonly sharedBudget?: ExtraAttemptBudget;
   private readonly retryHook?: (event: RetryEvent) => void;
   private readonly completeHook?: (attempts: number, succeeded: boolean) => void;
   private readonly retried = new EventSource<RetryEvent>();
@@ -119,12 +123,11 @@ export class RetryPolicy {
       options.maxTotalDelay !== undefined ? toMilliseconds(options.maxTotalDelay, 'maxTotalDelay') : undefined;
     this.deadlineMs = options.deadline !== undefined ? toMilliseconds(options.deadline, 'deadline') : undefined;
     const budget = options.budget;
-    this.budget =
-      budget instanceof RetryBudget
-        ? budget
-        : budget
-          ? new RetryBudget(budget.maxTokens, budget.tokenRatio)
-          : undefined;
+    if (budget instanceof ExtraAttemptBudget) this.sharedBudget = budget;
+    else if (budget instanceof RetryBudget) this.budget = budget;
+    else if (budget !== undefined && 'ratio' in budget) {
+      this.sharedBudget = new ExtraAttemptBudget({ ...budget, clock: options.clock });
+    } else if (budget !== undefined) this.budget = new RetryBudget(budget.maxTokens, budget.tokenRatio);
     this.retryHook = options.onRetry;
     this.completeHook = options.onComplete;
     this.clock = options.clock ?? systemClock;
@@ -145,6 +148,7 @@ export class RetryPolicy {
     const signal = options.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
     const startedAt = this.deadlineMs !== undefined ? this.clock.now() : 0;
+    this.sharedBudget?.recordCall();
     let first: T | PromiseLike<T>;
     try {
       first = fn(signal ? { attempt: 1, signal } : FIRST_ATTEMPT, options.state as S);
@@ -261,10 +265,12 @@ export class RetryPolicy {
     const giveUp =
       attempt >= this.maxAttempts ||
       (error !== NO_ERROR && !this.shouldRetryError(error, attempt)) ||
-      (this.budget !== undefined && !this.budget.canRetry()) ||
       delay === undefined ||
       (this.maxTotalDelayMs !== undefined && waitedMs + delay > this.maxTotalDelayMs) ||
-      (this.deadlineMs !== undefined && elapsedMs + delay > this.deadlineMs);
+      (this.deadlineMs !== undefined && elapsedMs + delay > this.deadlineMs) ||
+      (this.budget !== undefined && !this.budget.canRetry()) ||
+      // Last: a shared budget spends an attempt when asked, so it is asked only for a retry that would run.
+      (this.sharedBudget !== undefined && !this.sharedBudget.tryAcquire());
     return giveUp ? undefined : delay;
   }
 

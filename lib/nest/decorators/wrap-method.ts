@@ -46,14 +46,20 @@ export function applyResilienceDecorator(
     throw new TypeError(`nest-resilience decorators go on methods; ${String(propertyKey)} is not one`);
   }
   const existing = getResilienceMetadata(current) ?? {};
+  const twice = (name: string) =>
+    new TypeError(`${target.constructor.name}.${String(propertyKey)}: @${name} is applied twice to the same method`);
   for (const key of Object.keys(patch) as (keyof ResilienceMethodMetadata)[]) {
-    if (existing[key]) {
-      throw new TypeError(
-        `${target.constructor.name}.${String(propertyKey)}: @${decoratorName(key)} is applied twice to the same method`,
-      );
+    if (key === 'patterns') {
+      for (const name of Object.keys(patch.patterns ?? {})) {
+        if (existing.patterns?.[name]) throw twice(name[0].toUpperCase() + name.slice(1));
+      }
+    } else if (existing[key]) {
+      throw twice(decoratorName(key));
     }
   }
   const metadata: ResilienceMethodMetadata = { ...existing, ...patch };
+  // Defined patterns share one key: each decorator adds its own entry.
+  if (patch.patterns && existing.patterns) metadata.patterns = { ...existing.patterns, ...patch.patterns };
   const alreadyWrapped = current[ORIGINAL_METHOD] as MethodRef | undefined;
   if (alreadyWrapped) {
     alreadyWrapped.metadata = metadata;
@@ -109,7 +115,7 @@ export function methodRefOf(method: unknown): MethodRef | undefined {
     : undefined;
 }
 
-function decoratorName(key: keyof ResilienceMethodMetadata): string {
+function decoratorName(key: Exclude<keyof ResilienceMethodMetadata, 'patterns'>): string {
   return {
     circuit: 'CircuitBreaker',
     retry: 'Retry',

@@ -6,6 +6,7 @@ import type { TraceRecorder } from '../../core/trace/trace-recorder.js';
 import { callContext } from '../context/call-context.js';
 import { callSignalScope } from '../context/call-signal.js';
 import type { MethodRef } from '../decorators/wrap-method.js';
+import { DescriptorStages } from '../descriptors/descriptor-stages.js';
 import { RESILIENCE_METRICS } from '../metrics/metrics-binder.js';
 import type { ResilienceMetrics } from '../metrics/resilience-metrics.js';
 import { ResilienceSettings } from '../resilience-settings.js';
@@ -54,6 +55,7 @@ function entry(next: Next): Pipeline {
 export class PipelineBuilder {
   constructor(
     @Inject(RESILIENCE_STAGE_FACTORIES) private readonly factories: StageFactory[],
+    private readonly defined: DescriptorStages,
     private readonly settings: ResilienceSettings,
     private readonly rates: RateLimiterService,
     private readonly shares: RolloutShares,
@@ -97,9 +99,14 @@ export class PipelineBuilder {
       const stage = factory.create(plan);
       if (stage) stages.push(stage);
     }
+    stages.push(...this.defined.create(plan));
+    const order = this.defined.order;
     return {
-      pipeline: compose(stages),
-      replay: compose(stages.filter((stage) => stage.kind !== 'dead_letter')),
+      pipeline: compose(stages, order),
+      replay: compose(
+        stages.filter((stage) => stage.kind !== 'dead_letter'),
+        order,
+      ),
     };
   }
 }

@@ -1,4 +1,6 @@
 import type { Provider } from '@nestjs/common';
+// Importing the table defines the built-in descriptor patterns before DescriptorStages reads them.
+import { DescriptorStages, ExtraAttemptBudgets } from '../descriptors/index.js';
 import { NEST_PATTERNS } from '../patterns.js';
 import { RESILIENCE_STAGE_FACTORIES } from '../tokens.js';
 import { PipelineBuilder } from './pipeline-builder.js';
@@ -10,6 +12,8 @@ const FACTORIES = NEST_PATTERNS.map((pattern) => pattern.stage);
 export const stageProviders: Provider[] = [
   ...FACTORIES,
   { provide: RESILIENCE_STAGE_FACTORIES, useFactory: (...factories: unknown[]) => factories, inject: FACTORIES },
+  ExtraAttemptBudgets,
+  DescriptorStages,
   RolloutShares,
   PipelineBuilder,
 ];

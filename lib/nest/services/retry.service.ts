@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import { type BeforeApplicationShutdown, Inject, Injectable } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Inject, Injectable, Optional } from '@nestjs/common';
 import { formatZodIssues } from '../../config/format-issues.js';
 import { retryOptionsOf } from '../../config/policy-options.js';
 import type { ResolvedRetrySettings } from '../../config/resolved-types.js';
@@ -8,6 +8,7 @@ import type { RetrySettings } from '../../config/types.js';
 import type { Clock } from '../../core/clock.js';
 import { ApplicationShutdownError, ResilienceConfigError } from '../../core/errors.js';
 import { type RetryContext, type RetryEvent, RetryPolicy, type Sleep } from '../../core/retry/index.js';
+import { ExtraAttemptBudgets } from '../descriptors/extra-attempt-budgets.js';
 import { ResilienceSettings } from '../resilience-settings.js';
 import { RESILIENCE_CLOCK, RESILIENCE_SLEEP } from '../timing.js';
 import { NamedRegistry, optionsSignature } from './named-registry.js';
@@ -49,7 +50,9 @@ export class RetryService implements BeforeApplicationShutdown {
     settings: ResilienceSettings,
     @Inject(RESILIENCE_CLOCK) clock: Clock,
     @Inject(RESILIENCE_SLEEP) sleep: Sleep,
+    @Optional() budgets: ExtraAttemptBudgets = new ExtraAttemptBudgets(clock),
   ) {
+    const serviceOf = new WeakMap<object, string>();
     // Every waiting retry listens to this signal: many wait at once under load, and that
     // is not a leak (each listener goes with its wait).
     setMaxListeners(0, this.shutdown.signal);
@@ -64,11 +67,20 @@ export class RetryService implements BeforeApplicationShutdown {
         if (!parsed.success) {
           throw new ResilienceConfigError(formatZodIssues(parsed.error.issues, `retry "${operation}"`));
         }
-        return settings.resolve(service ?? operation, { tier, retry: parsed.data }).retry;
+        const resolved = settings.resolve(service ?? operation, { tier, retry: parsed.data }).retry;
+        serviceOf.set(resolved, service ?? operation);
+        return resolved;
       },
       create: (key, resolved) => {
+        const options = retryOptionsOf(resolved);
+        const budget = resolved.budget;
+        // A share of the calls is the service's one budget, shared with its hedges.
+        if (budget && 'ratio' in budget) {
+          const service = serviceOf.get(resolved) ?? operationOf(key);
+          options.budget = budgets.of(service, budget, `retry "${operationOf(key)}"`);
+        }
         try {
-          return new RetryPolicy({ ...retryOptionsOf(resolved), abortWaits, clock, sleep });
+          return new RetryPolicy({ ...options, abortWaits, clock, sleep });
         } catch (error) {
           if (!(error instanceof RangeError)) throw error;
           throw new ResilienceConfigError([{ path: `retry "${operationOf(key)}"`, message: error.message }]);

@@ -1,4 +1,6 @@
 import { Inject, Injectable, type OnModuleDestroy, Optional } from '@nestjs/common';
+import { FallbackStageFactory } from '../pipeline/fallback-stage.js';
+import { TimeoutStageFactory } from '../pipeline/timeout-stage.js';
 import { BulkheadService } from '../services/bulkhead.service.js';
 import { CircuitBreakerService } from '../services/circuit-breaker.service.js';
 import { DeadLetterService } from '../services/dead-letter.service.js';
@@ -13,7 +15,7 @@ const SERVER_SERVICE_NAME = 'server.service.name';
 
 /**
  * Puts the pattern services' events on the active span (when tracing is on): a retry, a
- * breaker's rejection, a bulkhead's, a dead letter. The events fire within the call, so the
+ * breaker's rejection, a bulkhead's, a dead letter, a timeout, a fallback's use. The events fire within the call, so the
  * active span is the call's. The rate limiter's denial is told by its stage (it knows the
  * verdict). Subscribes in its constructor, before any policy is built, like MetricsBinder.
  */
@@ -26,10 +28,22 @@ export class TracingBinder implements OnModuleDestroy {
     retries: RetryService,
     deadLetters: DeadLetterService,
     bulkheads: BulkheadService,
+    timeouts: TimeoutStageFactory,
+    fallbacks: FallbackStageFactory,
     @Optional() @Inject(RESILIENCE_TRACING) tracing?: OtelTracing | null,
   ) {
     if (!tracing) return;
     this.unbind.push(
+      timeouts.onTimedOut(({ service, per }) =>
+        tracing.event('resilience.timeout', {
+          'resilience.service': service,
+          [SERVER_SERVICE_NAME]: service,
+          'resilience.timeout.per': per,
+        }),
+      ),
+      fallbacks.onFallback(({ service, outcome }) =>
+        tracing.event('resilience.fallback', { 'resilience.service': service, 'resilience.fallback.outcome': outcome }),
+      ),
       retries.subscribe({
         onRetry: (operation, { attempt, delay, error }) =>
           tracing.event('resilience.retry', {

@@ -12,6 +12,7 @@ import {
   createContext,
   DeadLetterQueue,
   ManualClock,
+  orderWith,
   RateLimitExceededError,
   RateLimiter,
   ResiliencePipeline,
@@ -57,9 +58,11 @@ describe('compose: the order is data', () => {
     assert.deepEqual(log, [
       '>fallback',
       '>rate_limit',
+      '>coalesce',
       '>dead_letter',
       '>circuit_breaker',
       '>timeout',
+      '>hedge',
       '>retry',
       '>attempt_timeout',
       '>bulkhead',
@@ -67,9 +70,11 @@ describe('compose: the order is data', () => {
       '<bulkhead',
       '<attempt_timeout',
       '<retry',
+      '<hedge',
       '<timeout',
       '<circuit_breaker',
       '<dead_letter',
+      '<coalesce',
       '<rate_limit',
       '<fallback',
     ]);
@@ -272,5 +277,24 @@ describe('the core is framework-free', () => {
       const text = readFileSync(join(core, file), 'utf8');
       assert.doesNotMatch(text, /from '@nestjs|from '\.\.\/\.\.\/nest|from '\.\.\/nest|require\('@nestjs/, file);
     }
+  });
+});
+
+describe('orderWith: kinds defined outside the core', () => {
+  it('places each kind beside its anchor, chains of new kinds included', () => {
+    const order = orderWith([
+      { kind: 'b', after: 'a' },
+      { kind: 'a', before: 'retry' },
+    ]);
+    const at = (kind: string) => order.indexOf(kind);
+    // 'a' directly outside the retry, then 'b' directly inside 'a': a, b, retry.
+    assert.equal(at('b'), at('a') + 1);
+    assert.equal(at('retry'), at('b') + 1);
+    assert.equal(order.length, STAGE_ORDER.length + 2);
+  });
+
+  it('an unknown anchor, or none, is an error naming it', () => {
+    assert.throws(() => orderWith([{ kind: 'x', after: 'nowhere' }]), /"nowhere" is not in the order/);
+    assert.throws(() => orderWith([{ kind: 'x' }]), /needs a place/);
   });
 });
