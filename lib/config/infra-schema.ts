@@ -111,3 +111,64 @@ const traceObject = strict({
 /** Named, so the declarations of the schemas that hold it refer to it instead of spelling it out. */
 export interface TraceSchema extends Named<typeof traceObject> {}
 export const traceSchema: TraceSchema = traceObject;
+
+const deadlineObject = strict({
+  /** Read the caller's deadline from request headers (default true); `@Deadline` works either way. */
+  enabled: z.boolean(),
+  /** The latest deadline accepted, from now: a later one (or a hostile value) is clamped to it. Default 60 s. */
+  max: duration({ positive: true }),
+  /** The header of an absolute deadline, epoch milliseconds. Default `x-request-deadline`. */
+  header: z.string().min(1),
+  /** The header of a relative one, milliseconds from now. Default `x-request-timeout-ms`. */
+  timeoutHeader: z.string().min(1),
+}).partial();
+/** Named, so the declarations of the schemas that hold it refer to it instead of spelling it out. */
+export interface DeadlineSchema extends Named<typeof deadlineObject> {}
+export const deadlineSchema: DeadlineSchema = deadlineObject;
+
+const criticalityObject = strict({
+  /** Read the caller's criticality from a request header (default true); `@Criticality` works either way. */
+  enabled: z.boolean(),
+  /** The header. Default `x-request-criticality`. */
+  header: z.string().min(1),
+}).partial();
+/** Named, so the declarations of the schemas that hold it refer to it instead of spelling it out. */
+export interface CriticalitySchema extends Named<typeof criticalityObject> {}
+export const criticalitySchema: CriticalitySchema = criticalityObject;
+
+/** One chaos experiment: a fault injected into a service's calls, for a while. */
+const chaosExperimentObject = strict({
+  /** The service whose calls it hits (@Resilient's name, else the class name). */
+  service: z.string().min(1),
+  fault: z.enum(['latency', 'error', 'outcome']),
+  /** For `error`: an error family ('ConnectionError', 'TimeoutError', ...) or an HTTP status ('503'). */
+  error: z.string().min(1),
+  /** For `latency`: the delay added before the call. */
+  latency: duration({ positive: true }),
+  /** For `outcome`: the value the call returns instead of running. */
+  value: z.unknown(),
+  /** Share of calls (attempts) hit, 0 to 1. */
+  rate: z.number().min(0).max(1),
+  /** How long it runs; it ends by itself. */
+  duration: duration({ positive: true }),
+  /** Only the stable or only the rollout arm of a service with a rollout. */
+  arm: z.enum(['stable', 'rollout']),
+  why: z.string().min(1),
+})
+  .partial()
+  .required({ service: true, fault: true, rate: true, duration: true });
+/** Named, so the declarations of the schemas that hold it refer to it instead of spelling it out. */
+export interface ChaosExperimentSchema extends Named<typeof chaosExperimentObject> {}
+export const chaosExperimentSchema: ChaosExperimentSchema = chaosExperimentObject;
+
+const chaosObject = strict({
+  /** Installs the chaos stage (innermost, every decorated method) and lets experiments run. Default false. */
+  enabled: z.boolean(),
+  /** Lets chaos run when `environment` is production. Default false: refused at bootstrap. */
+  allowInProduction: z.boolean(),
+  /** Experiments started at bootstrap (each ends after its duration). */
+  experiments: z.array(chaosExperimentSchema),
+}).partial();
+/** Named, so the declarations of the schemas that hold it refer to it instead of spelling it out. */
+export interface ChaosSchema extends Named<typeof chaosObject> {}
+export const chaosSchema: ChaosSchema = chaosObject;

@@ -1,9 +1,22 @@
 import { z } from 'zod';
-import { httpSchema, metricsSchema, redisSchema, traceSchema, tracingSchema } from './infra-schema.js';
+import {
+  chaosSchema,
+  criticalitySchema,
+  deadlineSchema,
+  httpSchema,
+  metricsSchema,
+  redisSchema,
+  traceSchema,
+  tracingSchema,
+} from './infra-schema.js';
 import { PATTERN_SETTINGS, type PatternName } from './patterns/index.js';
 import { type Named, strict, why } from './schema-parts.js';
 
 export {
+  chaosExperimentSchema,
+  chaosSchema,
+  criticalitySchema,
+  deadlineSchema,
   httpSchema,
   METRICS_PROVIDERS,
   metricsSchema,
@@ -150,6 +163,12 @@ const configObject = strict({
   metrics: metricsSchema,
   trace: traceSchema,
   tracing: tracingSchema,
+  /** The caller's deadline, propagated in request headers (see docs/deadlines.md). */
+  deadline: deadlineSchema,
+  /** The caller's criticality, propagated in a request header (see docs/deadlines.md). */
+  criticality: criticalitySchema,
+  /** Faults injected on purpose (see docs/chaos.md). Off by default. */
+  chaos: chaosSchema,
 }).partial();
 /** Named, so the declarations of the schemas that hold it refer to it instead of spelling it out. */
 export interface ConfigSchema extends Named<typeof configObject> {}

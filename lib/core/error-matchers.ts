@@ -114,12 +114,19 @@ export const countsAsFailureByDefault: ErrorPredicate = (error) => !isClientErro
 
 /**
  * The caller cancelled the call (an AbortError that no timeout caused, axios's
- * CanceledError): the dependency did nothing wrong, and a retry would be cancelled too.
+ * CanceledError, a passed deadline, a hedge that lost): the dependency did nothing wrong, and
+ * a retry would be cancelled too.
  */
 export function isCancellation(error: unknown): boolean {
   const e = record(error);
   if (!e) return false;
-  const cancelled = e.name === 'AbortError' || e.name === 'CanceledError' || e.code === 'ERR_CANCELED';
+  const cancelled =
+    e.name === 'AbortError' ||
+    e.name === 'CanceledError' ||
+    e.code === 'ERR_CANCELED' ||
+    // Ours: the caller's deadline passed; another attempt of a hedged call answered first.
+    e.name === 'DeadlineExceededError' ||
+    e.name === 'HedgeLostError';
   return cancelled && !hasName(error, 'TimeoutError');
 }
 

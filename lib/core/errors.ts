@@ -198,6 +198,23 @@ function lazyMessage(prototype: Error, name: string, message: (this: never) => s
 }
 
 /**
+ * The call's deadline (its caller's, propagated in a header, or `@Deadline`'s) passed: the
+ * caller has given up, so nothing more is done for it. A cancellation, not a failure of the
+ * dependency: never retried, never counted by a breaker. Over HTTP: 504.
+ */
+export class DeadlineExceededError extends ResilienceError {
+  override readonly name = 'DeadlineExceededError';
+  readonly code = 'DEADLINE_EXCEEDED';
+  /** Milliseconds past the deadline when the call was refused or stopped (0 at the deadline itself). */
+  readonly lateBy: number;
+
+  constructor(lateBy = 0) {
+    super(lateBy > 0 ? `The call's deadline passed ${Math.round(lateBy)} ms ago` : "The call's deadline passed");
+    this.lateBy = lateBy;
+  }
+}
+
+/**
  * The application is shutting down: a call that waited (a retry's backoff, a bulkhead's queue,
  * a breaker's callTimeout on an operation that never settles) ends with this, at once, so
  * neither app.close() nor the process waits for it. Over HTTP: 503 with Connection: close.

@@ -3,6 +3,7 @@ import {
   ApplicationShutdownError,
   BulkheadRejectedError,
   CircuitOpenError,
+  DeadlineExceededError,
   RateLimitExceededError,
   RateLimiterShutdownError,
   TimeoutError,
@@ -30,6 +31,7 @@ const rejections: { error: ErrorClass; rejection: Omit<Rejection, 'retryAfter'> 
   { error: CircuitOpenError, rejection: { status: 503, graphql: 'SERVICE_UNAVAILABLE', shutdown: false } },
   { error: BulkheadRejectedError, rejection: { status: 503, graphql: 'SERVICE_UNAVAILABLE', shutdown: false } },
   { error: TimeoutError, rejection: { status: 504, graphql: 'GATEWAY_TIMEOUT', shutdown: false } },
+  { error: DeadlineExceededError, rejection: { status: 504, graphql: 'GATEWAY_TIMEOUT', shutdown: false } },
   { error: RateLimiterShutdownError, rejection: { status: 503, graphql: 'SERVICE_UNAVAILABLE', shutdown: true } },
   { error: ApplicationShutdownError, rejection: { status: 503, graphql: 'SERVICE_UNAVAILABLE', shutdown: true } },
 ];

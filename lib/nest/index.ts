@@ -1,6 +1,15 @@
 export type { ResilienceAdminOptions } from './admin/admin-options.js';
+export { type ChaosExperimentSpec, ChaosExperiments, type ChaosExperimentView } from './chaos/chaos-experiments.js';
 export { type CallContextStore, callContext } from './context/call-context.js';
 export { currentCallSignal } from './context/call-signal.js';
+export {
+  type AxiosRequestLike,
+  currentCriticality,
+  currentDeadline,
+  deadlineAxiosInterceptor,
+  deadlineHeaders,
+  resilientFetch,
+} from './context/deadline-propagation.js';
 export {
   type BuiltInKeyOptions,
   builtInKey,
@@ -11,7 +20,9 @@ export {
 export { type GraphQLResilienceCode, GraphQLResilienceError } from './context/transport-errors.js';
 export { Bulkhead, type BulkheadDecoratorOptions } from './decorators/bulkhead.decorator.js';
 export { CircuitBreaker } from './decorators/circuit-breaker.decorator.js';
+export { Criticality } from './decorators/criticality.decorator.js';
 export { DeadLetter } from './decorators/dead-letter.decorator.js';
+export { Deadline } from './decorators/deadline.decorator.js';
 export { Fallback, type FallbackDecoratorOptions } from './decorators/fallback.decorator.js';
 export { RateLimit, type RateLimitOptions } from './decorators/rate-limit.decorator.js';
 export { Resilient, type ResilientOptions } from './decorators/resilient.decorator.js';

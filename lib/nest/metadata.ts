@@ -1,4 +1,6 @@
 import type { CircuitSettings, DlqSettings, PatternSettings, RetrySettings } from '../config/types.js';
+import type { Criticality } from '../core/criticality.js';
+import type { Duration } from '../core/duration.js';
 import type { RateLimitKeyContext } from './context/rate-limit-key.js';
 import type {
   BulkheadDecoratorOptions,
@@ -16,6 +18,8 @@ export interface ResilienceMethodMetadata {
   bulkhead?: { options?: BulkheadDecoratorOptions };
   timeout?: { options?: TimeoutDecoratorOptions };
   fallback?: { options: FallbackDecoratorOptions };
+  deadline?: { duration: Duration };
+  criticality?: { level: Criticality };
   /** The options of the decorators of patterns defined with definePattern, by pattern name. */
   patterns?: Record<string, object>;
   resilient?: {

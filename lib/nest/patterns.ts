@@ -4,6 +4,7 @@ import type { StageKind } from '../core/pipeline/order.js';
 import { BulkheadStageFactory } from './pipeline/bulkhead-stage.js';
 import { CircuitStageFactory } from './pipeline/circuit-stage.js';
 import { DeadLetterStageFactory } from './pipeline/dead-letter-stage.js';
+import { DeadlineStageFactory } from './pipeline/deadline-stage.js';
 import { FallbackStageFactory } from './pipeline/fallback-stage.js';
 import { RateStageFactory } from './pipeline/rate-stage.js';
 import { RetryStageFactory } from './pipeline/retry-stage.js';
@@ -33,6 +34,7 @@ export interface NestPattern {
  */
 export const NEST_PATTERNS: readonly NestPattern[] = [
   { kind: 'fallback', stage: FallbackStageFactory },
+  { kind: 'deadline', stage: DeadlineStageFactory },
   { kind: 'rate_limit', settings: 'rate', service: RateLimiterService, stage: RateStageFactory },
   { kind: 'dead_letter', settings: 'dlq', service: DeadLetterService, stage: DeadLetterStageFactory },
   { kind: 'circuit_breaker', settings: 'circuit', service: CircuitBreakerService, stage: CircuitStageFactory },

@@ -4,7 +4,9 @@ import { nearMissKey } from '../config/misleading-settings.js';
 import type { RedisClientLike } from '../config/schema.js';
 import type { ResilienceConfig } from '../config/types.js';
 import { ResilienceConfigError } from '../core/errors.js';
+import { ChaosExperiments } from './chaos/chaos-experiments.js';
 import { CONFIG_SERVICE_TOKEN, type ConfigServiceLike } from './config-service-source.js';
+import { InboundDeadlines } from './context/inbound-deadlines.js';
 import { ResilienceHealthIndicator } from './health/resilience-health.indicator.js';
 import { InterceptorBinding } from './http/interceptor-binding.js';
 import { ResilienceInterceptor } from './http/resilience.interceptor.js';
@@ -85,7 +87,7 @@ const settingsProvider = {
  * ConfigService when ConfigModule is loaded (`configKey` changes the key).
  * `ResilienceModule.forRootAsync({ imports, inject, useFactory | useClass | useExisting })`.
  */
-const SERVICES = [...PATTERN_SERVICES, ResilienceService, ResilienceHealthIndicator];
+const SERVICES = [...PATTERN_SERVICES, ResilienceService, ResilienceHealthIndicator, ChaosExperiments];
 
 @Module({
   imports: [DiscoveryModule],
@@ -116,6 +118,9 @@ const SERVICES = [...PATTERN_SERVICES, ResilienceService, ResilienceHealthIndica
     RESILIENCE_SLEEP,
     RESILIENCE_REDIS,
     RolloutShares,
+    // ResilienceInterceptor reads the caller's deadline with it; an app that applies the
+    // interceptor itself (@UseInterceptors) has Nest build one in its own module.
+    InboundDeadlines,
     ...SERVICES,
   ],
 })

@@ -131,6 +131,8 @@ export async function simulate(
         key: trace.key[line] || 'global',
         request: undefined,
         signal: undefined,
+        deadline: undefined,
+        criticality: undefined,
         attempts: undefined,
         rejectedBy: undefined,
         line,

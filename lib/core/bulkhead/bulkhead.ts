@@ -1,4 +1,5 @@
 import { type Clock, systemClock } from '../clock.js';
+import { CRITICALITIES, type Criticality, rankOf } from '../criticality.js';
 import { DeadlineQueue } from '../deadline-queue.js';
 import { BulkheadRejectedError, type BulkheadRejection } from '../errors.js';
 import { type Event, EventSource } from '../events.js';
@@ -6,7 +7,8 @@ import { AdaptiveLimit, type ConcurrencyLimit, type LimitChange } from './adapti
 import { type LimitSwing, LimitSwings } from './limit-swings.js';
 import { type BulkheadOptions, bulkheadSettings } from './options.js';
 import { failureOutcome, type OverloadPredicate } from './overload.js';
-import { type Waiter, WaiterQueue } from './waiters.js';
+import { PriorityWaiters } from './priority-waiters.js';
+import type { Waiter } from './waiters.js';
 
 /** Seconds a turned-away caller is told to wait: a slot frees within a call's latency, and 1 s is HTTP's smallest Retry-After. */
 const RETRY_AFTER_SECONDS = 1;
@@ -28,14 +30,15 @@ export class BulkheadPolicy {
   private readonly isOverload: OverloadPredicate;
   private readonly clock: Clock;
   private readonly disabled: boolean;
-  private readonly waiting = new WaiterQueue();
+  private readonly waiting = new PriorityWaiters();
   private deadlines?: DeadlineQueue;
   private running = 0;
-  private readonly rejected = new EventSource<{ name: string; reason: BulkheadRejection }>();
+  private readonly rejected = new EventSource<{ name: string; reason: BulkheadRejection; criticality?: Criticality }>();
   private readonly limitChanged = new EventSource<{ name: string } & LimitChange>();
   private readonly limitSwung = new EventSource<{ name: string } & LimitSwing>();
-  /** A call was turned away ('full' or 'queue_timeout'). Subscribe at any time. */
-  readonly onRejected: Event<{ name: string; reason: BulkheadRejection }> = this.rejected.event;
+  /** A call was turned away ('full' or 'queue_timeout'), with its criticality when it had one. Subscribe at any time. */
+  readonly onRejected: Event<{ name: string; reason: BulkheadRejection; criticality?: Criticality }> =
+    this.rejected.event;
   /** An adaptive limit moved: to what, from what, why. */
   readonly onLimitChanged: Event<{ name: string } & LimitChange> = this.limitChanged.event;
   /** A learned adaptive limit fell under half (or rose over twice) of where it was within a minute; at most once a minute. */
@@ -51,7 +54,7 @@ export class BulkheadPolicy {
     run: (fn, state) => this.run(fn, state),
     timedOut: (call) => {
       this.leave(call);
-      this.rejected.emit({ name: this.name, reason: 'queue_timeout' });
+      this.rejected.emit({ name: this.name, reason: 'queue_timeout', criticality: criticalityOfRank(call.rank) });
       return BulkheadRejectedError.stackless(this.name, 'queue_timeout', RETRY_AFTER_SECONDS);
     },
   };
@@ -102,17 +105,38 @@ export class BulkheadPolicy {
    * Runs `fn` in a slot: at once when one is free and nobody waits, else after the calls
    * queued before it; rejects with BulkheadRejectedError when the queue is full or the wait
    * ran out, with the signal's reason when `signal` aborts while queued (its queue place
-   * is freed at once). `state` is handed to `fn` (no closure per call).
+   * is freed at once). `state` is handed to `fn` (no closure per call). Under saturation
+   * `criticality` orders the queue (the most important first) and, when it is full, an arrival
+   * turns away the least important waiter below its own class instead of being turned away.
    */
-  execute<T, S = undefined>(fn: (state: S) => T | PromiseLike<T>, state?: S, signal?: AbortSignal): Promise<T> {
+  execute<T, S = undefined>(
+    fn: (state: S) => T | PromiseLike<T>,
+    state?: S,
+    signal?: AbortSignal,
+    criticality?: Criticality,
+  ): Promise<T> {
     if (this.disabled) return settle(fn, state as S);
     if (this.waiting.size === 0 && this.running < this.limiter.limit) {
       this.running++;
       return this.run(fn, state as S);
     }
-    if (this.waiting.size >= this.maxQueue) return this.reject('full');
+    const rank = rankOf(criticality);
+    if (this.waiting.size >= this.maxQueue && !this.evictFor(rank)) return this.reject('full', criticality);
     if (signal?.aborted) return Promise.reject(signal.reason);
-    return this.enqueue(fn, state as S, signal);
+    return this.enqueue(fn, state as S, signal, rank);
+  }
+
+  /** Turns away the least important waiter below `rank` to make room; false when there is none. */
+  private evictFor(rank: number): boolean {
+    const victim = this.waiting.evictBelow(rank);
+    if (!victim) return false;
+    this.deadlines?.settle(victim);
+    if (victim.abortListener) victim.signal?.removeEventListener('abort', victim.abortListener);
+    if (this.rejected.hasListeners) {
+      this.rejected.emit({ name: this.name, reason: 'full', criticality: criticalityOfRank(victim.rank) });
+    }
+    victim.cancel(BulkheadRejectedError.stackless(this.name, 'full', RETRY_AFTER_SECONDS));
+    return true;
   }
 
   /** Runs `fn` in a slot already taken (`running` counts it). */
@@ -157,7 +181,12 @@ export class BulkheadPolicy {
     if (swing && this.limitSwung.hasListeners) this.limitSwung.emit({ name: this.name, ...swing });
   }
 
-  private enqueue<T, S>(fn: (state: S) => T | PromiseLike<T>, state: S, signal: AbortSignal | undefined): Promise<T> {
+  private enqueue<T, S>(
+    fn: (state: S) => T | PromiseLike<T>,
+    state: S,
+    signal: AbortSignal | undefined,
+    rank: number,
+  ): Promise<T> {
     if (!this.deadlines) this.deadlines = new DeadlineQueue(() => this.clock.now(), this.clock.timers);
     const deadlines = this.deadlines;
     return new Promise<T>((resolve, reject) => {
@@ -172,14 +201,14 @@ export class BulkheadPolicy {
         };
         signal.addEventListener('abort', call.abortListener, { once: true });
       }
-      this.waiting.push(call);
+      this.waiting.push(call, rank);
       deadlines.push(call);
     });
   }
 
   /** A waiter that gave up (timed out, aborted): its queue place is free at once. */
   private leave(waiter: Waiter): void {
-    this.waiting.left();
+    this.waiting.left(waiter);
     if (waiter.abortListener) waiter.signal?.removeEventListener('abort', waiter.abortListener);
   }
 
@@ -207,8 +236,8 @@ export class BulkheadPolicy {
     }
   }
 
-  private reject<T>(reason: BulkheadRejection): Promise<T> {
-    if (this.rejected.hasListeners) this.rejected.emit({ name: this.name, reason });
+  private reject<T>(reason: BulkheadRejection, criticality?: Criticality): Promise<T> {
+    if (this.rejected.hasListeners) this.rejected.emit({ name: this.name, reason, criticality });
     return Promise.reject(BulkheadRejectedError.stackless(this.name, reason, RETRY_AFTER_SECONDS));
   }
 }
@@ -248,6 +277,11 @@ class QueuedCall<T, S> implements Waiter {
   expire(): void {
     this.reject(this.owner.timedOut(this));
   }
+}
+
+/** The criticality a rank stands for (undefined: unclassed, ranked as critical). */
+function criticalityOfRank(rank: number | undefined): Criticality | undefined {
+  return rank === undefined ? undefined : CRITICALITIES[rank];
 }
 
 /** A disabled bulkhead's call: `fn` as it is, a synchronous throw as a rejection. */

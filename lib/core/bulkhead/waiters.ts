@@ -8,6 +8,8 @@ export interface Waiter extends Deadline {
   /** Set while the waiter listens to an AbortSignal. */
   abortListener?: () => void;
   signal?: AbortSignal;
+  /** Its criticality's rank (0 most important), set when queued. */
+  rank?: number;
 }
 
 /**

@@ -116,6 +116,13 @@ class HedgedCall implements Deadline {
   /** Starts one more attempt unless attempts or budget are used up. */
   private hedge(): boolean {
     if (this.stopped || this.controllers.length >= this.shared.maxAttempts) return false;
+    // No hedge that cannot answer before the caller's deadline (an attempt takes about the delay).
+    const deadline = this.context.deadline;
+    const expected = this.shared.fixedDelay ?? this.shared.sketch?.value() ?? 0;
+    if (deadline !== undefined && this.shared.queue.now() + expected >= deadline) {
+      this.stopped = true;
+      return false;
+    }
     if (this.shared.budget && !this.shared.budget.tryAcquire()) {
       this.stopped = true;
       this.shared.onHedge?.('budget_exhausted', this.context);

@@ -28,7 +28,7 @@ export function bulkheadStage(bulkhead: BulkheadPolicy): Stage {
       };
       return (context) => {
         context.rejectedBy = 'bulkhead_rejected';
-        const promise = bulkhead.execute(admitted, context, context.signal);
+        const promise = bulkhead.execute(admitted, context, context.signal, context.criticality);
         // Admitted at once: `admitted` ran and cleared the mark; failures from inside pass as they are.
         if (context.rejectedBy !== 'bulkhead_rejected') return promise;
         return promise.then(undefined, (error: unknown) =>

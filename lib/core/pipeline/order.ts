@@ -14,9 +14,13 @@
  * limiter (each caller is counted) and outside the rest (identical calls share one dead letter,
  * one breaker outcome, one set of attempts). Hedging sits inside the call's timeout (which
  * bounds every hedge) and outside the retry: each hedge is an attempt with its own retries.
+ * Chaos is innermost, around the operation itself: every other stage meets an injected fault
+ * exactly as a real one. The caller's deadline is checked first of all (after the fallback, which may still answer):
+ * a call nobody waits for is not counted, limited or kept.
  */
 export const STAGE_ORDER = [
   'fallback',
+  'deadline',
   'rate_limit',
   'coalesce',
   'dead_letter',
@@ -26,6 +30,7 @@ export const STAGE_ORDER = [
   'retry',
   'attempt_timeout',
   'bulkhead',
+  'chaos',
 ] as const;
 
 export type StageKind = (typeof STAGE_ORDER)[number] | (string & {});

@@ -37,6 +37,7 @@ export function retryStage(policy: RetryPolicy, options: RetryStageOptions = {})
           attempts: context.attempts,
           beforeGiveUp: giveUp,
           state: context,
+          deadlineAt: context.deadline,
         });
       };
     },

@@ -35,6 +35,11 @@ export interface RetryExecuteOptions<S = unknown> {
   /** Awaited when the call gives up, before the error is rethrown (e.g. to keep a dead letter first). */
   beforeGiveUp?: (error: unknown, attempts: number, state: S) => Promise<unknown>;
   state?: S;
+  /**
+   * When the caller gives up, on the policy's clock: no retry starts whose wait and attempt
+   * (as long as the last one took) would end past it.
+   */
+  deadlineAt?: number;
 }
 type Attempt<T, S> = (context: RetryContext, state: S) => T | PromiseLike<T>;
 const NO_OPTIONS: RetryExecuteOptions = Object.freeze({});
@@ -147,7 +152,7 @@ export class RetryPolicy {
   ): Promise<T> {
     const signal = options.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
-    const startedAt = this.deadlineMs !== undefined ? this.clock.now() : 0;
+    const startedAt = this.deadlineMs !== undefined || options.deadlineAt !== undefined ? this.clock.now() : 0;
     this.sharedBudget?.recordCall();
     let first: T | PromiseLike<T>;
     try {
@@ -195,8 +200,13 @@ export class RetryPolicy {
     let attempt = 1;
     let waited = 0;
     let previousDelay = 0;
+    const deadlineAt = options.deadlineAt;
+    let attemptStartedAt = startedAt;
     for (;;) {
-      const delay = this.planRetry(attempt, error, waited, previousDelay, this.clock.now() - startedAt);
+      const now = this.clock.now();
+      // The time left for the wait, if the next attempt takes as long as the last one did.
+      const left = deadlineAt === undefined ? undefined : deadlineAt - now - (now - attemptStartedAt);
+      const delay = this.planRetry(attempt, error, waited, previousDelay, now - startedAt, left);
       if (delay === undefined) {
         this.complete(attempt, false);
         if (error === NO_ERROR) return result as T;
@@ -214,6 +224,7 @@ export class RetryPolicy {
       await this.sleep(delay, this.waitSignal(signal));
       waited += delay;
       previousDelay = delay;
+      if (deadlineAt !== undefined) attemptStartedAt = this.clock.now();
       try {
         const value = await fn(signal ? { attempt, signal } : { attempt }, options.state as S);
         if (this.retryOnResult?.(value)) {
@@ -259,6 +270,8 @@ export class RetryPolicy {
     waitedMs: number,
     previousDelayMs: number,
     elapsedMs: number,
+    /** Time left before the caller's deadline for the wait (its attempt's expected time taken off). */
+    leftMs?: number,
   ): number | undefined {
     this.budget?.onFailure();
     const delay = this.nextDelay(attempt, error, previousDelayMs);
@@ -268,6 +281,7 @@ export class RetryPolicy {
       delay === undefined ||
       (this.maxTotalDelayMs !== undefined && waitedMs + delay > this.maxTotalDelayMs) ||
       (this.deadlineMs !== undefined && elapsedMs + delay > this.deadlineMs) ||
+      (leftMs !== undefined && delay > leftMs) ||
       (this.budget !== undefined && !this.budget.canRetry()) ||
       // Last: a shared budget spends an attempt when asked, so it is asked only for a retry that would run.
       (this.sharedBudget !== undefined && !this.sharedBudget.tryAcquire());

@@ -5,7 +5,6 @@ import {
   Delete,
   Get,
   Header,
-  HttpException,
   Injectable,
   Logger,
   type MessageEvent,
@@ -19,7 +18,9 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { finalize, interval, map, merge, Observable, startWith, takeUntil } from 'rxjs';
+import { ChaosExperiments } from '../chaos/chaos-experiments.js';
 import { AdminAccess, AdminAuthGuard, type AdminRequest } from './admin-access.js';
+import { answer, asAdminError, objectBody, shareOf } from './admin-answers.js';
 import { AdminConsole, AdminRequestError, type BreakerAction } from './admin-console.service.js';
 import { consolePage, PAGE_HEADERS } from './page/console-page.js';
 import { consoleScript } from './page/console-script.js';
@@ -60,17 +61,6 @@ function readLatest<T>(read: () => Promise<T>) {
     });
 }
 
-/** An AdminRequestError as the HTTP answer it stands for; anything else goes to Nest as it is. */
-async function answer<T>(work: () => T | Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (error instanceof AdminRequestError)
-      throw new HttpException({ statusCode: error.status, message: error.message }, error.status);
-    throw error;
-  }
-}
-
 /**
  * The console's routes (@Injectable for its constructor's metadata); ResilienceModule mounts a subclass at `admin.path` (adminControllerAt).
  * The page and its script are public (the same bytes as in the package, no data); every
@@ -84,6 +74,7 @@ export class AdminController {
   constructor(
     private readonly admin: AdminConsole,
     private readonly access: AdminAccess,
+    private readonly chaos: ChaosExperiments,
   ) {}
 
   @Get()
@@ -214,6 +205,42 @@ export class AdminController {
     );
   }
 
+  @Get('chaos')
+  @UseGuards(AdminAuthGuard)
+  @Header(...NO_STORE)
+  chaosList() {
+    return { enabled: this.chaos.enabled, experiments: this.chaos.list() };
+  }
+
+  /** Starts an experiment: `{ service, fault, error?, latency?, value?, rate, duration, arm? }`; answers it, with its id. */
+  @Post('chaos')
+  @UseGuards(AdminAuthGuard)
+  @Header(...NO_STORE)
+  startChaos(@Req() request: AdminRequest, @Body() body: unknown) {
+    return this.mutation(request, `start chaos ${JSON.stringify(body)}`, () =>
+      asAdminError(() => this.chaos.start(objectBody(body), AdminAccess.who(request), 'body')),
+    );
+  }
+
+  /** The kill switch: ends every experiment at once. */
+  @Delete('chaos')
+  @UseGuards(AdminAuthGuard)
+  @Header(...NO_STORE)
+  stopAllChaos(@Req() request: AdminRequest) {
+    return this.mutation(request, 'stop every chaos experiment', () => ({ stopped: this.chaos.stopAll() }));
+  }
+
+  @Delete('chaos/:id')
+  @UseGuards(AdminAuthGuard)
+  @Header(...NO_STORE)
+  stopChaos(@Req() request: AdminRequest, @Param('id') id: string) {
+    return this.mutation(request, `stop chaos experiment ${id}`, () => {
+      if (!this.chaos.stop(id))
+        throw new AdminRequestError(404, `no chaos experiment ${JSON.stringify(id)} is running`);
+      return { stopped: 1 };
+    });
+  }
+
   @Get('config')
   @UseGuards(AdminAuthGuard)
   @Header(...NO_STORE)
@@ -238,18 +265,6 @@ export class AdminController {
       throw error;
     }
   }
-}
-
-/** The share asked for, for the audit line (whatever the body is). */
-function shareOf(body: unknown): unknown {
-  return body && typeof body === 'object' ? (body as { percent?: unknown }).percent : undefined;
-}
-
-function objectBody(body: unknown): Record<string, unknown> {
-  if (body === undefined || body === null || body === '') return {};
-  if (typeof body !== 'object' || Array.isArray(body))
-    throw new AdminRequestError(400, 'the body must be a JSON object');
-  return body as Record<string, unknown>;
 }
 
 /** The console mounted at `path` (a subclass per app: the path is the app's). */

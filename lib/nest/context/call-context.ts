@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Criticality } from '../../core/criticality.js';
 import type { RateLimitVerdict } from '../../core/rate-limiter/types.js';
 
 /** What the current request (or RPC / WebSocket / GraphQL call) is, for keys and response headers. */
@@ -10,6 +11,10 @@ export interface CallContextStore {
   key?: string;
   /** Verdicts of the limiters that admitted this call, for the RateLimit headers. */
   verdicts?: RateLimitVerdict[];
+  /** The caller's deadline from the request's headers, monotonic ms; null: none (read once per request). */
+  deadline?: number | null;
+  /** The caller's criticality from the request's headers; null: none (read once per request). */
+  criticality?: Criticality | null;
 }
 
 /**

@@ -1,8 +1,15 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { CallContext } from '../../core/circuit-breaker/types.js';
+import type { Criticality } from '../../core/criticality.js';
 
-/** The breaker's context of the decorated call running now (set only for breakers with a callTimeout). */
-export const callSignalScope = new AsyncLocalStorage<CallContext>();
+/** What the decorated call running now was given: its signal, and its deadline (monotonic ms). */
+export interface CallScope extends CallContext {
+  deadline?: number;
+  criticality?: Criticality;
+}
+
+/** The decorated call running now (set only when it has a signal or a deadline). */
+export const callSignalScope = new AsyncLocalStorage<CallScope>();
 
 /**
  * The AbortSignal of the decorated call running now: aborted when the breaker's

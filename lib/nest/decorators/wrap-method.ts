@@ -124,6 +124,8 @@ function decoratorName(key: Exclude<keyof ResilienceMethodMetadata, 'patterns'>)
     bulkhead: 'Bulkhead',
     timeout: 'Timeout',
     fallback: 'Fallback',
+    deadline: 'Deadline',
+    criticality: 'Criticality',
     resilient: 'Resilient',
   }[key];
 }

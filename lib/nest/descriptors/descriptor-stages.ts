@@ -1,4 +1,5 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import type { Attributes } from '@opentelemetry/api';
 import { ROLLOUT_SUFFIX } from '../../config/resolve.js';
 import type { Clock } from '../../core/clock.js';
@@ -32,6 +33,7 @@ export class DescriptorStages {
   constructor(
     private readonly settings: ResilienceSettings,
     private readonly budgets: ExtraAttemptBudgets,
+    private readonly moduleRef: ModuleRef,
     @Inject(RESILIENCE_CLOCK) private readonly clock: Clock,
     @Optional() @Inject(RESILIENCE_METRICS) private readonly metrics?: ResilienceMetrics | null,
     @Optional() @Inject(RESILIENCE_TRACING) private readonly tracing?: OtelTracing | null,
@@ -45,12 +47,15 @@ export class DescriptorStages {
   create(plan: StagePlan): Stage[] {
     const stages: Stage[] = [];
     for (const descriptor of this.patterns) {
-      const options = this.optionsOf(descriptor, plan);
+      const options = this.optionsOf(descriptor, plan) ?? (descriptor.everyMethod ? {} : undefined);
       if (!options) continue;
       const resolved = this.settings.resolve(plan.service, plan.tier ? { tier: plan.tier } : undefined);
       const stage = descriptor.stage({
         options,
         service: plan.service,
+        base: plan.base,
+        arm: plan.suffix === ROLLOUT_SUFFIX ? 'rollout' : 'stable',
+        get: (type) => this.moduleRef.get(type, { strict: false }),
         origin: plan.origin,
         clock: this.clock,
         resolved,

@@ -25,6 +25,12 @@ export interface PatternStageInput<O, E> {
   options: O;
   /** The service whose settings apply (with the rollout's suffix on the rollout's arm). */
   service: string;
+  /** The service's name without the rollout's suffix. */
+  base: string;
+  /** Which arm of the service this pipeline is. */
+  arm: 'stable' | 'rollout';
+  /** A provider of the application (a registry the pattern keeps state in). */
+  get<T>(type: abstract new (...args: never[]) => T): T;
   /** `Class.method`, for errors that name it. */
   origin: string;
   /** The module's clock (a test's ManualClock, the simulator's virtual time). */
@@ -51,6 +57,12 @@ export interface PatternDescriptor<O extends object = object, E extends object =
   /** Its place, for a kind the core's order does not list: directly inside `after`, or directly outside `before`. */
   after?: string;
   before?: string;
+  /**
+   * Its stage is asked for on every decorated method (with the options the layers give, `{}`
+   * when none), not only where a decorator or a section names it: a pattern that acts at run
+   * time (chaos) decides itself, and returns no stage when it is off.
+   */
+  everyMethod?: boolean;
   /** Validates the decorator's options and each configuration section (errors name the path). */
   schema: z.ZodType<O, object>;
   /** Builds the stage of one method, or none (the options turn it off). */

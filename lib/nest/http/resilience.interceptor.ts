@@ -7,11 +7,12 @@ import {
   type NestInterceptor,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { from, lastValueFrom, Observable } from 'rxjs';
-import { RateLimitExceededError } from '../../core/errors.js';
+import { from, lastValueFrom, Observable, throwError } from 'rxjs';
+import { DeadlineExceededError, RateLimitExceededError } from '../../core/errors.js';
 import type { RateLimitVerdict } from '../../core/rate-limiter/types.js';
 import { rejectionOf } from '../../core/rejections.js';
 import { type CallContextStore, callContext } from '../context/call-context.js';
+import { InboundDeadlines } from '../context/inbound-deadlines.js';
 import { forTransport } from '../context/transport-errors.js';
 import { methodRefOf } from '../decorators/wrap-method.js';
 import { ResilienceRuntime } from '../resilience-runtime.js';
@@ -43,7 +44,7 @@ function requestOf(context: ExecutionContext): unknown {
  * context (so a decorated method anywhere below can key a limit by IP, user or API
  * key), and on HTTP it writes the RateLimit headers and maps our errors:
  * CircuitOpenError and BulkheadRejectedError -> 503, RateLimitExceededError -> 429, with Retry-After;
- * TimeoutError (the timeout pattern) -> 504;
+ * TimeoutError (the timeout pattern) and DeadlineExceededError (the caller's deadline passed) -> 504;
  * RateLimiterShutdownError and ApplicationShutdownError (a call waiting for its turn or
  * for its next retry, cancelled by shutdown) -> 503 with Connection: close.
  * In GraphQL our errors carry `extensions: { code, retryAfter }`; over RPC and WebSockets
@@ -59,6 +60,7 @@ export class ResilienceInterceptor implements NestInterceptor {
     private readonly adapterHost: HttpAdapterHost,
     settings: ResilienceSettings,
     private readonly runtime: ResilienceRuntime,
+    private readonly deadlines: InboundDeadlines,
   ) {
     this.headerStyle = settings.config.http?.rateLimitHeaders ?? 'ietf';
     this.routes = new RouteServices(settings.config.http?.routes);
@@ -91,6 +93,13 @@ export class ResilienceInterceptor implements NestInterceptor {
       );
     }
     const response = context.switchToHttp().getResponse();
+    // A caller that has given up gets no work done: refused before the handler runs.
+    const deadline = this.deadlines.of(store);
+    if (deadline !== undefined) {
+      const now = this.deadlines.now();
+      if (deadline <= now)
+        return throwError(() => this.toHttp(new DeadlineExceededError(now - deadline), response, store));
+    }
     const service = this.serviceOf(context);
     const handle = service
       ? () =>

@@ -11,6 +11,7 @@ export type BulkheadSource = () => Iterable<[service: string, inFlight: number, 
  */
 export class BulkheadMetrics {
   readonly rejections: CounterInstrument<'service' | 'reason'>;
+  readonly rejectionsByCriticality: CounterInstrument<'service' | 'criticality'>;
   readonly swings: CounterInstrument<'service' | 'direction' | 'reason'>;
   private readonly sources: Set<BulkheadSource>;
 
@@ -41,6 +42,12 @@ export class BulkheadMetrics {
       help: 'Calls turned away by a bulkhead, by reason (full, queue_timeout)',
       unit: '{call}',
       labelNames: ['service', 'reason'],
+    });
+    this.rejectionsByCriticality = backend.counter({
+      name: name('bulkhead_rejections_by_criticality_total'),
+      help: 'Calls turned away by a bulkhead, by the criticality of the call (critical_plus, critical, sheddable_plus, sheddable)',
+      unit: '{call}',
+      labelNames: ['service', 'criticality'],
     });
     this.swings = backend.counter({
       name: name('bulkhead_limit_swings_total'),

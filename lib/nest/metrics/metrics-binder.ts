@@ -1,6 +1,7 @@
 import { Inject, Injectable, type OnModuleDestroy, Optional } from '@nestjs/common';
 import { SpooledDeadLetterBackend } from '../../core/dead-letter/spooled-backend.js';
 import { QuorumCircuitBreaker } from '../../redis/shared-circuit/quorum-breaker.js';
+import { DeadlineStageFactory } from '../pipeline/deadline-stage.js';
 import { FallbackStageFactory } from '../pipeline/fallback-stage.js';
 import { TimeoutStageFactory } from '../pipeline/timeout-stage.js';
 import { BulkheadService } from '../services/bulkhead.service.js';
@@ -30,12 +31,14 @@ export class MetricsBinder implements OnModuleDestroy {
     bulkheads: BulkheadService,
     timeouts: TimeoutStageFactory,
     fallbacks: FallbackStageFactory,
+    deadlines: DeadlineStageFactory,
     @Optional() @Inject(RESILIENCE_METRICS) metrics?: ResilienceMetrics | null,
   ) {
     if (!metrics) return;
     this.unbind.push(
       timeouts.onTimedOut(({ service, per }) => metrics.timeouts.inc({ service, per })),
       fallbacks.onFallback(({ service, outcome }) => metrics.fallbacks.inc({ service, outcome })),
+      deadlines.onExceeded(({ service }) => metrics.deadlinesExceeded.inc({ service })),
       metrics.addCircuitStates(() => [...circuits.all()].map(([name, breaker]) => [name, breaker.state])),
       circuits.subscribe({
         onFailure: (service) => metrics.circuitFailures.inc({ service }),
@@ -76,7 +79,10 @@ export class MetricsBinder implements OnModuleDestroy {
         ),
       ),
       bulkheads.subscribe({
-        onRejected: (service, reason) => metrics.bulkheads.rejections.inc({ service, reason }),
+        onRejected: (service, reason, criticality) => {
+          metrics.bulkheads.rejections.inc({ service, reason });
+          metrics.bulkheads.rejectionsByCriticality.inc({ service, criticality });
+        },
         onLimitSwing: (service, { direction, reason }) => metrics.bulkheads.swings.inc({ service, direction, reason }),
       }),
       rates.subscribe({

@@ -64,6 +64,7 @@ export class ResilienceMetrics {
   readonly dlqReplayed: CounterInstrument<'queue' | 'outcome'>;
   readonly rolloutCalls: CounterInstrument<'service' | 'arm'>;
   readonly timeouts: CounterInstrument<'service' | 'per'>;
+  readonly deadlinesExceeded: CounterInstrument<'service'>;
   readonly fallbacks: CounterInstrument<'service' | 'outcome'>;
   readonly bulkheads: BulkheadMetrics;
   readonly fleet: FleetMetrics;
@@ -169,6 +170,12 @@ export class ResilienceMetrics {
       'Calls (per: call) or attempts (per: attempt) that ran past their timeout',
       '{call}',
       ['service', 'per'],
+    );
+    this.deadlinesExceeded = counter(
+      'deadlines_exceeded_total',
+      "Calls refused or stopped because their caller's deadline passed",
+      '{call}',
+      ['service'],
     );
     this.fallbacks = counter(
       'fallbacks_total',

@@ -17,11 +17,13 @@ import { RolloutShares } from './rollout-shares.js';
 import { RESILIENCE_TRACE, tracedArm, tracesService } from './trace.js';
 import type { Built, Call, NestCallContext, Pipeline, StageFactory, StagePlan } from './types.js';
 
-/** The innermost step of every Nest pipeline: the method, under the call's signal when there is one. */
+/** The innermost step of every Nest pipeline: the method, under the call's signal, deadline and criticality when it has them. */
 function runMethod(context: NestCallContext): unknown {
   if (context.tries !== undefined) context.tries++;
-  const signal = context.signal;
-  return signal ? callSignalScope.run({ signal }, context.call) : context.call();
+  const { signal, deadline, criticality } = context;
+  return signal || deadline !== undefined || criticality
+    ? callSignalScope.run({ signal, deadline, criticality }, context.call)
+    : context.call();
 }
 
 /** A pipeline's entry: one context per call, with the current request's store. */
@@ -37,6 +39,8 @@ function entry(next: Next): Pipeline {
       request: store?.request,
       // Declared up front: one hidden class for every context (see core retry-stage.ts).
       signal: undefined,
+      deadline: undefined,
+      criticality: undefined,
       attempts: undefined,
       rejectedBy: undefined,
       keyContext: undefined,

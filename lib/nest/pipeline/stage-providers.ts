@@ -1,5 +1,6 @@
 import type { Provider } from '@nestjs/common';
 // Importing the table defines the built-in descriptor patterns before DescriptorStages reads them.
+import { InboundDeadlines } from '../context/inbound-deadlines.js';
 import { DescriptorStages, ExtraAttemptBudgets } from '../descriptors/index.js';
 import { NEST_PATTERNS } from '../patterns.js';
 import { RESILIENCE_STAGE_FACTORIES } from '../tokens.js';
@@ -13,6 +14,7 @@ export const stageProviders: Provider[] = [
   ...FACTORIES,
   { provide: RESILIENCE_STAGE_FACTORIES, useFactory: (...factories: unknown[]) => factories, inject: FACTORIES },
   ExtraAttemptBudgets,
+  InboundDeadlines,
   DescriptorStages,
   RolloutShares,
   PipelineBuilder,

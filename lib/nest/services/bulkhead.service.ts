@@ -8,6 +8,7 @@ import type { LimitChange } from '../../core/bulkhead/adaptive-limit.js';
 import { BulkheadPolicy } from '../../core/bulkhead/bulkhead.js';
 import type { LimitSwing } from '../../core/bulkhead/limit-swings.js';
 import type { Clock } from '../../core/clock.js';
+import { type Criticality, DEFAULT_CRITICALITY } from '../../core/criticality.js';
 import type { BulkheadRejection } from '../../core/errors.js';
 import { ResilienceConfigError } from '../../core/errors.js';
 import { ResilienceSettings } from '../resilience-settings.js';
@@ -16,7 +17,8 @@ import { NamedRegistry } from './named-registry.js';
 import { ApplicationShutdownError } from './retry.service.js';
 
 export interface BulkheadListener {
-  onRejected?(bulkhead: string, reason: BulkheadRejection): void;
+  /** `criticality`: the call's class (`critical` for an unclassed call). */
+  onRejected?(bulkhead: string, reason: BulkheadRejection, criticality: Criticality): void;
   /** An adaptive limit moved; `change` says from what and why. */
   onLimitChanged?(bulkhead: string, limit: number, change: LimitChange): void;
   /** A learned adaptive limit fell under half (or rose over twice) of where it was within a minute; at most once a minute. */
@@ -99,7 +101,10 @@ export class BulkheadService implements BeforeApplicationShutdown {
   subscribe(listener: BulkheadListener): () => void {
     return this.registry.each((bulkhead, name) => {
       const offs = [
-        listener.onRejected && bulkhead.onRejected(({ reason }) => listener.onRejected?.(name, reason)),
+        listener.onRejected &&
+          bulkhead.onRejected(({ reason, criticality }) =>
+            listener.onRejected?.(name, reason, criticality ?? DEFAULT_CRITICALITY),
+          ),
         listener.onLimitChanged &&
           bulkhead.onLimitChanged(({ name: _, ...change }) => listener.onLimitChanged?.(name, change.limit, change)),
         listener.onLimitSwing && bulkhead.onLimitSwing(({ name: _, ...swing }) => listener.onLimitSwing?.(name, swing)),

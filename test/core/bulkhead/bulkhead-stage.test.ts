@@ -11,7 +11,8 @@ import {
 
 describe('the bulkhead stage (innermost, around each attempt)', () => {
   it('sits after the retry in the guide’s order (innermost; an attempt’s timeout between them counts its wait)', () => {
-    assert.deepEqual(STAGE_ORDER.slice(-3), ['retry', 'attempt_timeout', 'bulkhead']);
+    // Only chaos lies inside it: it stands for the dependency itself, so an injected latency holds the slot.
+    assert.deepEqual(STAGE_ORDER.slice(-4), ['retry', 'attempt_timeout', 'bulkhead', 'chaos']);
   });
 
   it('a call waiting in retry backoff holds no slot: another call runs meanwhile', async () => {

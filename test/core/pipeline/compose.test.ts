@@ -57,6 +57,7 @@ describe('compose: the order is data', () => {
     await run(createContext(() => log.push('operation')));
     assert.deepEqual(log, [
       '>fallback',
+      '>deadline',
       '>rate_limit',
       '>coalesce',
       '>dead_letter',
@@ -66,7 +67,9 @@ describe('compose: the order is data', () => {
       '>retry',
       '>attempt_timeout',
       '>bulkhead',
+      '>chaos',
       'operation',
+      '<chaos',
       '<bulkhead',
       '<attempt_timeout',
       '<retry',
@@ -76,6 +79,7 @@ describe('compose: the order is data', () => {
       '<dead_letter',
       '<coalesce',
       '<rate_limit',
+      '<deadline',
       '<fallback',
     ]);
   });
@@ -85,7 +89,10 @@ describe('compose: the order is data', () => {
     const run = compose([tracer('a', log), tracer('b', log)], ['b', 'a']);
     await run(createContext(() => log.push('op')));
     assert.deepEqual(log, ['>b', '>a', 'op', '<a', '<b']);
-    assert.throws(() => compose([tracer('bulk', log)]), /stage kind "bulk" is not in the order \[fallback, rate_limit/);
+    assert.throws(
+      () => compose([tracer('bulk', log)]),
+      /stage kind "bulk" is not in the order \[fallback, deadline, rate_limit/,
+    );
     assert.throws(() => compose([tracer('retry', log), tracer('retry', log)]), /two stages of kind "retry"/);
   });
 

@@ -1,0 +1,66 @@
+import { type Clock, systemClock } from '../clock.js';
+import type { ResilienceContext } from '../pipeline/context.js';
+import type { Stage } from '../pipeline/stage.js';
+import { type ChaosFault, ChaosInjectedError } from './chaos-fault.js';
+
+/** One running experiment, as the stage reads it. */
+export interface ChaosExperiment {
+  readonly id: string;
+  readonly fault: ChaosFault;
+  /** Share of the calls (attempts) it hits, 0 to 1. */
+  readonly rate: number;
+  /** When it ends, on the stage clock's time (it injects nothing from then on). */
+  readonly endsAt: number;
+  /** Which calls it may hit (a rollout arm, a key); none: every call of its service. */
+  readonly matches?: (context: ResilienceContext) => boolean;
+}
+
+export interface ChaosStageOptions {
+  /** The experiments running now for this pipeline's service (read on every call: the list may change). */
+  experiments: () => readonly ChaosExperiment[];
+  clock?: Clock;
+  /** 0 <= x < 1; injectable for exact tests. */
+  random?: () => number;
+  /** Told of each injection. */
+  onInjected?: (experiment: ChaosExperiment, context: ResilienceContext) => void;
+}
+
+/**
+ * Chaos on purpose: innermost, around the operation itself, so every other stage (retry,
+ * breaker, bulkhead, dead letter) sees an injected outcome exactly as a real one. It acts on
+ * each attempt (a retry may meet the fault again, as it would a real one). An experiment hits a
+ * call with probability `rate`, until `endsAt`; the first experiment that hits decides.
+ */
+export function chaosStage(options: ChaosStageOptions): Stage {
+  const clock = options.clock ?? systemClock;
+  const random = options.random ?? Math.random;
+  const { experiments, onInjected } = options;
+  const delay = (ms: number) =>
+    new Promise<void>((resolve) => {
+      if (clock.timers) clock.timers.setTimeout(resolve, ms);
+      else setTimeout(resolve, ms);
+    });
+  return {
+    kind: 'chaos',
+    failures: 'reports-own',
+    wrap(next) {
+      const inject = (experiment: ChaosExperiment, context: ResilienceContext): Promise<unknown> => {
+        onInjected?.(experiment, context);
+        const fault = experiment.fault;
+        if (fault.kind === 'latency') return delay(fault.latencyMs).then(() => next(context));
+        if (fault.kind === 'outcome') return Promise.resolve(fault.value);
+        return Promise.reject(new ChaosInjectedError(fault.error, experiment.id));
+      };
+      return (context) => {
+        const running = experiments();
+        if (running.length === 0) return next(context);
+        const now = clock.now();
+        for (const experiment of running) {
+          if (experiment.endsAt <= now || (experiment.matches && !experiment.matches(context))) continue;
+          if (random() < experiment.rate) return inject(experiment, context);
+        }
+        return next(context);
+      };
+    },
+  };
+}

@@ -1,0 +1,40 @@
+import { HttpException } from '@nestjs/common';
+import { ResilienceConfigError } from '../../core/errors.js';
+import { AdminRequestError } from './admin-console.service.js';
+
+// How the console's routes read bodies and turn errors into answers.
+
+/** An AdminRequestError as the HTTP answer it stands for; anything else goes to Nest as it is. */
+export async function answer<T>(work: () => T | Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof AdminRequestError)
+      throw new HttpException({ statusCode: error.status, message: error.message }, error.status);
+    throw error;
+  }
+}
+
+/** A refused experiment (bad settings, chaos off) as a 400 naming each problem. */
+export function asAdminError<T>(work: () => T): T {
+  try {
+    return work();
+  } catch (error) {
+    if (error instanceof ResilienceConfigError) {
+      throw new AdminRequestError(400, error.issues.map((i) => `${i.path}: ${i.message}`).join('; '));
+    }
+    throw error;
+  }
+}
+
+/** The share asked for, for the audit line (whatever the body is). */
+export function shareOf(body: unknown): unknown {
+  return body && typeof body === 'object' ? (body as { percent?: unknown }).percent : undefined;
+}
+
+export function objectBody(body: unknown): Record<string, unknown> {
+  if (body === undefined || body === null || body === '') return {};
+  if (typeof body !== 'object' || Array.isArray(body))
+    throw new AdminRequestError(400, 'the body must be a JSON object');
+  return body as Record<string, unknown>;
+}

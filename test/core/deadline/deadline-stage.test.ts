@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  compose,
+  createContext,
+  DEFAULT_DEADLINE_HEADERS,
+  DeadlineExceededError,
+  deadlineStage,
+  isPermanentError,
+  type ResilienceContext,
+  RetryPolicy,
+  remainingFromHeaders,
+  retryStage,
+} from '../../../lib/core/index.js';
+import { TimedClock } from '../../support/timed-clock.js';
+
+const never = (context: ResilienceContext) =>
+  new Promise((_, reject) => context.signal?.addEventListener('abort', () => reject(context.signal?.reason)));
+
+describe('the deadline stage, on a clock with timers (exact)', () => {
+  it('refuses a call whose deadline has passed before anything inside runs', async () => {
+    const clock = new TimedClock();
+    await clock.advance(1000);
+    let ran = false;
+    const run = compose([deadlineStage({ clock })]);
+    const context = createContext(() => (ran = true), [], { deadline: 900 });
+    await assert.rejects(run(context), (e) => e instanceof DeadlineExceededError && e.lateBy === 100);
+    assert.equal(ran, false);
+    assert.equal(context.rejectedBy, 'deadline_exceeded');
+  });
+
+  it('fails the call at its deadline and aborts its signal with the same error', async () => {
+    const clock = new TimedClock();
+    const run = compose([deadlineStage({ clock, deadlineOf: (_c, now) => now + 200 })]);
+    const context = createContext(never);
+    const call = run(context);
+    let settled = false;
+    call.catch(() => {}).finally(() => (settled = true));
+    await clock.advance(199);
+    assert.equal(settled, false);
+    await clock.advance(1);
+    await assert.rejects(call, DeadlineExceededError);
+    assert.ok(context.signal?.aborted && context.signal.reason instanceof DeadlineExceededError);
+    assert.equal(context.deadline, 200);
+  });
+
+  it("the earliest of the caller's deadline and its own wins", async () => {
+    const clock = new TimedClock();
+    const run = compose([deadlineStage({ clock, deadlineOf: (_c, now) => now + 500 })]);
+    const context = createContext(never, [], { deadline: 300 });
+    const refused = assert.rejects(run(context), DeadlineExceededError);
+    await clock.advance(300);
+    await refused;
+  });
+
+  it('no retry starts whose wait and attempt cannot end before the deadline', async () => {
+    const clock = new TimedClock();
+    const sleep = (ms: number) => clock.advance(ms);
+    // Each attempt takes 40 ms and fails; waits of 50 ms; 10 attempts allowed; a deadline at 250 ms.
+    const policy = new RetryPolicy({
+      maxAttempts: 10,
+      baseDelay: 0.05,
+      jitter: false,
+      exponentialBase: 1,
+      clock,
+      sleep,
+    });
+    const started: number[] = [];
+    const attempt = async () => {
+      started.push(clock.now());
+      await clock.advance(40);
+      throw new Error('down');
+    };
+    const run = compose([deadlineStage({ clock, deadlineOf: (_c, now) => now + 250 }), retryStage(policy)]);
+    await assert.rejects(run(createContext(attempt)), /down/);
+    // Attempts at 0, 90, 180: a fourth would start at 270, past the deadline; stopped at 220 instead.
+    assert.deepEqual(started, [0, 90, 180]);
+  });
+
+  it('a passed deadline is a cancellation: never retried, never a dependency failure', () => {
+    assert.equal(isPermanentError(new DeadlineExceededError()), true);
+  });
+});
+
+describe('reading a deadline from headers', () => {
+  const now = 1_700_000_000_000;
+  const read = (headers: Record<string, unknown>) => remainingFromHeaders(headers, now, DEFAULT_DEADLINE_HEADERS);
+
+  it('reads a relative timeout and an absolute deadline, the earlier one winning', () => {
+    assert.equal(read({ 'x-request-timeout-ms': '250' }), 250);
+    assert.equal(read({ 'x-request-deadline': String(now + 400) }), 400);
+    assert.equal(read({ 'x-request-timeout-ms': '250', 'x-request-deadline': String(now + 100) }), 100);
+    assert.equal(read({ 'x-request-deadline': String(now - 5) }), -5, 'passed');
+  });
+
+  it('ignores or clamps hostile values, never extending past max', () => {
+    for (const value of ['-5', 'soon', '1e9', '0x10', '12.5', '', ' ', 'Infinity', 'NaN', '0']) {
+      assert.equal(read({ 'x-request-timeout-ms': value }), undefined, `relative ${JSON.stringify(value)}`);
+    }
+    assert.equal(read({ 'x-request-timeout-ms': ['100', '200'] }), undefined, 'a repeated header');
+    assert.equal(read({ 'x-request-timeout-ms': '99999999999999999999' }), 60_000, 'a huge number, clamped');
+    assert.equal(read({ 'x-request-timeout-ms': '9'.repeat(400) }), undefined, 'too long to read');
+    assert.equal(read({ 'x-request-timeout-ms': '86400000' }), 60_000, 'a day, clamped to max');
+    assert.equal(read({ 'x-request-deadline': String(now + 10 * 86_400_000) }), 60_000, 'far future, clamped');
+    assert.equal(read({ 'x-request-deadline': '-1' }), undefined);
+    assert.equal((read({ 'x-request-deadline': '1' }) as number) < 0, true, '1970: passed');
+    assert.equal(read({}), undefined);
+  });
+});
