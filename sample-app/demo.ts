@@ -1,12 +1,15 @@
 // `npm run demo`: drives the sample app through an outage and a recovery, printing as it
 // happens the payments breaker opening and closing, rejections, retries, dead letters,
-// and a replay that drains the queue. Exits 0 when every phase did what it should.
+// a replay that drains the queue, and a game day (a chaos experiment through the admin API).
+// Exits 0 when every phase did what it should.
 import 'reflect-metadata';
 
 process.env.SAMPLE_CONFIG ??= 'demo';
 process.env.ADMIN_TOKEN ??= 'demo-token-for-the-console';
 process.env.DOWNSTREAM_FAILURE_RATE = '0';
 process.env.DOWNSTREAM_LATENCY_MS = '2';
+/** How long the game day's chaos experiment runs (the test makes it short). */
+const GAME_DAY_SECONDS = Number(process.env.GAME_DAY_SECONDS ?? 30);
 
 const { CircuitBreakerService, RetryService } = await import('../lib/index.js');
 const { startSampleApp } = await import('./main.js');
@@ -96,6 +99,42 @@ try {
   const after = await dlqSize();
   log(`  replayed ${JSON.stringify(report)}; queue ${before} -> ${after}`);
   expect(before > 0 && after === 0, 'the replay drains the queue');
+
+  log(`phase 5: game day (50% ConnectionError into payment_gateway for ${GAME_DAY_SECONDS} s, through the admin API)`);
+  const breaker = app.get(CircuitBreakerService).get('payment_gateway');
+  const experiment = (await (
+    await fetch(`${url}/resilience/chaos`, {
+      method: 'POST',
+      headers: admin,
+      body: JSON.stringify({
+        service: 'payment_gateway',
+        fault: 'error',
+        error: 'ConnectionError',
+        rate: 0.5,
+        // Once per call: a call it hits fails every attempt, as a dependency down for that request.
+        per: 'call',
+        duration: `${GAME_DAY_SECONDS}s`,
+      }),
+    })
+  ).json()) as { id: string; endsAt: string };
+  log(`  experiment ${experiment.id} runs until ${experiment.endsAt}`);
+  const gameDay: number[] = [];
+  for (let i = 100; i < 160 && breaker.state !== 'open'; i++) gameDay.push((await pay(i)).status);
+  log(`  ${gameDay.length} payments: ${gameDay.join(' ')}; dead letters ${await dlqSize()}`);
+  expect(breaker.state === 'open', 'injected connection errors open the breaker');
+  expect((await dlqSize()) > 0, 'the failed payments are kept as dead letters');
+  log('  waiting for the experiment to end, then the breaker open time...');
+  await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(experiment.endsAt) - Date.now()) + 3100));
+  const running = (
+    (await (await fetch(`${url}/resilience/chaos`, { headers: admin })).json()) as { experiments: unknown[] }
+  ).experiments;
+  log(`  experiments running: ${running.length}`);
+  expect(running.length === 0, 'the experiment ended by itself');
+  const recovered: number[] = [];
+  for (let i = 200; i < 210 && recovered.slice(-3).filter((s) => s === 201).length < 3; i++)
+    recovered.push((await pay(i)).status);
+  log(`  after it: ${recovered.join(' ')}; breaker ${breaker.state}`);
+  expect(breaker.state === 'closed', 'the service recovered');
   log(failed ? 'demo finished with unexpected results' : 'demo finished: every phase behaved as expected');
 } finally {
   await app.close();

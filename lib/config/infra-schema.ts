@@ -153,6 +153,8 @@ const chaosExperimentObject = strict({
   duration: duration({ positive: true }),
   /** Only the stable or only the rollout arm of a service with a rollout. */
   arm: z.enum(['stable', 'rollout']),
+  /** 'attempt' (default): each attempt drawn on its own; 'call': one draw for every attempt of a call. */
+  per: z.enum(['attempt', 'call']),
   why: z.string().min(1),
 })
   .partial()

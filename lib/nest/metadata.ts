@@ -4,7 +4,6 @@ import type { Duration } from '../core/duration.js';
 import type { RateLimitKeyContext } from './context/rate-limit-key.js';
 import type {
   BulkheadDecoratorOptions,
-  FallbackDecoratorOptions,
   RateLimitOptions,
   TimeoutDecoratorOptions,
 } from './decorators/decorator-options.js';
@@ -17,7 +16,6 @@ export interface ResilienceMethodMetadata {
   dlq?: { queue?: string; options?: DlqSettings };
   bulkhead?: { options?: BulkheadDecoratorOptions };
   timeout?: { options?: TimeoutDecoratorOptions };
-  fallback?: { options: FallbackDecoratorOptions };
   deadline?: { duration: Duration };
   criticality?: { level: Criticality };
   /** The options of the decorators of patterns defined with definePattern, by pattern name. */

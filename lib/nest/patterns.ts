@@ -5,7 +5,6 @@ import { BulkheadStageFactory } from './pipeline/bulkhead-stage.js';
 import { CircuitStageFactory } from './pipeline/circuit-stage.js';
 import { DeadLetterStageFactory } from './pipeline/dead-letter-stage.js';
 import { DeadlineStageFactory } from './pipeline/deadline-stage.js';
-import { FallbackStageFactory } from './pipeline/fallback-stage.js';
 import { RateStageFactory } from './pipeline/rate-stage.js';
 import { RetryStageFactory } from './pipeline/retry-stage.js';
 import { TimeoutStageFactory } from './pipeline/timeout-stage.js';
@@ -33,7 +32,6 @@ export interface NestPattern {
  * every pipeline is built from, and the services that bind the interceptor are read from here.
  */
 export const NEST_PATTERNS: readonly NestPattern[] = [
-  { kind: 'fallback', stage: FallbackStageFactory },
   { kind: 'deadline', stage: DeadlineStageFactory },
   { kind: 'rate_limit', settings: 'rate', service: RateLimiterService, stage: RateStageFactory },
   { kind: 'dead_letter', settings: 'dlq', service: DeadLetterService, stage: DeadLetterStageFactory },

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { INestApplication } from '@nestjs/common';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { register } from 'prom-client';
-import { BulkheadService, CircuitBreakerService } from '../../lib/index.js';
+import { BulkheadService, ChaosExperiments, CircuitBreakerService } from '../../lib/index.js';
 import { CHROMIUM, CHROMIUM_FLAGS } from '../support/chromium.js';
 import { PLATFORMS } from '../support/http-apps.js';
 
@@ -165,6 +165,30 @@ for (const platform of PLATFORMS) {
       assert.equal(await page.textContent('[data-breaker="user_api"] .state'), 'FORCED OPEN');
       breaker.reset();
       await page.waitForSelector('[data-breaker="user_api"][data-state="closed"]', { timeout: 2_000 });
+    });
+
+    it('shows a running chaos experiment, and the kill switch ends it after a confirmation', async () => {
+      const started = await fetch(`${url}/resilience/chaos`, {
+        method: 'POST',
+        headers: admin,
+        body: JSON.stringify({
+          service: 'payment_gateway',
+          fault: 'error',
+          error: 'ConnectionError',
+          rate: 0.5,
+          duration: '30s',
+        }),
+      });
+      assert.equal(started.status, 201);
+      const { id } = (await started.json()) as { id: string };
+      const row = `[data-chaos="${id}"]`;
+      await page.waitForSelector(row, { timeout: 3_000 });
+      assert.match((await page.textContent(row)) ?? '', /payment_gateway.*error ConnectionError.*50%/s);
+      await page.click('#chaos-stop-all');
+      assert.equal(await page.isVisible('#confirm'), true, 'a confirmation first');
+      await page.click('#confirm-ok');
+      await page.waitForSelector(row, { state: 'detached', timeout: 3_000 });
+      assert.deepEqual(app.get(ChaosExperiments).list(), []);
     });
 
     it('logged no console error or warning, and is small', async () => {

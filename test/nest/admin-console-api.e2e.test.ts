@@ -196,6 +196,7 @@ for (const platform of PLATFORMS) {
         'at',
         'breakers',
         'bulkheads',
+        'chaos',
         'limiters',
         'queues',
         'receivedAt',

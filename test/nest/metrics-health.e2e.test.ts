@@ -6,7 +6,13 @@ import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminu
 import { Test } from '@nestjs/testing';
 import { PrometheusModule } from '@willsoto/nestjs-prometheus';
 import { register } from 'prom-client';
-import { CircuitBreaker, CircuitBreakerService, ResilienceHealthIndicator, ResilienceModule } from '../../lib/index.js';
+import {
+  CircuitBreaker,
+  CircuitBreakerService,
+  Coalesce,
+  ResilienceHealthIndicator,
+  ResilienceModule,
+} from '../../lib/index.js';
 import { PLATFORMS, startHttpApp } from '../support/http-apps.js';
 
 const refused = () => Object.assign(new Error('down'), { code: 'ECONNREFUSED' });
@@ -171,12 +177,23 @@ describe('metrics shared by two applications in one process', () => {
 
   it('applies a name prefix', async () => {
     register.clear();
+    @Injectable()
+    class Profiles {
+      @Coalesce()
+      async load(id: string): Promise<string> {
+        return id;
+      }
+    }
     const app = await Test.createTestingModule({
       imports: [ResilienceModule.forRoot({ metrics: { prefix: 'shop_' } })],
+      providers: [Profiles],
     }).compile();
     await app.init();
     assert.ok(register.getSingleMetric('shop_circuit_breaker_state'));
     assert.equal(register.getSingleMetric('circuit_breaker_state'), undefined);
+    // A pattern defined through a descriptor takes the prefix too.
+    assert.ok(register.getSingleMetric('shop_coalesced_total'));
+    assert.equal(register.getSingleMetric('coalesced_total'), undefined);
     await app.close();
   });
 });

@@ -12,7 +12,7 @@ describe('the pattern tables (config and Nest) describe the same patterns', () =
     // A timeout per attempt is the timeout pattern's other kind (its factory picks it); the
     // kinds of patterns defined through a descriptor (hedge, coalesce) come from their descriptors.
     const described = new Set(definedPatterns().map((pattern) => pattern.kind));
-    assert.deepEqual([...described].sort(), ['chaos', 'coalesce', 'hedge']);
+    assert.deepEqual([...described].sort(), ['chaos', 'coalesce', 'fallback', 'hedge']);
     assert.deepEqual(
       NEST_PATTERNS.map((pattern) => pattern.kind),
       STAGE_ORDER.filter((kind) => kind !== 'attempt_timeout' && !described.has(kind)),

@@ -49,7 +49,9 @@ class Orders {
     return 'sampled';
   }
 
-  @Resilient('burst', { rate: { rate: 50, per: 60, burst: 0 }, retry: { enabled: false } })
+  // 200 of the 1000 calls admitted: a 10% sample holds some of them, whatever the draw (with 50,
+  // no admitted call was sampled about once in 200 runs, and simulate had nothing to replay).
+  @Resilient('burst', { rate: { rate: 200, per: 60, burst: 0 }, retry: { enabled: false } })
   async burst(): Promise<string> {
     return 'served';
   }
@@ -164,7 +166,7 @@ describe('trace: one JSON line per call, for nest-resilience simulate', () => {
     const config = join(dir, 'burst.json');
     writeFileSync(
       config,
-      JSON.stringify({ services: { burst: { rate: { rate: 50, per: 60, burst: 0 }, retry: { enabled: false } } } }),
+      JSON.stringify({ services: { burst: { rate: { rate: 200, per: 60, burst: 0 }, retry: { enabled: false } } } }),
     );
     const simulated = execFileSync(process.execPath, [BIN, 'simulate', '--trace', file, '--config', config], {
       encoding: 'utf8',

@@ -133,7 +133,7 @@ describe('npm run demo', () => {
     const demo = fileURLToPath(new URL('../../sample-app/demo.js', import.meta.url));
     const { stdout } = await run(process.execPath, [demo], {
       timeout: 60_000,
-      env: { ...process.env, ADMIN_TOKEN: 'demo-token-for-the-console' },
+      env: { ...process.env, ADMIN_TOKEN: 'demo-token-for-the-console', GAME_DAY_SECONDS: '3' },
     });
     for (const phase of [
       'phase 1: healthy downstream',
@@ -144,6 +144,8 @@ describe('npm run demo', () => {
       'breaker payment_gateway: open -> half_open',
       'breaker payment_gateway: half_open -> closed',
       'phase 4: replay the dead letters',
+      'phase 5: game day',
+      'experiments running: 0',
       'every phase behaved as expected',
     ]) {
       assert.ok(stdout.includes(phase), `missing "${phase}" in:\n${stdout}`);

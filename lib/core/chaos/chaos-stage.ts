@@ -13,6 +13,12 @@ export interface ChaosExperiment {
   readonly endsAt: number;
   /** Which calls it may hit (a rollout arm, a key); none: every call of its service. */
   readonly matches?: (context: ResilienceContext) => boolean;
+  /**
+   * 'attempt' (default): each attempt is drawn on its own, as a flaky dependency fails attempts
+   * (a retry may get through). 'call': the first attempt's draw holds for every attempt of the
+   * call, as a dependency that is down for that request (the retries fail too).
+   */
+  readonly per?: 'attempt' | 'call';
 }
 
 export interface ChaosStageOptions {
@@ -27,9 +33,10 @@ export interface ChaosStageOptions {
 
 /**
  * Chaos on purpose: innermost, around the operation itself, so every other stage (retry,
- * breaker, bulkhead, dead letter) sees an injected outcome exactly as a real one. It acts on
- * each attempt (a retry may meet the fault again, as it would a real one). An experiment hits a
- * call with probability `rate`, until `endsAt`; the first experiment that hits decides.
+ * breaker, bulkhead, dead letter) sees an injected outcome exactly as a real one. By default
+ * each attempt is drawn on its own (a retry may get through, as with a flaky dependency);
+ * `per: 'call'` draws once per call. An experiment hits with probability `rate`, until
+ * `endsAt`; the first experiment that hits decides.
  */
 export function chaosStage(options: ChaosStageOptions): Stage {
   const clock = options.clock ?? systemClock;
@@ -51,13 +58,29 @@ export function chaosStage(options: ChaosStageOptions): Stage {
         if (fault.kind === 'outcome') return Promise.resolve(fault.value);
         return Promise.reject(new ChaosInjectedError(fault.error, experiment.id));
       };
+      // A call's draws for experiments `per: 'call'` (its attempts share its context).
+      const drawn = new WeakMap<ResilienceContext, Map<string, boolean>>();
+      const hits = (experiment: ChaosExperiment, context: ResilienceContext): boolean => {
+        if (experiment.per !== 'call') return random() < experiment.rate;
+        let draws = drawn.get(context);
+        if (!draws) {
+          draws = new Map();
+          drawn.set(context, draws);
+        }
+        let hit = draws.get(experiment.id);
+        if (hit === undefined) {
+          hit = random() < experiment.rate;
+          draws.set(experiment.id, hit);
+        }
+        return hit;
+      };
       return (context) => {
         const running = experiments();
         if (running.length === 0) return next(context);
         const now = clock.now();
         for (const experiment of running) {
           if (experiment.endsAt <= now || (experiment.matches && !experiment.matches(context))) continue;
-          if (random() < experiment.rate) return inject(experiment, context);
+          if (hits(experiment, context)) return inject(experiment, context);
         }
         return next(context);
       };

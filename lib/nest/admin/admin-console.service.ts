@@ -9,6 +9,7 @@ import {
 import { Subject } from 'rxjs';
 import type { Clock } from '../../core/clock.js';
 import type { ReplayReport } from '../../core/dead-letter/replay.js';
+import { ChaosExperiments } from '../chaos/chaos-experiments.js';
 import { RolloutShares } from '../pipeline/rollout-shares.js';
 import { ResilienceSettings } from '../resilience-settings.js';
 import { BulkheadService } from '../services/bulkhead.service.js';
@@ -63,6 +64,7 @@ export class AdminConsole implements OnModuleInit, BeforeApplicationShutdown, On
     private readonly shares: RolloutShares,
     @Inject(RESILIENCE_CLOCK) private readonly clock: Clock,
     private readonly bulkheads: BulkheadService,
+    private readonly chaos: ChaosExperiments,
   ) {
     this.history = new AdminHistory(clock);
   }
@@ -304,6 +306,7 @@ export class AdminConsole implements OnModuleInit, BeforeApplicationShutdown, On
       bulkheads: this.bulkheadList(),
       queues: await this.queueList(),
       rollouts: this.rolloutList(),
+      chaos: { enabled: this.chaos.enabled, experiments: this.chaos.list() },
     };
   }
 

@@ -21,6 +21,7 @@ export interface ChaosExperimentView {
   latencySeconds?: number;
   rate: number;
   arm?: 'stable' | 'rollout';
+  per: 'attempt' | 'call';
   /** Wall time it ends (ISO 8601). */
   endsAt: string;
   startedBy: string;
@@ -87,7 +88,7 @@ export class ChaosExperiments {
     }
     const parsed = chaosExperimentSchema.safeParse(spec, { reportInput: true });
     if (!parsed.success) throw new ResilienceConfigError(formatZodIssues(parsed.error.issues, path));
-    const { service, fault, error, latency, value, rate, duration, arm } = parsed.data;
+    const { service, fault, error, latency, value, rate, duration, arm, per } = parsed.data;
     const missing = fault === 'error' && !error ? 'error' : fault === 'latency' && !latency ? 'latency' : undefined;
     if (missing)
       throw new ResilienceConfigError([{ path: `${path}.${missing}`, message: `is required for a ${fault} fault` }]);
@@ -108,6 +109,7 @@ export class ChaosExperiments {
       ...(latency ? { latencySeconds: latency } : {}),
       rate,
       ...(arm ? { arm } : {}),
+      per: per ?? 'attempt',
       endsAt: new Date(Date.now() + duration * 1000).toISOString(),
       startedBy: who,
       startedAt: new Date().toISOString(),
@@ -117,6 +119,7 @@ export class ChaosExperiments {
       service,
       arm,
       rate,
+      per: per ?? 'attempt',
       endsAt,
       view,
       fault:

@@ -1,6 +1,6 @@
 import type { FallbackHandler } from '../../core/pipeline/fallback-stage.js';
+import { fallbackPattern } from '../descriptors/fallback.js';
 import type { FallbackDecoratorOptions } from './decorator-options.js';
-import { applyResilienceDecorator } from './wrap-method.js';
 
 export type { FallbackDecoratorOptions } from './decorator-options.js';
 
@@ -19,6 +19,5 @@ export function Fallback(options: FallbackHandler | FallbackDecoratorOptions): M
   if (own.handler !== undefined && 'value' in own) {
     throw new TypeError('@Fallback takes a handler or a value, not both');
   }
-  return (target, propertyKey, descriptor) =>
-    applyResilienceDecorator(target, propertyKey, descriptor, { fallback: { options: own } });
+  return fallbackPattern.decorator(own);
 }

@@ -123,7 +123,6 @@ function decoratorName(key: Exclude<keyof ResilienceMethodMetadata, 'patterns'>)
     dlq: 'DeadLetter',
     bulkhead: 'Bulkhead',
     timeout: 'Timeout',
-    fallback: 'Fallback',
     deadline: 'Deadline',
     criticality: 'Criticality',
     resilient: 'Resilient',

@@ -148,8 +148,9 @@ export class DescriptorStages {
   private counter(spec: { name: string; help: string; labels: readonly string[] }): CounterInstrument<string> {
     let counter = this.counters.get(spec.name);
     if (!counter) {
-      counter = (this.metrics as ResilienceMetrics).backend.counter({
-        name: spec.name,
+      const metrics = this.metrics as ResilienceMetrics;
+      counter = metrics.backend.counter({
+        name: `${metrics.prefix}${spec.name}`,
         help: spec.help,
         unit: '{call}',
         labelNames: ['service', ...spec.labels],

@@ -3,6 +3,7 @@ export { chaosPattern } from './chaos.js';
 export { Coalesce, type CoalesceOptions, coalescePattern } from './coalesce.js';
 export { DescriptorStages } from './descriptor-stages.js';
 export { DEFAULT_BUDGET, ExtraAttemptBudgets } from './extra-attempt-budgets.js';
+export { fallbackPattern } from './fallback.js';
 export { Hedge, type HedgeOptions, hedgePattern } from './hedge.js';
 export {
   type DefinedPattern,

@@ -2,7 +2,6 @@ import { Inject, Injectable, type OnModuleDestroy, Optional } from '@nestjs/comm
 import { SpooledDeadLetterBackend } from '../../core/dead-letter/spooled-backend.js';
 import { QuorumCircuitBreaker } from '../../redis/shared-circuit/quorum-breaker.js';
 import { DeadlineStageFactory } from '../pipeline/deadline-stage.js';
-import { FallbackStageFactory } from '../pipeline/fallback-stage.js';
 import { TimeoutStageFactory } from '../pipeline/timeout-stage.js';
 import { BulkheadService } from '../services/bulkhead.service.js';
 import { CircuitBreakerService } from '../services/circuit-breaker.service.js';
@@ -30,14 +29,12 @@ export class MetricsBinder implements OnModuleDestroy {
     deadLetters: DeadLetterService,
     bulkheads: BulkheadService,
     timeouts: TimeoutStageFactory,
-    fallbacks: FallbackStageFactory,
     deadlines: DeadlineStageFactory,
     @Optional() @Inject(RESILIENCE_METRICS) metrics?: ResilienceMetrics | null,
   ) {
     if (!metrics) return;
     this.unbind.push(
       timeouts.onTimedOut(({ service, per }) => metrics.timeouts.inc({ service, per })),
-      fallbacks.onFallback(({ service, outcome }) => metrics.fallbacks.inc({ service, outcome })),
       deadlines.onExceeded(({ service }) => metrics.deadlinesExceeded.inc({ service })),
       metrics.addCircuitStates(() => [...circuits.all()].map(([name, breaker]) => [name, breaker.state])),
       circuits.subscribe({

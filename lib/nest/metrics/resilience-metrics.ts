@@ -65,6 +65,7 @@ export class ResilienceMetrics {
   readonly rolloutCalls: CounterInstrument<'service' | 'arm'>;
   readonly timeouts: CounterInstrument<'service' | 'per'>;
   readonly deadlinesExceeded: CounterInstrument<'service'>;
+  /** `fallbacks_total`: counted by the fallback's descriptor (the same instrument, found by name). */
   readonly fallbacks: CounterInstrument<'service' | 'outcome'>;
   readonly bulkheads: BulkheadMetrics;
   readonly fleet: FleetMetrics;
@@ -72,7 +73,12 @@ export class ResilienceMetrics {
   private readonly queueSources: Set<QueueSource>;
 
   /** With prom-client itself (and a registry, prom-client's default one unless given), or any MetricsBackend. */
-  constructor(source: PromClient | MetricsBackend, prefix = '', registry?: Registry) {
+  constructor(
+    source: PromClient | MetricsBackend,
+    /** Put before every name (`metrics.prefix`), the counters of patterns defined through a descriptor included. */
+    readonly prefix = '',
+    registry?: Registry,
+  ) {
     const backend = 'kind' in source ? source : new PromMetricsBackend(source, registry ?? source.register);
     this.backend = backend;
     const name = (base: string) => `${prefix}${base}`;

@@ -1,5 +1,4 @@
 import { Inject, Injectable, type OnModuleDestroy, Optional } from '@nestjs/common';
-import { FallbackStageFactory } from '../pipeline/fallback-stage.js';
 import { TimeoutStageFactory } from '../pipeline/timeout-stage.js';
 import { BulkheadService } from '../services/bulkhead.service.js';
 import { CircuitBreakerService } from '../services/circuit-breaker.service.js';
@@ -15,7 +14,7 @@ const SERVER_SERVICE_NAME = 'server.service.name';
 
 /**
  * Puts the pattern services' events on the active span (when tracing is on): a retry, a
- * breaker's rejection, a bulkhead's, a dead letter, a timeout, a fallback's use. The events fire within the call, so the
+ * breaker's rejection, a bulkhead's, a dead letter, a timeout. (The patterns defined through a descriptor, the fallback among them, tell theirs through it.) The events fire within the call, so the
  * active span is the call's. The rate limiter's denial is told by its stage (it knows the
  * verdict). Subscribes in its constructor, before any policy is built, like MetricsBinder.
  */
@@ -29,7 +28,6 @@ export class TracingBinder implements OnModuleDestroy {
     deadLetters: DeadLetterService,
     bulkheads: BulkheadService,
     timeouts: TimeoutStageFactory,
-    fallbacks: FallbackStageFactory,
     @Optional() @Inject(RESILIENCE_TRACING) tracing?: OtelTracing | null,
   ) {
     if (!tracing) return;
@@ -40,9 +38,6 @@ export class TracingBinder implements OnModuleDestroy {
           [SERVER_SERVICE_NAME]: service,
           'resilience.timeout.per': per,
         }),
-      ),
-      fallbacks.onFallback(({ service, outcome }) =>
-        tracing.event('resilience.fallback', { 'resilience.service': service, 'resilience.fallback.outcome': outcome }),
       ),
       retries.subscribe({
         onRetry: (operation, { attempt, delay, error }) =>

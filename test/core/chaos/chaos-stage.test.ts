@@ -9,6 +9,8 @@ import {
   createContext,
   ERROR_FAMILIES,
   httpStatusOf,
+  RetryPolicy,
+  retryStage,
 } from '../../../lib/core/index.js';
 import { TimedClock } from '../../support/timed-clock.js';
 
@@ -72,6 +74,29 @@ describe('the chaos stage', () => {
     assert.equal(ran, false);
     await clock.advance(1000 - clock.now());
     assert.equal(await run(createContext(() => 'real')), 'real', 'ended at endsAt');
+  });
+
+  it("per: 'attempt' lets a retry through; per: 'call' fails every attempt of a call it hits", async () => {
+    const retry = new RetryPolicy({ maxAttempts: 3, baseDelay: 0, jitter: false, sleep: async () => {} });
+    // Draws: hit, miss, ... (the second attempt gets through when each attempt is drawn).
+    const draws = () => {
+      const sequence = [0, 0.9, 0, 0.9, 0.9, 0.9];
+      let i = 0;
+      return () => sequence[i++ % sequence.length];
+    };
+    for (const [per, outcome] of [
+      ['attempt', 'real'],
+      ['call', 'failed'],
+    ] as const) {
+      let attempts = 0;
+      const run = compose([
+        chaosStage({ experiments: () => [experiment({ rate: 0.5, per })], random: draws() }),
+        retryStage(retry),
+      ]);
+      const result = await run(createContext(() => ++attempts && 'real')).catch(() => 'failed');
+      assert.equal(result, outcome, per);
+      assert.equal(attempts, per === 'attempt' ? 1 : 0, `${per}: operations that really ran`);
+    }
   });
 
   it('an experiment scoped by a predicate never hits other calls', async () => {

@@ -117,6 +117,13 @@ if (tabs) {
   };
 }
 
+// The kill switch: every experiment of this replica, after a confirmation.
+byId('chaos-stop-all').addEventListener('click', async () => {
+  if (await confirmAction('Stop every chaos experiment of this application?')) {
+    await act('stop all chaos experiments', 'DELETE', '/chaos');
+  }
+});
+
 byId<HTMLFormElement>('login').addEventListener('submit', (event) => {
   event.preventDefault();
   sessionStorage.setItem(TOKEN_KEY, byId<HTMLInputElement>('token').value.trim());

@@ -179,6 +179,42 @@ function renderRollout(rollout: Rollout): void {
   setText(cells[1], rollout.source);
 }
 
+function renderChaos(chaos: Status['chaos'], now: number): void {
+  setText(
+    byId('chaos-state'),
+    chaos.enabled ? 'Chaos is on in this application (chaos.enabled).' : 'Chaos is off (chaos.enabled is not true).',
+  );
+  const running = new Set(chaos.experiments.map((e) => `chaos:${e.id}`));
+  for (const [key, node] of made) {
+    if (key.startsWith('chaos:') && !running.has(key)) {
+      node.remove();
+      made.delete(key);
+    }
+  }
+  for (const experiment of chaos.experiments) {
+    const row = keep(byId('chaos'), `chaos:${experiment.id}`, () => {
+      const node = el('tr', { 'data-chaos': experiment.id });
+      const what =
+        experiment.error ?? (experiment.latencySeconds === undefined ? '' : `${experiment.latencySeconds} s`);
+      const stop = button('Stop', `Stop chaos on ${experiment.service}`, () =>
+        act(`stop chaos on ${experiment.service}`, 'DELETE', `/chaos/${encodeURIComponent(experiment.id)}`),
+      );
+      const cell = el('td');
+      cell.append(stop);
+      node.append(
+        el('th', { scope: 'row' }, experiment.service + (experiment.arm ? ` (${experiment.arm})` : '')),
+        el('td', {}, `${experiment.fault}${what ? ` ${what}` : ''}`),
+        el('td', {}, `${Math.round(experiment.rate * 100)}%`),
+        el('td'),
+        el('td', {}, experiment.startedBy),
+        cell,
+      );
+      return node;
+    });
+    setText(row.querySelectorAll('td')[2], `in ${age((Date.parse(experiment.endsAt) - now) / 1000)}`);
+  }
+}
+
 function empty(container: HTMLElement, what: string, count: number): void {
   const node = keep(container, `empty:${container.id}`, () => {
     if (container.tagName !== 'TBODY') return el('p', { class: 'empty' }, `No ${what}.`);
@@ -200,4 +236,6 @@ function render(status: Status): void {
   for (const queue of status.queues) renderQueue(queue);
   empty(byId('rollouts'), 'rollouts configured', status.rollouts.length);
   for (const rollout of status.rollouts) renderRollout(rollout);
+  empty(byId('chaos'), 'chaos experiments running', status.chaos.experiments.length);
+  renderChaos(status.chaos, Date.now());
 }

@@ -62,6 +62,17 @@ interface Rollout {
   effective: number;
   source: string;
 }
+interface ChaosExperiment {
+  id: string;
+  service: string;
+  fault: string;
+  error?: string;
+  latencySeconds?: number;
+  rate: number;
+  arm?: string;
+  endsAt: string;
+  startedBy: string;
+}
 interface Status {
   at: number;
   since: number;
@@ -71,6 +82,7 @@ interface Status {
   bulkheads: Bulkhead[];
   queues: Queue[];
   rollouts: Rollout[];
+  chaos: { enabled: boolean; experiments: ChaosExperiment[] };
 }
 
 // The page's own path: every request is made from it, so a proxy that serves the console under a
