@@ -9,6 +9,7 @@ import {
   BulkheadService,
   Criticality,
   currentCriticality,
+  RateLimit,
   ResilienceModule,
   resilientFetch,
 } from '../../lib/index.js';
@@ -35,6 +36,11 @@ class Orders {
     return `placed (${currentCriticality() ?? 'unclassed'})`;
   }
 
+  @RateLimit({ rate: 5, per: 60 })
+  async quote(): Promise<string> {
+    return 'quoted';
+  }
+
   @Criticality('sheddable')
   async prefetch(): Promise<string | undefined> {
     return currentCriticality();
@@ -52,6 +58,10 @@ class OrdersController {
   @Get('place')
   place(@Query('ms') ms: string) {
     return this.orders.place(Number(ms));
+  }
+  @Get('quote')
+  quote() {
+    return this.orders.quote();
   }
   @Get('prefetch')
   prefetch() {
@@ -99,6 +109,23 @@ for (const platform of PLATFORMS) {
           (v) => v.labels.service === 'orders' && v.labels.criticality === 'sheddable',
         );
         assert.ok((sheddable?.value ?? 0) >= 1);
+      } finally {
+        await app.close();
+      }
+    });
+
+    it('a rate limiter nearly used up refuses sheddable requests (429) and keeps the rest for critical ones', async () => {
+      const { app, url } = await startHttpApp(OrdersModule, platform);
+      try {
+        const quote = (criticality?: string) =>
+          fetch(`${url}/quote`, { headers: criticality ? { 'x-request-criticality': criticality } : {} }).then(
+            (r) => r.status,
+          );
+        const statuses = [];
+        for (let i = 0; i < 3; i++) statuses.push(await quote());
+        // 2 of 5 left; a sheddable request must leave 1 (20%).
+        statuses.push(await quote('sheddable'), await quote('sheddable'), await quote('critical'));
+        assert.deepEqual(statuses, [200, 200, 200, 200, 429, 200]);
       } finally {
         await app.close();
       }

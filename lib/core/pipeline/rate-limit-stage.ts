@@ -1,3 +1,4 @@
+import { rankOf } from '../criticality.js';
 import { RateLimitExceededError } from '../errors.js';
 import { exceeded, type RateLimiter } from '../rate-limiter/rate-limiter.js';
 import type { RateLimitVerdict } from '../rate-limiter/types.js';
@@ -21,7 +22,17 @@ export interface RateLimitStageOptions {
 
 const keyOfContext = (context: ResilienceContext) => context.key ?? 'global';
 
-/** Admits the call or rejects it with RateLimitExceededError (`rejectedBy: 'rate_limited'`). */
+/**
+ * The share of a limiter's capacity each criticality (by rank) must leave free: critical_plus
+ * and critical none, sheddable_plus 10%, sheddable 20%. Decided: a reserve (a limiter cannot
+ * queue, so it cannot order calls as the bulkhead does).
+ */
+const RESERVED_SHARE = [0, 0, 0.1, 0.2] as const;
+
+/**
+ * Admits the call or rejects it with RateLimitExceededError (`rejectedBy: 'rate_limited'`);
+ * a sheddable call also when the limiter is nearly used up (RESERVED_SHARE).
+ */
 export function rateLimitStage(options: RateLimitStageOptions): Stage {
   const { limiter, cost = 1, onAdmitted, wantsVerdict, onRejected } = options;
   const keyOf = options.key ?? keyOfContext;
@@ -38,17 +49,14 @@ export function rateLimitStage(options: RateLimitStageOptions): Stage {
         }
         return report ? report(error, context).then(() => Promise.reject(error)) : Promise.reject(error);
       };
-      return (context) => {
-        let chosen: RateLimiter;
-        let key: string;
-        let units: number;
+      const decide = (
+        context: ResilienceContext,
+        chosen: RateLimiter,
+        key: string,
+        units: number,
+      ): Promise<unknown> => {
         let decision: ReturnType<RateLimiter['tryDecideSync']>;
         try {
-          chosen = choose(context);
-          key = keyOf(context);
-          // Kept for what reads the call afterwards (a trace hashes it); a retry asks the same key again.
-          context.key = key;
-          units = typeof cost === 'function' ? cost(context) : cost;
           // A memory limiter decides at once: no promise in the way of the call.
           decision = chosen.tryDecideSync(key, units);
         } catch (error) {
@@ -72,6 +80,46 @@ export function rateLimitStage(options: RateLimitStageOptions): Stage {
           },
           (error: unknown) => refuse(error, context),
         );
+      };
+      /**
+       * A sheddable call must leave a reserve for more important ones: it is admitted only if the
+       * limiter could admit it and the reserve too (asked without counting), so under
+       * saturation the lower classes are refused first and no token is spent on a refusal.
+       */
+      const reserved = (
+        context: ResilienceContext,
+        chosen: RateLimiter,
+        key: string,
+        units: number,
+        extra: number,
+      ): Promise<unknown> =>
+        chosen.check(key, units + extra).then(
+          (verdict) => {
+            if (verdict.allowed) return decide(context, chosen, key, units);
+            chosen.recordDecision(false);
+            return refuse(exceeded(verdict), context);
+          },
+          (error: unknown) => refuse(error, context),
+        );
+      return (context) => {
+        let chosen: RateLimiter;
+        let key: string;
+        let units: number;
+        try {
+          chosen = choose(context);
+          key = keyOf(context);
+          // Kept for what reads the call afterwards (a trace hashes it); a retry asks the same key again.
+          context.key = key;
+          units = typeof cost === 'function' ? cost(context) : cost;
+        } catch (error) {
+          return Promise.reject(error);
+        }
+        const share = context.criticality === undefined ? 0 : RESERVED_SHARE[rankOf(context.criticality)];
+        if (share > 0) {
+          const extra = Math.min(Math.ceil(share * chosen.capacity), chosen.capacity - units);
+          if (extra > 0) return reserved(context, chosen, key, units, extra);
+        }
+        return decide(context, chosen, key, units);
       };
     },
   };

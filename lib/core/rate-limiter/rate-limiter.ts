@@ -58,7 +58,8 @@ export class RateLimiter {
   private readonly store: RateLimitStore;
   private readonly memory?: MemoryRateLimitStore;
   private readonly memoryTable?: KeyTable;
-  private readonly capacity: number;
+  /** Requests a key may make at once: `rate` + `burst`. */
+  readonly capacity: number;
   private readonly maxWaitMs: number;
   private readonly clock: Clock;
   private readonly sleep: Sleep;
