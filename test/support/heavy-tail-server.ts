@@ -67,9 +67,3 @@ export async function timedCalls(call: () => Promise<unknown>, calls: number, co
   await Promise.all(Array.from({ length: concurrency }, worker));
   return latencies;
 }
-
-/** The `p` (0..1) percentile of `values`. */
-export function percentileOf(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)];
-}

@@ -18,20 +18,17 @@ export class PriorityWaiters {
 
   /** The most important, oldest waiter still waiting, removed; undefined when none. */
   shift(): Waiter | undefined {
-    for (const queue of this.classes) {
-      if (queue.size === 0) continue;
-      const waiter = queue.shift();
-      if (waiter) {
-        this.size--;
-        return waiter;
-      }
-    }
-    return undefined;
+    return this.take(0, this.classes.length - 1, 1);
   }
 
   /** The oldest waiter of the least important class less important than `rank`, removed; undefined when none. */
   evictBelow(rank: number): Waiter | undefined {
-    for (let r = this.classes.length - 1; r > rank; r--) {
+    return this.take(this.classes.length - 1, rank + 1, -1);
+  }
+
+  /** The oldest waiter of the first class with one, from rank `from` to `to` (inclusive) by `step`. */
+  private take(from: number, to: number, step: 1 | -1): Waiter | undefined {
+    for (let r = from; step > 0 ? r <= to : r >= to; r += step) {
       const queue = this.classes[r];
       if (queue.size === 0) continue;
       const waiter = queue.shift();

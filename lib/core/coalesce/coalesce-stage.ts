@@ -1,5 +1,5 @@
 import type { ResilienceContext } from '../pipeline/context.js';
-import type { Next, Stage } from '../pipeline/stage.js';
+import { type Next, runNext, type Stage } from '../pipeline/stage.js';
 
 /** What happened to a call: it joined another's execution, or the map was full and it ran alone. */
 export type CoalesceOutcome = 'joined' | 'overflow';
@@ -87,12 +87,7 @@ export function coalesceStage(options: CoalesceStageOptions): Stage {
         // microseconds to make).
         const controller = context.signal ? new AbortController() : undefined;
         const shared: ResilienceContext = { ...context, signal: controller?.signal };
-        let run: Promise<unknown>;
-        try {
-          run = next(shared);
-        } catch (error) {
-          run = Promise.reject(error);
-        }
+        const run = runNext(next, shared);
         const flight: Flight = {
           promise: run.finally(() => flights.delete(key)),
           controller,

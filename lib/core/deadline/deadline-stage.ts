@@ -2,14 +2,15 @@ import { type Clock, systemClock } from '../clock.js';
 import type { Criticality } from '../criticality.js';
 import { DeadlineExceededError } from '../errors.js';
 import type { ResilienceContext } from '../pipeline/context.js';
-import type { Stage } from '../pipeline/stage.js';
+import { runNext, type Stage } from '../pipeline/stage.js';
 
 export interface DeadlineStageOptions {
   /**
-   * The call's deadline on `clock`'s time, or undefined for none; called once per call. The
-   * stage writes it to `context.deadline` (the earliest of this and one already there).
+   * The call's deadline on `clock`'s time, or undefined for none; called once per call (read the
+   * clock only for a deadline of the call's own: a call with none must not pay for a clock read).
+   * The stage writes it to `context.deadline` (the earliest of this and one already there).
    */
-  deadlineOf?: (context: ResilienceContext, now: number) => number | undefined;
+  deadlineOf?: (context: ResilienceContext, clock: Clock) => number | undefined;
   /** The call's criticality (the caller's class), written to `context.criticality` when the context has none. */
   criticalityOf?: (context: ResilienceContext) => Criticality | undefined;
   clock?: Clock;
@@ -39,12 +40,12 @@ export function deadlineStage(options: DeadlineStageOptions = {}): Stage {
       };
       return (context) => {
         if (criticalityOf && context.criticality === undefined) context.criticality = criticalityOf(context);
-        const now = clock.now();
-        const own = deadlineOf?.(context, now);
+        const own = deadlineOf?.(context, clock);
         const deadline =
           own === undefined ? context.deadline : context.deadline === undefined ? own : Math.min(own, context.deadline);
         if (deadline === undefined) return next(context);
         context.deadline = deadline;
+        const now = clock.now();
         if (deadline <= now) {
           context.rejectedBy = 'deadline_exceeded';
           return exceeded(new DeadlineExceededError(now - deadline), context);
@@ -70,12 +71,7 @@ export function deadlineStage(options: DeadlineStageOptions = {}): Stage {
             if (ok) resolve(outcome);
             else reject(outcome);
           };
-          let pending: Promise<unknown>;
-          try {
-            pending = next(context);
-          } catch (error) {
-            pending = Promise.reject(error);
-          }
+          const pending = runNext(next, context);
           pending.then(
             (value) => done(true, value),
             (error: unknown) => done(false, error),

@@ -5,7 +5,7 @@ import { type Deadline, DeadlineQueue } from '../deadline-queue.js';
 import { type Duration, toMilliseconds } from '../duration.js';
 import { type ErrorMatcher, errorPredicate } from '../error-matchers.js';
 import type { ResilienceContext } from '../pipeline/context.js';
-import type { Next, Stage } from '../pipeline/stage.js';
+import { type Next, runNext, type Stage } from '../pipeline/stage.js';
 import { type LatencyPercentile, LatencySketch, parsePercentile } from './latency-sketch.js';
 
 /** What happened to a hedge: started, won the call, or not started for want of budget. */
@@ -144,12 +144,7 @@ class HedgedCall implements Deadline {
       signal: outer ? AbortSignal.any([outer, controller.signal]) : controller.signal,
     };
     this.pending++;
-    let pending: Promise<unknown>;
-    try {
-      pending = this.shared.next(attempt);
-    } catch (error) {
-      pending = Promise.reject(error);
-    }
+    const pending = runNext(this.shared.next, attempt);
     pending.then(
       (value) => this.answered(index, value),
       (error: unknown) => this.failed(index, attempt, error),

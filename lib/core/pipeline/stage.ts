@@ -4,6 +4,15 @@ import type { StageKind } from './order.js';
 /** Runs the rest of a pipeline (the stages inside the caller, then the operation). */
 export type Next = (context: ResilienceContext) => Promise<unknown>;
 
+/** `next(context)`, a synchronous throw turned into a rejection (for a stage that must settle a promise of its own). */
+export function runNext(next: Next, context: ResilienceContext): Promise<unknown> {
+  try {
+    return next(context);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
 /** Told of a call's final failure before it leaves; the outcome stays the failure. */
 export type FailureObserver = (error: unknown, context: ResilienceContext) => Promise<unknown>;
 

@@ -3,7 +3,7 @@ import { type Deadline, DeadlineQueue } from '../deadline-queue.js';
 import { type Duration, toMilliseconds } from '../duration.js';
 import { TimeoutError } from '../errors.js';
 import type { ResilienceContext } from './context.js';
-import type { Stage } from './stage.js';
+import { runNext, type Stage } from './stage.js';
 
 export interface TimeoutStageOptions {
   /** Seconds, or a string with a unit ('250ms', '5s'). */
@@ -89,12 +89,7 @@ export function timeoutStage(options: TimeoutStageOptions): Stage {
         const outer = per === 'attempt' ? (call[OUTER_SIGNAL] ?? undefined) : context.signal;
         context.signal = outer ? AbortSignal.any([outer, run.controller.signal]) : run.controller.signal;
         queue.push(run);
-        let pending: Promise<unknown>;
-        try {
-          pending = next(context);
-        } catch (error) {
-          pending = Promise.reject(error);
-        }
+        const pending = runNext(next, context);
         // Also handles a rejection that comes after the deadline (it is no one's to hear).
         pending.then(
           (value) => run.finish(true, value),

@@ -167,6 +167,12 @@ export class ChaosExperiments {
     return this.byService.get(`${arm}\u0000${service}`) ?? NONE;
   }
 
+  /** `running(service, arm)` for one stage: its key made once, one map lookup per call. */
+  reader(service: string, arm: 'stable' | 'rollout'): () => readonly ChaosExperiment[] {
+    const key = `${arm}\u0000${service}`;
+    return () => this.byService.get(key) ?? NONE;
+  }
+
   private rebuild(): void {
     const next = new Map<string, ChaosExperiment[]>();
     for (const experiment of this.experiments.values()) {

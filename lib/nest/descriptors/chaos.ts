@@ -18,7 +18,7 @@ export const chaosPattern = definePattern<object, { fault: string; experiment: s
     const experiments = get(ChaosExperiments);
     if (!experiments.enabled) return undefined;
     return chaosStage({
-      experiments: () => experiments.running(base, arm),
+      experiments: experiments.reader(base, arm),
       clock,
       onInjected: (experiment) => emit({ fault: experiment.fault.kind, experiment: experiment.id }),
     });

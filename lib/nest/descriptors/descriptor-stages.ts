@@ -46,10 +46,12 @@ export class DescriptorStages {
   /** The stages of `plan`'s method, one per defined pattern its decorators or its service's settings turn on. */
   create(plan: StagePlan): Stage[] {
     const stages: Stage[] = [];
+    let resolved: ReturnType<ResilienceSettings['resolve']> | undefined;
     for (const descriptor of this.patterns) {
       const options = this.optionsOf(descriptor, plan) ?? (descriptor.everyMethod ? {} : undefined);
       if (!options) continue;
-      const resolved = this.settings.resolve(plan.service, plan.tier ? { tier: plan.tier } : undefined);
+      // Resolved once per method, and only for a method some pattern applies to.
+      resolved ??= this.settings.resolve(plan.service, plan.tier ? { tier: plan.tier } : undefined);
       const stage = descriptor.stage({
         options,
         service: plan.service,

@@ -35,10 +35,12 @@ export class DeadlineStageFactory implements StageFactory {
         : inbound.criticalityEnabled
           ? (context) => inbound.criticalityOf((context as NestCallContext).store)
           : undefined,
-      deadlineOf: (context, now) => {
+      deadlineOf: (context, clock) => {
+        // The request's deadline is read (and the clock with it) once per request, then cached.
         const fromCaller = inbound.enabled ? inbound.of((context as NestCallContext).store) : undefined;
         if (ownMs === undefined) return fromCaller;
-        return fromCaller === undefined ? now + ownMs : Math.min(fromCaller, now + ownMs);
+        const own = clock.now() + ownMs;
+        return fromCaller === undefined ? own : Math.min(fromCaller, own);
       },
       onExceeded: () => {
         if (exceeded.hasListeners) exceeded.emit({ service });

@@ -7,11 +7,15 @@ import { TimedClock } from '../../support/timed-clock.js';
  * Offers `load` x the bulkhead's capacity for `seconds`, every tenth call critical for `critical`
  * tenths and sheddable for the rest; each call holds its slot 20 ms. Returns the share served of each class.
  */
-async function overload(classes: boolean, seconds = 2) {
+async function overload(classes: boolean, seconds = 2, slots = 10, criticalTenths = 3) {
   const clock = new TimedClock();
-  const slots = 10;
   const serviceMs = 20;
-  const bulkhead = new BulkheadPolicy('payments', { maxConcurrent: slots, maxQueue: 20, queueTimeout: 1, clock });
+  const bulkhead = new BulkheadPolicy('payments', {
+    maxConcurrent: slots,
+    maxQueue: 2 * slots,
+    queueTimeout: 1,
+    clock,
+  });
   const capacityPerMs = slots / serviceMs;
   const gapMs = 1 / (3 * capacityPerMs); // 3x capacity
   const served = { critical: 0, sheddable: 0 };
@@ -21,7 +25,7 @@ async function overload(classes: boolean, seconds = 2) {
   let next = 0;
   for (let i = 0; next < seconds * 1000; i++, next += gapMs) {
     await clock.advance(next - clock.now());
-    const kind: 'critical' | 'sheddable' = i % 10 < 3 ? 'critical' : 'sheddable';
+    const kind: 'critical' | 'sheddable' = i % 10 < criticalTenths ? 'critical' : 'sheddable';
     offered[kind]++;
     const criticality: Criticality | undefined = classes ? kind : undefined;
     calls.push(
@@ -54,6 +58,25 @@ describe('criticality in a saturated bulkhead', () => {
       `${pct(without.critical)} vs ${pct(without.sheddable)}`,
     );
     assert.ok(without.critical < 0.5);
+  });
+
+  it('holds across scales and mixes: 2, 10 and 50 slots, 10%, 30% and 50% critical, at 3x capacity', async (t) => {
+    const rows: string[] = [];
+    for (const slots of [2, 10, 50]) {
+      for (const tenths of [1, 3, 5]) {
+        const served = await overload(true, 1, slots, tenths);
+        rows.push(
+          `${slots} slots, ${tenths * 10}% critical: critical ${(served.critical * 100).toFixed(1)}%, sheddable ${(served.sheddable * 100).toFixed(1)}%`,
+        );
+        // Critical demand is 3 x tenths/10 of the capacity: all of it when it fits, else the whole capacity.
+        const share = Math.min(1, 1 / (3 * (tenths / 10)));
+        assert.ok(served.critical >= 0.99 * share, rows.at(-1));
+        // Sheddable calls get what critical ones leave, never more than their share of the rest.
+        const left = Math.max(0, 1 - 3 * (tenths / 10));
+        assert.ok(served.sheddable <= left / (3 * (1 - tenths / 10)) + 0.02, rows.at(-1));
+      }
+    }
+    t.diagnostic(rows.join('; '));
   });
 
   it('the most important waiter is admitted first; a full queue evicts the least important below the arrival', async () => {

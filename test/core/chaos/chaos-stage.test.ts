@@ -12,18 +12,8 @@ import {
   RetryPolicy,
   retryStage,
 } from '../../../lib/core/index.js';
+import { seeded } from '../../support/overload-simulation.js';
 import { TimedClock } from '../../support/timed-clock.js';
-
-/** A seeded generator (mulberry32): the same draws on every run. */
-function seeded(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const experiment = (over: Partial<ChaosExperiment>): ChaosExperiment => ({
   id: 'e1',

@@ -31,7 +31,7 @@ describe('the deadline stage, on a clock with timers (exact)', () => {
 
   it('fails the call at its deadline and aborts its signal with the same error', async () => {
     const clock = new TimedClock();
-    const run = compose([deadlineStage({ clock, deadlineOf: (_c, now) => now + 200 })]);
+    const run = compose([deadlineStage({ clock, deadlineOf: (_c, clock) => clock.now() + 200 })]);
     const context = createContext(never);
     const call = run(context);
     let settled = false;
@@ -46,7 +46,7 @@ describe('the deadline stage, on a clock with timers (exact)', () => {
 
   it("the earliest of the caller's deadline and its own wins", async () => {
     const clock = new TimedClock();
-    const run = compose([deadlineStage({ clock, deadlineOf: (_c, now) => now + 500 })]);
+    const run = compose([deadlineStage({ clock, deadlineOf: (_c, clock) => clock.now() + 500 })]);
     const context = createContext(never, [], { deadline: 300 });
     const refused = assert.rejects(run(context), DeadlineExceededError);
     await clock.advance(300);
@@ -71,7 +71,7 @@ describe('the deadline stage, on a clock with timers (exact)', () => {
       await clock.advance(40);
       throw new Error('down');
     };
-    const run = compose([deadlineStage({ clock, deadlineOf: (_c, now) => now + 250 }), retryStage(policy)]);
+    const run = compose([deadlineStage({ clock, deadlineOf: (_c, clock) => clock.now() + 250 }), retryStage(policy)]);
     await assert.rejects(run(createContext(attempt)), /down/);
     // Attempts at 0, 90, 180: a fourth would start at 270, past the deadline; stopped at 220 instead.
     assert.deepEqual(started, [0, 90, 180]);
