@@ -7,9 +7,13 @@ import { register } from 'prom-client';
 import {
   Bulkhead,
   BulkheadService,
+  CircuitBreaker,
+  CircuitBreakerService,
   Criticality,
   currentCriticality,
+  ManualClock,
   RateLimit,
+  RESILIENCE_CLOCK,
   ResilienceModule,
   resilientFetch,
 } from '../../lib/index.js';
@@ -41,6 +45,14 @@ class Orders {
     return 'quoted';
   }
 
+  /** Fails while `Orders.down`; opens at the first failure for 10 s (on the test's clock). */
+  static down = false;
+  @CircuitBreaker('stock', { failureThreshold: 1, successThreshold: 1, timeout: 10 })
+  async stock(): Promise<string> {
+    if (Orders.down) throw Object.assign(new Error('stock service refused'), { code: 'ECONNREFUSED' });
+    return 'in stock';
+  }
+
   @Criticality('sheddable')
   async prefetch(): Promise<string | undefined> {
     return currentCriticality();
@@ -62,6 +74,10 @@ class OrdersController {
   @Get('quote')
   quote() {
     return this.orders.quote();
+  }
+  @Get('stock')
+  stock() {
+    return this.orders.stock();
   }
   @Get('prefetch')
   prefetch() {
@@ -126,7 +142,38 @@ for (const platform of PLATFORMS) {
         // 2 of 5 left; a sheddable request must leave 1 (20%).
         statuses.push(await quote('sheddable'), await quote('sheddable'), await quote('critical'));
         assert.deepEqual(statuses, [200, 200, 200, 200, 429, 200]);
+        const metric = await register.getSingleMetric('rate_limit_rejections_by_criticality_total')?.get();
+        const refused = (criticality: string) =>
+          metric?.values.find((v) => v.labels.key === 'Orders' && v.labels.criticality === criticality)?.value;
+        assert.ok((refused('sheddable') ?? 0) >= 1, `refusals counted by class: ${JSON.stringify(metric?.values)}`);
+        assert.equal(refused('critical_plus'), undefined);
       } finally {
+        await app.close();
+      }
+    });
+
+    it('a half-open breaker gives its trial to the critical caller, not to the sheddable one that came first', async () => {
+      const clock = new ManualClock(Date.now());
+      const { app, url } = await startHttpApp(OrdersModule, platform, (builder) =>
+        builder.overrideProvider(RESILIENCE_CLOCK).useValue(clock),
+      );
+      try {
+        const stock = (criticality?: string) =>
+          fetch(`${url}/stock`, { headers: criticality ? { 'x-request-criticality': criticality } : {} }).then(
+            (r) => r.status,
+          );
+        Orders.down = true;
+        assert.equal(await stock(), 500);
+        clock.advance(5_000);
+        assert.equal(await stock('critical'), 503, 'open: a critical caller is turned away too (and seen)');
+        Orders.down = false;
+        clock.advance(5_000);
+        assert.equal(app.get(CircuitBreakerService).get('stock').state, 'half_open');
+        assert.equal(await stock('sheddable'), 503, 'the trial is kept for the critical class');
+        assert.equal(await stock('critical'), 200, 'the critical caller probes and closes the breaker');
+        assert.equal(await stock('sheddable'), 200);
+      } finally {
+        Orders.down = false;
         await app.close();
       }
     });

@@ -1,3 +1,4 @@
+import { type Criticality, rankOf } from '../criticality.js';
 import { DeadlineQueue } from '../deadline-queue.js';
 import { CallTimeoutError, CircuitOpenError } from '../errors.js';
 import { CircuitBreakerFields } from './breaker-fields.js';
@@ -18,6 +19,9 @@ const HALF_OPEN_RETRY_AFTER_MS = 1000;
  * - Every state change starts a new generation; a call admitted in an earlier
  *   generation changes nothing when it ends (no stale result flips the state).
  * - HALF_OPEN admits at most `halfOpenMaxCalls` trials at once; the rest are rejected.
+ * - Trials go to the most important class of call seen while the breaker was not closed
+ *   within the last open duration (`timeout`): a sheddable call gets none while critical
+ *   calls are arriving, yet a service with only sheddable traffic still probes.
  *
  * This file is the state machine; CircuitBreakerPolicy (circuit-breaker.ts) adds the
  * controls (force, disable, reset), metrics and snapshots.
@@ -41,9 +45,14 @@ export abstract class CircuitBreakerCore extends CircuitBreakerFields {
    * while OPEN (or while every half-open trial slot is taken). An admitted call's `fn` runs
    * before execute returns (so a caller knows synchronously whether it was turned away).
    * `state` is handed to `fn` (Polly's TState: one shared function instead of a closure per call).
+   * `criticality` (default critical) decides who gets a half-open trial.
    */
-  execute<T, S = undefined>(fn: (context: CallContext, state: S) => T | PromiseLike<T>, state?: S): Promise<T> {
-    const generation = this.admit();
+  execute<T, S = undefined>(
+    fn: (context: CallContext, state: S) => T | PromiseLike<T>,
+    state?: S,
+    criticality?: Criticality,
+  ): Promise<T> {
+    const generation = this.admit(criticality);
     if (generation === undefined) return this.reject<T>();
     if (this.fastPath) return this.executeFast(fn, generation, state as S);
     const startedAt = this.slowMs !== undefined ? this.clock.now() : 0;
@@ -111,18 +120,25 @@ export abstract class CircuitBreakerCore extends CircuitBreakerFields {
   }
 
   /** Admits a call: its generation, or undefined to reject it. */
-  protected admit(): number | undefined {
+  protected admit(criticality?: Criticality): number | undefined {
     if (this.disabled) return UNTRACKED;
     switch (this.currentState) {
       case 'closed':
         return this.generation;
-      case 'open':
-        if (this.forced || this.clock.now() < this.openUntil) return undefined;
+      case 'open': {
+        if (this.forced) return undefined;
+        const now = this.clock.now();
+        if (now < this.openUntil) {
+          this.outranked(rankOf(criticality), now);
+          return undefined;
+        }
         this.transition('half_open');
         break;
+      }
       case 'half_open':
         break;
     }
+    if (this.outranked(rankOf(criticality), this.clock.now())) return undefined;
     if (this.trialsInFlight >= this.halfOpenMaxCalls) {
       if (this.clock.now() - this.trialsSince < this.trialLeaseMs) return undefined;
       // The trials' leases ran out: a new round of trials; the old ones' results count for nothing.
@@ -132,6 +148,20 @@ export abstract class CircuitBreakerCore extends CircuitBreakerFields {
     if (this.trialsInFlight === 0) this.trialsSince = this.clock.now();
     this.trialsInFlight++;
     return this.generation;
+  }
+
+  /**
+   * Notes a call's class (rank 0 is the most important) while the breaker is not closed; true
+   * when a more important class was seen within the last open duration, so this call must
+   * leave the trials to it. Once that class stops arriving, the lower ones probe again.
+   */
+  private outranked(rank: number, now: number): boolean {
+    if (rank <= this.trialRank || now - this.trialRankSeenAt >= this.openMs) {
+      this.trialRank = rank;
+      this.trialRankSeenAt = now;
+      return false;
+    }
+    return true;
   }
 
   /** Turns a call away: CircuitOpenError, or the fallback's answer. */
@@ -229,7 +259,6 @@ export abstract class CircuitBreakerCore extends CircuitBreakerFields {
     }
   }
 
-  /** Ends a timed call that ran past `callTimeout`. */
   /**
    * Ends every call waiting on its callTimeout now (the application shuts down): each one's
    * signal aborts with `reason` and its caller gets `reason`; none counts as a failure, and the
@@ -243,6 +272,7 @@ export abstract class CircuitBreakerCore extends CircuitBreakerFields {
     });
   }
 
+  /** Ends a timed call that ran past `callTimeout`. */
   timedOut<T>(call: TimedCall<T>): void {
     const error = new CallTimeoutError((this.callTimeoutMs as number) / 1000, `Call through circuit "${this.name}"`);
     call.abort(error);

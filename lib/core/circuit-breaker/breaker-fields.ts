@@ -46,6 +46,9 @@ export abstract class CircuitBreakerFields {
   protected openUntil = 0;
   protected reopens = 0;
   protected forced = false;
+  /** The most important class (rank) of call seen while not closed, and when: half-open trials are its. */
+  protected trialRank = Number.POSITIVE_INFINITY;
+  protected trialRankSeenAt = Number.NEGATIVE_INFINITY;
   protected disabled: boolean;
   /**
    * A report the last counted failure started (a shared breaker's round trip to its

@@ -28,7 +28,7 @@ export function circuitBreakerStage(breaker: CircuitBreakerPolicy): Stage {
           };
       return (context) => {
         context.rejectedBy = 'circuit_open';
-        const promise = breaker.execute(admitted, context);
+        const promise = breaker.execute(admitted, context, context.criticality);
         if (context.rejectedBy !== 'circuit_open' || !report) return promise;
         return promise.then(undefined, (error: unknown) => report(error, context).then(() => Promise.reject(error)));
       };

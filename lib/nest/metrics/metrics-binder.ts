@@ -87,6 +87,7 @@ export class MetricsBinder implements OnModuleDestroy {
           metrics.requests.inc({ key });
           if (!allowed) metrics.rateLimitRejections.inc({ key });
         },
+        onRefused: (key, criticality) => metrics.rateLimitRejectionsByCriticality.inc({ key, criticality }),
       }),
     );
   }

@@ -57,6 +57,7 @@ export class ResilienceMetrics {
   readonly retryAttempts: HistogramInstrument<'operation'>;
   readonly retries: CounterInstrument<'operation'>;
   readonly rateLimitRejections: CounterInstrument<'key'>;
+  readonly rateLimitRejectionsByCriticality: CounterInstrument<'key' | 'criticality'>;
   readonly requests: CounterInstrument<'key'>;
   readonly dlqAdded: CounterInstrument<'queue'>;
   readonly dlqDamaged: CounterInstrument<'queue'>;
@@ -126,6 +127,12 @@ export class ResilienceMetrics {
     this.rateLimitRejections = counter('rate_limit_rejections_total', 'Total rate limit rejections', '{request}', [
       'key',
     ]);
+    this.rateLimitRejectionsByCriticality = counter(
+      'rate_limit_rejections_by_criticality_total',
+      "Calls of a pipeline refused by a rate limiter, by the call's criticality (critical_plus, critical, sheddable_plus, sheddable)",
+      '{request}',
+      ['key', 'criticality'],
+    );
     this.requests = counter('requests_total', 'Requests decided by a rate limiter', '{request}', ['key']);
     // The three queue gauges read one set of sources; each collection measures each queue once per gauge.
     const queueGauge = (base: string, help: string, unit: string, pick: QueuePick, shared?: Set<QueueSource>) =>

@@ -53,19 +53,21 @@ export class RateStageFactory implements StageFactory {
         ? (verdict, context) => keepVerdict((context as NestCallContext).store as never, verdict)
         : undefined,
       wantsVerdict: (context) => (context as NestCallContext).store !== undefined,
-      onRejected: this.tracing ? denialEvent(this.tracing) : undefined,
+      onRejected: refusalReport(rates, this.tracing),
     });
   }
 }
 
-/** The limiter's refusal on the call's span. */
-function denialEvent(tracing: OtelTracing) {
-  return (error: RateLimitExceededError) =>
-    tracing.event('resilience.rate_limit.denied', {
+/** The limiter's refusal, counted by the call's class and marked on the call's span. */
+function refusalReport(rates: RateLimiterService, tracing: OtelTracing | null | undefined) {
+  return (error: RateLimitExceededError, context: ResilienceContext) => {
+    rates.refused(error.limiter ?? 'unknown', context.criticality);
+    tracing?.event('resilience.rate_limit.denied', {
       'resilience.rate_limit.policy': error.limiter ?? 'unknown',
       'resilience.rate_limit.retry_after': error.retryAfter,
       ...(error.limit === undefined ? {} : { 'resilience.rate_limit.limit': error.limit }),
     });
+  };
 }
 
 /** One limiter, or one per tier (named `name:tier`) chosen per call. */

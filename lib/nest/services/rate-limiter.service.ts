@@ -7,7 +7,9 @@ import type { ResolvedRateSettings } from '../../config/resolved-types.js';
 import { rateSchema } from '../../config/schema.js';
 import type { RateSettings } from '../../config/types.js';
 import { type Clock, coarseClock, systemClock } from '../../core/clock.js';
+import { type Criticality, DEFAULT_CRITICALITY } from '../../core/criticality.js';
 import { RateLimiterShutdownError, ResilienceConfigError } from '../../core/errors.js';
+import { EventSource } from '../../core/events.js';
 
 export { RateLimiterShutdownError } from '../../core/errors.js';
 
@@ -24,6 +26,8 @@ import { NamedRegistry } from './named-registry.js';
 
 export interface RateLimitListener {
   onDecision?(limiter: string, allowed: boolean): void;
+  /** A call of a pipeline refused by `limiter`, with the call's class (critical when it has none). */
+  onRefused?(limiter: string, criticality: Criticality): void;
 }
 
 /**
@@ -36,6 +40,7 @@ export class RateLimiterService implements BeforeApplicationShutdown {
   private readonly shutdown = new AbortController();
   private readonly logger = new Logger('Resilience');
   private readonly registry: NamedRegistry<RateLimiter, RateSettings, ResolvedRateSettings>;
+  private readonly refusals = new EventSource<{ limiter: string; criticality: Criticality }>();
   readonly store: RateLimitStore;
 
   constructor(
@@ -115,20 +120,38 @@ export class RateLimiterService implements BeforeApplicationShutdown {
     return this.get(name).acquire(key, cost);
   }
 
+  /** @internal A pipeline's call was refused by `limiter` (the rate stage tells, with the call's class). */
+  refused(limiter: string, criticality: Criticality | undefined): void {
+    if (this.refusals.hasListeners) this.refusals.emit({ limiter, criticality: criticality ?? DEFAULT_CRITICALITY });
+  }
+
   /**
    * Observes the decisions of every limiter, existing and future (metrics): each limiter's
-   * own onDecision event, subscribed through one call. A listener that throws is logged.
+   * own onDecision event, subscribed through one call; and the refusals of pipelines' calls
+   * by class. A listener that throws is logged.
    */
   subscribe(listener: RateLimitListener): () => void {
-    return this.registry.each((limiter) =>
-      limiter.onDecision(({ limiter: name, allowed }) => {
+    const guarded =
+      <A extends unknown[]>(call: (...args: A) => void) =>
+      (...args: A) => {
         try {
-          listener.onDecision?.(name, allowed);
+          call(...args);
         } catch (error) {
           this.logger.warn(`rate-limit listener failed: ${(error as Error).message}`);
         }
-      }),
+      };
+    const decided = guarded((name: string, allowed: boolean) => listener.onDecision?.(name, allowed));
+    const stopDecisions = this.registry.each((limiter) =>
+      limiter.onDecision(({ limiter: name, allowed }) => decided(name, allowed)),
     );
+    const refused = guarded((name: string, criticality: Criticality) => listener.onRefused?.(name, criticality));
+    const stopRefusals = listener.onRefused
+      ? this.refusals.event(({ limiter, criticality }) => refused(limiter, criticality))
+      : () => undefined;
+    return () => {
+      stopDecisions();
+      stopRefusals();
+    };
   }
 
   /** Told of every limiter created from now on. */
