@@ -50,3 +50,45 @@ export function remainingFromHeaders(
   }
   return remaining === undefined ? undefined : Math.min(remaining, options.maxMs);
 }
+
+/** Milliseconds per unit of gRPC's TimeoutValue: Hours, Minutes, Seconds, millis, micros, nanos. */
+const GRPC_TIMEOUT_UNITS: Readonly<Record<string, number>> = {
+  H: 3_600_000,
+  M: 60_000,
+  S: 1000,
+  m: 1,
+  u: 1e-3,
+  n: 1e-6,
+};
+
+/**
+ * A `grpc-timeout` value (gRPC over HTTP/2: 1 to 8 digits and a unit, e.g. `150m`) in ms,
+ * rounded up, clamped to `maxMs`; undefined for anything else (a list, a sign, a word).
+ */
+export function parseGrpcTimeout(value: unknown, maxMs = DEFAULT_DEADLINE_HEADERS.maxMs): number | undefined {
+  if (typeof value !== 'string') return undefined;
+  const match = /^(\d{1,8})([HMSmun])$/.exec(value.trim());
+  if (!match) return undefined;
+  const ms = Math.ceil(Number(match[1]) * (GRPC_TIMEOUT_UNITS[match[2] as string] as number));
+  return ms > 0 ? Math.min(ms, maxMs) : undefined;
+}
+
+/**
+ * The time left of a gRPC call, in ms, clamped to `maxMs`: the call's own deadline (grpc-js
+ * parses `grpc-timeout` into `call.getDeadline()`, a Date or epoch ms, Infinity for none), else
+ * a `grpc-timeout` still in the metadata (another server library); undefined when neither.
+ */
+export function remainingOfRpc(
+  call: unknown,
+  grpcTimeout: unknown,
+  wallNow: number,
+  maxMs = DEFAULT_DEADLINE_HEADERS.maxMs,
+): number | undefined {
+  const getDeadline = (call as { getDeadline?: unknown } | undefined)?.getDeadline;
+  if (typeof getDeadline === 'function') {
+    const deadline: unknown = getDeadline.call(call);
+    const at = deadline instanceof Date ? deadline.getTime() : typeof deadline === 'number' ? deadline : Number.NaN;
+    if (Number.isFinite(at)) return Math.min(at - wallNow, maxMs);
+  }
+  return parseGrpcTimeout(grpcTimeout, maxMs);
+}

@@ -5,6 +5,7 @@ import {
   DEFAULT_DEADLINE_HEADERS,
   type DeadlineHeaders,
   remainingFromHeaders,
+  remainingOfRpc,
 } from '../../core/deadline/inbound-deadline.js';
 import { toMilliseconds } from '../../core/duration.js';
 import { ResilienceSettings } from '../resilience-settings.js';
@@ -57,6 +58,28 @@ export class InboundDeadlines {
       store.deadline = remaining === undefined ? null : this.clock.now() + remaining;
     }
     return store.deadline ?? undefined;
+  }
+
+  /**
+   * Reads an RPC call's deadline and criticality into `store` (a handler's arguments: the
+   * data, then gRPC's metadata and call): the call's gRPC deadline (its `grpc-timeout`), else
+   * a `grpc-timeout` in the metadata, clamped to `deadline.max`; the class from the metadata's
+   * criticality header. A transport without metadata (TCP, NATS) has neither.
+   */
+  readRpc(store: CallContextStore, args: readonly unknown[]): void {
+    const metadata = args[1] as { get?: unknown } | undefined;
+    const get =
+      typeof metadata?.get === 'function'
+        ? (key: string) => {
+            const values: unknown = (metadata.get as (key: string) => unknown).call(metadata, key);
+            return Array.isArray(values) && values.length === 1 ? values[0] : undefined;
+          }
+        : () => undefined;
+    if (this.enabled) {
+      const remaining = remainingOfRpc(args[2], get('grpc-timeout'), Date.now(), this.headers.maxMs);
+      store.deadline = remaining === undefined ? null : this.clock.now() + remaining;
+    }
+    if (this.criticalityEnabled) store.criticality = parseCriticality(get(this.criticalityHeader)) ?? null;
   }
 
   /** The request's criticality from its header, or undefined (none, a value we do not know, or reading is off). */

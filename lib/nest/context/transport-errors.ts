@@ -7,6 +7,9 @@ type ExceptionClass = new (error: object) => Error;
 const load = (pkg: string, name: string): ExceptionClass | undefined =>
   optionalPeer<Record<string, ExceptionClass>>(pkg)?.[name];
 
+/** The gRPC status of each of our HTTP statuses. */
+const GRPC_CODES = { 429: 8, 503: 14, 504: 4 } as const;
+
 let rpcException: ExceptionClass | undefined | null = null;
 let wsException: ExceptionClass | undefined | null = null;
 
@@ -55,5 +58,7 @@ export function forTransport(type: string, error: unknown): unknown {
   }
   if (!Exception) return error;
   const { name, message } = error as Error;
-  return new Exception({ status: rejection.status, error: name, message, retryAfter: rejection.retryAfter });
+  const payload = { status: rejection.status, error: name, message, retryAfter: rejection.retryAfter };
+  // gRPC reads a status code from `code` (else UNKNOWN): RESOURCE_EXHAUSTED, UNAVAILABLE, DEADLINE_EXCEEDED.
+  return new Exception(type === 'rpc' ? { ...payload, code: GRPC_CODES[rejection.status] } : payload);
 }

@@ -82,6 +82,13 @@ export class ResilienceInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const store: CallContextStore = { type: context.getType<string>(), request: requestOf(context) };
     if (store.type !== 'http') {
+      if (store.type === 'rpc') {
+        this.deadlines.readRpc(store, context.getArgs());
+        const deadline = this.deadlines.of(store);
+        const now = this.deadlines.now();
+        if (deadline !== undefined && deadline <= now)
+          return throwError(() => forTransport('rpc', new DeadlineExceededError(now - deadline)));
+      }
       return new Observable<unknown>((subscriber) =>
         callContext.run(store, () =>
           next.handle().subscribe({

@@ -7,9 +7,11 @@ import {
   DeadlineExceededError,
   deadlineStage,
   isPermanentError,
+  parseGrpcTimeout,
   type ResilienceContext,
   RetryPolicy,
   remainingFromHeaders,
+  remainingOfRpc,
   retryStage,
 } from '../../../lib/core/index.js';
 import { TimedClock } from '../../support/timed-clock.js';
@@ -105,5 +107,31 @@ describe('reading a deadline from headers', () => {
     assert.equal(read({ 'x-request-deadline': '-1' }), undefined);
     assert.equal((read({ 'x-request-deadline': '1' }) as number) < 0, true, '1970: passed');
     assert.equal(read({}), undefined);
+  });
+});
+
+describe('reading a gRPC deadline', () => {
+  it('parses grpc-timeout (1 to 8 digits and a unit), rounds up, clamps, refuses the rest', () => {
+    assert.equal(parseGrpcTimeout('150m'), 150);
+    assert.equal(parseGrpcTimeout('2S'), 2000);
+    assert.equal(parseGrpcTimeout('1M'), 60_000);
+    assert.equal(parseGrpcTimeout('1500u'), 2);
+    assert.equal(parseGrpcTimeout('1n'), 1, 'rounded up: never a zero deadline from a tiny one');
+    assert.equal(parseGrpcTimeout('99999999H'), 60_000, 'clamped to deadline.max');
+    assert.equal(parseGrpcTimeout('5S', 1000), 1000);
+    for (const hostile of ['', '0m', '-5m', '5', 'm', '123456789m', '1.5S', '5s ', '5 S', 'abc', '1e3m', ['5m']])
+      assert.equal(parseGrpcTimeout(hostile), undefined, JSON.stringify(hostile));
+  });
+
+  it("prefers the call's own deadline (grpc-js: a Date or epoch ms; Infinity is none), else the metadata's grpc-timeout", () => {
+    const at = (deadline: unknown) => ({ getDeadline: () => deadline });
+    assert.equal(remainingOfRpc(at(1_000_300), '5m', 1_000_000), 300);
+    assert.equal(remainingOfRpc(at(new Date(1_000_250)), undefined, 1_000_000), 250);
+    assert.equal(remainingOfRpc(at(999_000), undefined, 1_000_000), -1000, 'passed');
+    assert.equal(remainingOfRpc(at(Number.POSITIVE_INFINITY), '40m', 1_000_000), 40);
+    assert.equal(remainingOfRpc(at(Number.POSITIVE_INFINITY), undefined, 1_000_000), undefined);
+    assert.equal(remainingOfRpc(at(9_000_000_000), undefined, 1_000_000), 60_000, 'clamped');
+    assert.equal(remainingOfRpc(undefined, '7S', 0), 7000, 'a transport without a call object');
+    assert.equal(remainingOfRpc({ getDeadline: 'no' }, undefined, 0), undefined);
   });
 });
