@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { duration, type Named, nonNegativeInt, strict } from './schema-parts.js';
+import { duration, fn, type Named, nonNegativeInt, strict } from './schema-parts.js';
 
 // The sections of the configuration that are not a pattern's: Redis, HTTP, metrics, tracing, trace recording.
 
@@ -155,6 +155,12 @@ const chaosExperimentObject = strict({
   arm: z.enum(['stable', 'rollout']),
   /** 'attempt' (default): each attempt drawn on its own; 'call': one draw for every attempt of a call. */
   per: z.enum(['attempt', 'call']),
+  /** Only calls serving this route: 'VERB /path', '/path' or '/prefix/*' (as in `http.routes`). */
+  route: z.string().min(1),
+  /** Only calls with this key (the rate limiter's: an IP, a user id; or ResilienceService.call's). */
+  key: z.string().min(1),
+  /** Only calls this predicate accepts (given what a rate-limit key function gets). Code only, this replica only. */
+  when: fn<(call: { args: unknown[]; request?: unknown; type: string }) => boolean>('when'),
   why: z.string().min(1),
 })
   .partial()
@@ -168,8 +174,15 @@ const chaosObject = strict({
   enabled: z.boolean(),
   /** Lets chaos run when `environment` is production. Default false: refused at bootstrap. */
   allowInProduction: z.boolean(),
-  /** Experiments started at bootstrap (each ends after its duration). */
+  /** Experiments started at bootstrap (each ends after its duration; on this replica). */
   experiments: z.array(chaosExperimentSchema),
+  /**
+   * 'fleet' (the default when `redis` is configured): experiments started through the admin API
+   * or `ChaosExperiments.begin` run on every replica, through Redis; 'local': on this one only.
+   */
+  scope: z.enum(['local', 'fleet']),
+  /** How often a replica reads the fleet's experiments (a start or a stop elsewhere reaches it within this). Default 1s. */
+  syncInterval: duration({ positive: true }),
 }).partial();
 /** Named, so the declarations of the schemas that hold it refer to it instead of spelling it out. */
 export interface ChaosSchema extends Named<typeof chaosObject> {}

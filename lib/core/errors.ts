@@ -240,3 +240,14 @@ export class UnknownDeadLetterQueueError extends ResilienceError {
     );
   }
 }
+
+/**
+ * A fleet-wide chaos change could not reach Redis. A start is refused (no experiment that runs
+ * on one replica while the operator believes it runs on all); a stop has already ended the
+ * experiments on this replica, and the others end each experiment at its own end time.
+ */
+export class ChaosFleetUnavailableError extends ResilienceError {
+  constructor(what: string, cause: unknown) {
+    super(`${what}: Redis is unreachable (${(cause as Error)?.message ?? cause})`, { cause });
+  }
+}

@@ -182,6 +182,11 @@ describe('chaos is guarded', () => {
       }),
       (e) => e instanceof ResilienceConfigError && /chaos\.experiments/.test(e.message),
     );
+    await assert.rejects(
+      boot({ metrics: { enabled: false }, chaos: { enabled: true, scope: 'fleet' } }),
+      (e) =>
+        e instanceof ResilienceConfigError && /chaos\.scope: is 'fleet' but no redis is configured/.test(e.message),
+    );
   });
 
   it('off by default: starting an experiment is refused', async () => {

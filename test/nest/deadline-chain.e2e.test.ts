@@ -1,6 +1,5 @@
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { Controller, Get, Injectable, Module } from '@nestjs/common';
 import axios from 'axios';
@@ -13,27 +12,8 @@ import {
   Retry,
   resilientFetch,
 } from '../../lib/index.js';
+import { failingDependency } from '../support/failing-dependency.js';
 import { PLATFORMS, startHttpApp } from '../support/http-apps.js';
-
-/** A dependency that always fails (500), noting when each request arrived. */
-async function failingDependency(): Promise<{ url: string; hits: number[]; close(): Promise<void> }> {
-  const hits: number[] = [];
-  const server: Server = createServer((_request, response) => {
-    hits.push(Date.now());
-    response.statusCode = 500;
-    response.end('down');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  return {
-    url: `http://127.0.0.1:${port}/`,
-    hits,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
-}
 
 const ROUNDS = { attempts: 20, waitMs: 30 };
 const shared = { dependency: '', callee: '', seenDeadline: [] as (number | undefined)[] };

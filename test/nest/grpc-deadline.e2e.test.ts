@@ -1,7 +1,6 @@
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -18,6 +17,7 @@ import {
   Retry,
   resilientFetch,
 } from '../../lib/index.js';
+import { failingDependency } from '../support/failing-dependency.js';
 import { freePort } from '../support/redis-server.js';
 
 const PROTO = `syntax = "proto3";
@@ -33,26 +33,6 @@ message Answer { string text = 1; }
 
 const ROUNDS = { attempts: 20, waitMs: 30 };
 const shared = { dependency: '' };
-
-/** A dependency that always fails (500), noting when each request arrived. */
-async function failingDependency(): Promise<{ url: string; hits: number[]; close(): Promise<void> }> {
-  const hits: number[] = [];
-  const server: Server = createServer((_request, response) => {
-    hits.push(Date.now());
-    response.statusCode = 500;
-    response.end('down');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  return {
-    url: `http://127.0.0.1:${port}/`,
-    hits,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
-}
 
 @Injectable()
 class Ledger {

@@ -1,5 +1,5 @@
 import { HttpException } from '@nestjs/common';
-import { ResilienceConfigError } from '../../core/errors.js';
+import { ChaosFleetUnavailableError, ResilienceConfigError } from '../../core/errors.js';
 import { AdminRequestError } from './admin-console.service.js';
 
 // How the console's routes read bodies and turn errors into answers.
@@ -15,14 +15,18 @@ export async function answer<T>(work: () => T | Promise<T>): Promise<T> {
   }
 }
 
-/** A refused experiment (bad settings, chaos off) as a 400 naming each problem. */
-export function asAdminError<T>(work: () => T): T {
+/**
+ * A refused experiment (bad settings, chaos off) as a 400 naming each problem; a fleet change
+ * Redis could not take as a 503 saying what happened on this replica.
+ */
+export async function asAdminError<T>(work: () => T | Promise<T>): Promise<T> {
   try {
-    return work();
+    return await work();
   } catch (error) {
     if (error instanceof ResilienceConfigError) {
       throw new AdminRequestError(400, error.issues.map((i) => `${i.path}: ${i.message}`).join('; '));
     }
+    if (error instanceof ChaosFleetUnavailableError) throw new AdminRequestError(503, error.message);
     throw error;
   }
 }

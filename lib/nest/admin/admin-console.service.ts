@@ -26,7 +26,7 @@ import { redact } from './redact.js';
 /** An operator's request the console cannot carry out: the controller answers it with this status. */
 export class AdminRequestError extends Error {
   constructor(
-    readonly status: 400 | 404 | 409,
+    readonly status: 400 | 404 | 409 | 503,
     message: string,
   ) {
     super(message);

@@ -212,33 +212,40 @@ export class AdminController {
     return { enabled: this.chaos.enabled, experiments: this.chaos.list() };
   }
 
-  /** Starts an experiment: `{ service, fault, error?, latency?, value?, rate, duration, arm? }`; answers it, with its id. */
+  /**
+   * Starts an experiment: `{ service, fault, error?, latency?, value?, rate, duration, arm?, per?,
+   * route?, key? }`; answers it, with its id. On every replica when chaos runs fleet-wide.
+   */
   @Post('chaos')
   @UseGuards(AdminAuthGuard)
   @Header(...NO_STORE)
   startChaos(@Req() request: AdminRequest, @Body() body: unknown) {
     return this.mutation(request, `start chaos ${JSON.stringify(body)}`, () =>
-      asAdminError(() => this.chaos.start(objectBody(body), AdminAccess.who(request), 'body')),
+      asAdminError(() => this.chaos.begin(objectBody(body), AdminAccess.who(request), 'body')),
     );
   }
 
-  /** The kill switch: ends every experiment at once. */
+  /** The kill switch: ends every experiment at once (on every replica when fleet-wide). */
   @Delete('chaos')
   @UseGuards(AdminAuthGuard)
   @Header(...NO_STORE)
   stopAllChaos(@Req() request: AdminRequest) {
-    return this.mutation(request, 'stop every chaos experiment', () => ({ stopped: this.chaos.stopAll() }));
+    return this.mutation(request, 'stop every chaos experiment', () =>
+      asAdminError(async () => ({ stopped: await this.chaos.endAll() })),
+    );
   }
 
   @Delete('chaos/:id')
   @UseGuards(AdminAuthGuard)
   @Header(...NO_STORE)
   stopChaos(@Req() request: AdminRequest, @Param('id') id: string) {
-    return this.mutation(request, `stop chaos experiment ${id}`, () => {
-      if (!this.chaos.stop(id))
-        throw new AdminRequestError(404, `no chaos experiment ${JSON.stringify(id)} is running`);
-      return { stopped: 1 };
-    });
+    return this.mutation(request, `stop chaos experiment ${id}`, () =>
+      asAdminError(async () => {
+        if (!(await this.chaos.end(id)))
+          throw new AdminRequestError(404, `no chaos experiment ${JSON.stringify(id)} is running`);
+        return { stopped: 1 };
+      }),
+    );
   }
 
   @Get('config')

@@ -205,21 +205,32 @@ function renderChaos(chaos: Status['chaos'], now: number): void {
         el('th', { scope: 'row' }, experiment.service + (experiment.arm ? ` (${experiment.arm})` : '')),
         el('td', {}, `${experiment.fault}${what ? ` ${what}` : ''}`),
         el('td', {}, `${Math.round(experiment.rate * 100)}%`),
+        el('td', {}, scopeOf(experiment)),
         el('td'),
         el('td', {}, experiment.startedBy),
         cell,
       );
       return node;
     });
-    setText(row.querySelectorAll('td')[2], `in ${age((Date.parse(experiment.endsAt) - now) / 1000)}`);
+    setText(row.querySelectorAll('td')[3], `in ${age((Date.parse(experiment.endsAt) - now) / 1000)}`);
   }
+}
+
+/** Where an experiment runs and which calls it hits: 'every replica · GET /orders/* · key u1'. */
+function scopeOf(experiment: Status['chaos']['experiments'][number]): string {
+  const parts = [experiment.scope === 'fleet' ? 'every replica' : 'this replica'];
+  if (experiment.route) parts.push(experiment.route);
+  if (experiment.key) parts.push(`key ${experiment.key}`);
+  if (experiment.when) parts.push('a predicate');
+  return parts.join(' · ');
 }
 
 function empty(container: HTMLElement, what: string, count: number): void {
   const node = keep(container, `empty:${container.id}`, () => {
     if (container.tagName !== 'TBODY') return el('p', { class: 'empty' }, `No ${what}.`);
     const row = el('tr', { class: 'empty' });
-    row.append(el('td', { colspan: '6' }, `No ${what}.`));
+    const columns = container.closest('table')?.querySelectorAll('thead th').length ?? 6;
+    row.append(el('td', { colspan: String(columns) }, `No ${what}.`));
     return row;
   });
   node.hidden = count > 0;

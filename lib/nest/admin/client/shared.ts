@@ -70,6 +70,10 @@ interface ChaosExperiment {
   latencySeconds?: number;
   rate: number;
   arm?: string;
+  route?: string;
+  key?: string;
+  when?: true;
+  scope?: 'local' | 'fleet';
   endsAt: string;
   startedBy: string;
 }

@@ -93,7 +93,7 @@ export function consolePage(requestPath: string, auth: 'token' | 'guard'): strin
 <table><thead><tr><th>Service</th><th>Share</th><th>From</th><th>Set share</th></tr></thead><tbody id="rollouts"></tbody></table></section>
 <section aria-labelledby="h-chaos"><h2 id="h-chaos">Chaos experiments</h2>
 <p class="meta" id="chaos-state"></p><p><button type="button" id="chaos-stop-all" class="danger" aria-label="Stop all chaos experiments">Stop all</button></p>
-<table><thead><tr><th>Service</th><th>Fault</th><th>Rate</th><th>Ends</th><th>Started by</th><th>Stop</th></tr></thead><tbody id="chaos"></tbody></table></section>
+<table><thead><tr><th>Service</th><th>Fault</th><th>Rate</th><th>Scope</th><th>Ends</th><th>Started by</th><th>Stop</th></tr></thead><tbody id="chaos"></tbody></table></section>
 <section aria-labelledby="h-config"><h2 id="h-config">Configuration</h2>
 <details><summary>Resolved configuration (secrets redacted)</summary><pre id="config"></pre></details></section>
 </main>
