@@ -136,6 +136,29 @@ const criticalityObject = strict({
 export interface CriticalitySchema extends Named<typeof criticalityObject> {}
 export const criticalitySchema: CriticalitySchema = criticalityObject;
 
+/** A chaos latency in seconds: fixed, uniform `{ min, max }` or exponential `{ mean, max? }`. */
+export type ChaosLatency = number | { min: number; max: number } | { mean: number; max?: number };
+
+/** A fixed duration or a distribution, each checked by its own shape (so a problem names its field). */
+function latencySchema() {
+  const fixed = duration({ positive: true });
+  const uniform = strict({ min: duration(), max: duration({ positive: true }) });
+  const exponential = strict({ mean: duration({ positive: true }), max: duration({ positive: true }).optional() });
+  return z.unknown().transform((value, ctx): ChaosLatency => {
+    const shape = typeof value === 'object' && value !== null ? ('mean' in value ? exponential : uniform) : fixed;
+    const parsed = shape.safeParse(value);
+    if (parsed.success) {
+      const latency = parsed.data as ChaosLatency;
+      if (typeof latency === 'object' && 'min' in latency && latency.min > latency.max)
+        ctx.addIssue({ code: 'custom', message: 'min must not be over max', path: ['min'], input: value });
+      return latency;
+    }
+    for (const issue of parsed.error.issues)
+      ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path as PropertyKey[], input: value });
+    return z.NEVER;
+  });
+}
+
 /** One chaos experiment: a fault injected into a service's calls, for a while. */
 const chaosExperimentObject = strict({
   /** The service whose calls it hits (@Resilient's name, else the class name). */
@@ -143,14 +166,19 @@ const chaosExperimentObject = strict({
   fault: z.enum(['latency', 'error', 'outcome']),
   /** For `error`: an error family ('ConnectionError', 'TimeoutError', ...) or an HTTP status ('503'). */
   error: z.string().min(1),
-  /** For `latency`: the delay added before the call. */
-  latency: duration({ positive: true }),
+  /**
+   * For `latency`: the delay added before the call: a duration, or a distribution: uniform
+   * `{ min, max }`, exponential `{ mean, max? }` (capped at `max`, default 10 x the mean).
+   */
+  latency: latencySchema(),
   /** For `outcome`: the value the call returns instead of running. */
   value: z.unknown(),
   /** Share of calls (attempts) hit, 0 to 1. */
   rate: z.number().min(0).max(1),
-  /** How long it runs; it ends by itself. */
+  /** How long it runs; it ends by itself. Or give `expiresAt`. */
   duration: duration({ positive: true }),
+  /** When it ends (ISO 8601 with an offset, or epoch ms), instead of `duration`. */
+  expiresAt: z.union([z.iso.datetime({ offset: true }), z.number().int().positive()]),
   /** Only the stable or only the rollout arm of a service with a rollout. */
   arm: z.enum(['stable', 'rollout']),
   /** 'attempt' (default): each attempt drawn on its own; 'call': one draw for every attempt of a call. */
@@ -164,7 +192,7 @@ const chaosExperimentObject = strict({
   why: z.string().min(1),
 })
   .partial()
-  .required({ service: true, fault: true, rate: true, duration: true });
+  .required({ service: true, fault: true, rate: true });
 /** Named, so the declarations of the schemas that hold it refer to it instead of spelling it out. */
 export interface ChaosExperimentSchema extends Named<typeof chaosExperimentObject> {}
 export const chaosExperimentSchema: ChaosExperimentSchema = chaosExperimentObject;

@@ -29,7 +29,10 @@ export function duration(options: { positive?: boolean } = {}) {
     if (seconds === undefined) {
       ctx.addIssue({
         code: 'custom',
-        message: `invalid duration ${describe(value)} (use ${DURATION_HINT})`,
+        message:
+          value === undefined
+            ? `is required (${DURATION_HINT})`
+            : `invalid duration ${describe(value)} (use ${DURATION_HINT})`,
         input: value,
       });
       return z.NEVER;

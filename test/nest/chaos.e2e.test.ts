@@ -189,6 +189,52 @@ describe('chaos is guarded', () => {
     );
   });
 
+  it('an end time instead of a duration; a latency distribution; each problem named by its path', async () => {
+    const clock = new ManualClock(Date.now());
+    const moduleRef = await Test.createTestingModule({
+      imports: [ResilienceModule.forRoot({ metrics: { enabled: false }, chaos: { enabled: true } })],
+    })
+      .overrideProvider(RESILIENCE_CLOCK)
+      .useValue(clock)
+      .compile();
+    await moduleRef.init();
+    try {
+      const chaos = moduleRef.get(ChaosExperiments);
+      const base = { service: 'x', fault: 'error', error: '503', rate: 1 };
+      const until = new Date(Date.now() + 60_000).toISOString();
+      const view = chaos.start({ ...base, expiresAt: until }, 'test');
+      assert.ok(Math.abs(Date.parse(view.endsAt) - Date.parse(until)) < 5, 'ends when asked');
+      clock.advance(59_000);
+      assert.equal(chaos.list().length, 1);
+      clock.advance(1_100);
+      assert.deepEqual(chaos.list(), [], 'ended at expiresAt, on the module clock');
+      assert.throws(() => chaos.start(base, 'test', 'e'), /e\.duration: is required \(or expiresAt\)/);
+      assert.throws(
+        () => chaos.start({ ...base, duration: 5, expiresAt: until }, 'test', 'e'),
+        /e\.expiresAt: and duration are both given/,
+      );
+      assert.throws(
+        () => chaos.start({ ...base, expiresAt: Date.now() - 1 }, 'test', 'e'),
+        /e\.expiresAt: is not in the future/,
+      );
+      const latency = chaos.start(
+        { service: 'x', fault: 'latency', latency: { min: '10ms', max: '2s' }, rate: 1, duration: 5 },
+        'test',
+      );
+      assert.deepEqual(latency.latency, { min: 0.01, max: 2 });
+      assert.throws(
+        () => chaos.start({ ...base, fault: 'latency', latency: { min: '3s', max: '1s' }, duration: 5 }, 'test', 'e'),
+        /e\.latency\.min: min must not be over max/,
+      );
+      assert.throws(
+        () => chaos.start({ ...base, fault: 'latency', latency: { mean: 'soon' }, duration: 5 }, 'test', 'e'),
+        /e\.latency\.mean: invalid duration/,
+      );
+    } finally {
+      await moduleRef.close();
+    }
+  });
+
   it('off by default: starting an experiment is refused', async () => {
     const moduleRef = await boot({ metrics: { enabled: false } });
     try {

@@ -1,9 +1,13 @@
 import { ERROR_FAMILIES } from '../error-matchers.js';
 import { ResilienceError } from '../errors.js';
 
-/** What an experiment injects: a delay before the call, an error instead of it, or a value instead of it. */
+/**
+ * What an experiment injects: a delay before the call, an error instead of it, or a value
+ * instead of it. A delay is `latencyMs`, or drawn per injection: uniform from `latencyMs` to
+ * `maxMs`, or exponential with mean `latencyMs` capped at `maxMs`.
+ */
 export type ChaosFault =
-  | { kind: 'latency'; latencyMs: number }
+  | { kind: 'latency'; latencyMs: number; distribution?: 'uniform' | 'exponential'; maxMs?: number }
   | { kind: 'error'; error: string }
   | { kind: 'outcome'; value: unknown };
 
@@ -45,4 +49,12 @@ export function checkInjectableError(error: string): string {
     return error;
   const families = Object.keys(ERROR_FAMILIES).filter((f) => f !== 'Exception' && f !== 'Error');
   throw new RangeError(`error "${error}" is not an error family (${families.join(', ')}) or an HTTP status ('503')`);
+}
+
+/** The delay of one injection of a latency fault; `random` is 0 <= x < 1. */
+export function drawLatency(fault: Extract<ChaosFault, { kind: 'latency' }>, random: () => number): number {
+  const { latencyMs, distribution, maxMs } = fault;
+  if (distribution === 'uniform') return latencyMs + ((maxMs ?? latencyMs) - latencyMs) * random();
+  if (distribution === 'exponential') return Math.min(maxMs ?? 10 * latencyMs, -latencyMs * Math.log(1 - random()));
+  return latencyMs;
 }

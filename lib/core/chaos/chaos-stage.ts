@@ -1,7 +1,7 @@
 import { type Clock, systemClock } from '../clock.js';
 import type { ResilienceContext } from '../pipeline/context.js';
 import type { Stage } from '../pipeline/stage.js';
-import { type ChaosFault, ChaosInjectedError } from './chaos-fault.js';
+import { type ChaosFault, ChaosInjectedError, drawLatency } from './chaos-fault.js';
 
 /** One running experiment, as the stage reads it. */
 export interface ChaosExperiment {
@@ -54,7 +54,7 @@ export function chaosStage(options: ChaosStageOptions): Stage {
       const inject = (experiment: ChaosExperiment, context: ResilienceContext): Promise<unknown> => {
         onInjected?.(experiment, context);
         const fault = experiment.fault;
-        if (fault.kind === 'latency') return delay(fault.latencyMs).then(() => next(context));
+        if (fault.kind === 'latency') return delay(drawLatency(fault, random)).then(() => next(context));
         if (fault.kind === 'outcome') return Promise.resolve(fault.value);
         return Promise.reject(new ChaosInjectedError(fault.error, experiment.id));
       };

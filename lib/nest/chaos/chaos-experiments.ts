@@ -11,7 +11,6 @@ import type { Cluster, Redis } from 'ioredis';
 import type { z } from 'zod';
 import { formatZodIssues } from '../../config/format-issues.js';
 import { chaosExperimentSchema } from '../../config/schema.js';
-import { checkInjectableError } from '../../core/chaos/chaos-fault.js';
 import type { ChaosExperiment } from '../../core/chaos/chaos-stage.js';
 import type { Clock } from '../../core/clock.js';
 import { toMilliseconds } from '../../core/duration.js';
@@ -21,8 +20,9 @@ import { ResilienceSettings } from '../resilience-settings.js';
 import { RESILIENCE_CLOCK, RESILIENCE_REDIS } from '../tokens.js';
 import {
   type ChaosExperimentView,
-  type ExperimentFields,
+  fieldsFrom,
   fieldsOf,
+  lifetimeOf,
   type Running,
   runningOf,
 } from './running-experiment.js';
@@ -234,37 +234,17 @@ export class ChaosExperiments implements OnApplicationBootstrap, OnApplicationSh
     if (!this.enabled) refuse('chaos.enabled', 'is not true: chaos is off in this application');
     const parsed = chaosExperimentSchema.safeParse(spec, { reportInput: true });
     if (!parsed.success) throw new ResilienceConfigError(formatZodIssues(parsed.error.issues, path));
-    const { service, fault, error, latency, value, rate, duration, arm, per, route, key, when } = parsed.data;
-    const missing = fault === 'error' && !error ? 'error' : fault === 'latency' && !latency ? 'latency' : undefined;
-    if (missing) refuse(`${path}.${missing}`, `is required for a ${fault} fault`);
-    if (fault === 'error') {
-      try {
-        checkInjectableError(error as string);
-      } catch (problem) {
-        refuse(`${path}.error`, (problem as Error).message);
-      }
-    }
-    const fields: ExperimentFields = {
-      service,
-      fault,
-      error,
-      latencySeconds: latency,
-      value,
-      rate,
-      arm,
-      per: per ?? 'attempt',
-      route,
-      key,
-    };
+    const fields = fieldsFrom(parsed.data, path);
     const wallNow = Date.now();
+    const lifetimeMs = lifetimeOf(parsed.data, path, wallNow);
     const shared = {
       ...fields,
       id: randomUUID(),
-      endsAtWall: wallNow + duration * 1000,
+      endsAtWall: wallNow + lifetimeMs,
       startedBy: who,
       startedAt: new Date(wallNow).toISOString(),
     };
-    return runningOf(fields, shared, this.clock.now() + duration * 1000, fleet, when);
+    return runningOf(fields, shared, this.clock.now() + lifetimeMs, fleet, parsed.data.when);
   }
 
   private add(running: Running): void {

@@ -7,6 +7,7 @@ import {
   checkInjectableError,
   compose,
   createContext,
+  drawLatency,
   ERROR_FAMILIES,
   httpStatusOf,
   RetryPolicy,
@@ -64,6 +65,40 @@ describe('the chaos stage', () => {
     assert.equal(ran, false);
     await clock.advance(1000 - clock.now());
     assert.equal(await run(createContext(() => 'real')), 'real', 'ended at endsAt');
+  });
+
+  it('a latency drawn from a distribution: uniform within [min, max], exponential around its mean and capped', async () => {
+    const draws = (fault: Parameters<typeof drawLatency>[0], seed: number) => {
+      const random = seeded(seed);
+      return Array.from({ length: 10_000 }, () => drawLatency(fault, random));
+    };
+    const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+    const uniform = draws({ kind: 'latency', latencyMs: 50, distribution: 'uniform', maxMs: 250 }, 1);
+    assert.ok(Math.min(...uniform) >= 50 && Math.max(...uniform) < 250);
+    // Mean 150; the standard deviation of the mean is 57.7 / 100 = 0.58: 4 of them.
+    assert.ok(Math.abs(mean(uniform) - 150) < 2.4, `uniform mean ${mean(uniform)}`);
+    const exponential = draws({ kind: 'latency', latencyMs: 100, distribution: 'exponential', maxMs: 1000 }, 2);
+    assert.ok(Math.max(...exponential) <= 1000, 'capped at max');
+    assert.ok(
+      exponential.some((ms) => ms > 300),
+      'a heavy tail: some draws past 3x the mean',
+    );
+    // Capped at 10x the mean the expected value is 100 * (1 - e^-10) = 99.995; sd of the mean ~1.
+    assert.ok(Math.abs(mean(exponential) - 100) < 4, `exponential mean ${mean(exponential)}`);
+    const uncapped = draws({ kind: 'latency', latencyMs: 10, distribution: 'exponential' }, 3);
+    assert.ok(Math.max(...uncapped) <= 100, 'without max: capped at 10x the mean');
+    assert.equal(drawLatency({ kind: 'latency', latencyMs: 70 }, seeded(1)), 70, 'fixed');
+
+    // Through the stage, on a clock with timers: the drawn delay is the one waited.
+    const clock = new TimedClock();
+    const fault = { kind: 'latency' as const, latencyMs: 100, distribution: 'uniform' as const, maxMs: 200 };
+    const run = compose([chaosStage({ experiments: () => [experiment({ fault })], clock, random: () => 0.5 })]);
+    let done = false;
+    const slow = run(createContext(() => 'real')).then(() => (done = true));
+    await clock.advance(149);
+    assert.equal(done, false);
+    await clock.advance(1);
+    assert.equal(await slow, true, '100 + (200 - 100) x 0.5 = 150 ms');
   });
 
   it("per: 'attempt' lets a retry through; per: 'call' fails every attempt of a call it hits", async () => {

@@ -194,8 +194,7 @@ function renderChaos(chaos: Status['chaos'], now: number): void {
   for (const experiment of chaos.experiments) {
     const row = keep(byId('chaos'), `chaos:${experiment.id}`, () => {
       const node = el('tr', { 'data-chaos': experiment.id });
-      const what =
-        experiment.error ?? (experiment.latencySeconds === undefined ? '' : `${experiment.latencySeconds} s`);
+      const what = experiment.error ?? latencyText(experiment.latency);
       const stop = button('Stop', `Stop chaos on ${experiment.service}`, () =>
         act(`stop chaos on ${experiment.service}`, 'DELETE', `/chaos/${encodeURIComponent(experiment.id)}`),
       );
@@ -214,6 +213,14 @@ function renderChaos(chaos: Status['chaos'], now: number): void {
     });
     setText(row.querySelectorAll('td')[3], `in ${age((Date.parse(experiment.endsAt) - now) / 1000)}`);
   }
+}
+
+/** '2 s', '0.05-2 s' (uniform), '~0.3 s, at most 3 s' (exponential), or '' for no latency. */
+function latencyText(latency: Status['chaos']['experiments'][number]['latency']): string {
+  if (latency === undefined) return '';
+  if (typeof latency === 'number') return `${latency} s`;
+  if ('mean' in latency) return `~${latency.mean} s${latency.max === undefined ? '' : `, at most ${latency.max} s`}`;
+  return `${latency.min}-${latency.max} s`;
 }
 
 /** Where an experiment runs and which calls it hits: 'every replica · GET /orders/* · key u1'. */

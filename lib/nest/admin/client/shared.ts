@@ -68,6 +68,7 @@ interface ChaosExperiment {
   fault: string;
   error?: string;
   latencySeconds?: number;
+  latency?: number | { min: number; max: number } | { mean: number; max?: number };
   rate: number;
   arm?: string;
   route?: string;
