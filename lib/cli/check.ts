@@ -1,8 +1,8 @@
 import { explainService, formatExplanation } from '../config/explain.js';
+import { ConfigFileError, loadConfigFile } from '../config/load-file.js';
 import { checkResolved } from '../config/pre-deployment-checks.js';
 import { ResilienceConfigResolver } from '../config/resolve.js';
 import type { ConfigIssue } from '../core/errors.js';
-import { ConfigFileError, loadConfigFile } from './load-config.js';
 
 export interface CheckOptions {
   file: string;

@@ -41,7 +41,40 @@ export function crossCheck(raw: unknown): ConfigIssue[] {
     retries.push([`services.${name}.rollout.retry`, (service.rollout as Record<string, unknown>)?.retry]);
   }
   for (const [path, retry] of retries) issues.push(...checkRetryDelays(retry, path));
+  for (const [name, service] of entries(config.services)) {
+    if (service.rollout && typeof service.rollout === 'object')
+      issues.push(...checkRolloutSteps(service.rollout as Record<string, unknown>, `services.${name}.rollout`));
+  }
   issues.push(...misleadingSettings(raw));
+  return issues;
+}
+
+/** A rollout gives `percent` or `steps` (rising shares; `percent`, if given too, is the first). */
+function checkRolloutSteps(rollout: Record<string, unknown>, path: string): ConfigIssue[] {
+  const { percent, steps } = rollout;
+  if (steps === undefined) {
+    if (percent === undefined)
+      return [{ path: `${path}.percent`, message: 'is required (or steps, for a progressive rollout)' }];
+    const progressive = ['interval', 'analysis', 'onFailure'].filter((key) => rollout[key] !== undefined);
+    return progressive.map((key) => ({
+      path: `${path}.${key}`,
+      message: 'applies to a progressive rollout: give steps too',
+    }));
+  }
+  if (!Array.isArray(steps)) return [];
+  const issues: ConfigIssue[] = [];
+  steps.forEach((share, i) => {
+    if (i > 0 && typeof share === 'number' && share <= (steps[i - 1] as number))
+      issues.push({
+        path: `${path}.steps[${i}]`,
+        message: `must be above steps[${i - 1}] (${steps[i - 1]}): shares rise`,
+      });
+  });
+  if (percent !== undefined && percent !== steps[0])
+    issues.push({
+      path: `${path}.percent`,
+      message: `is ${percent} but steps start at ${steps[0]}: give one, or the same`,
+    });
   return issues;
 }
 

@@ -215,3 +215,17 @@ const chaosObject = strict({
 /** Named, so the declarations of the schemas that hold it refer to it instead of spelling it out. */
 export interface ChaosSchema extends Named<typeof chaosObject> {}
 export const chaosSchema: ChaosSchema = chaosObject;
+
+const reloadObject = strict({
+  /** A configuration file (JSON or YAML, as `nest-resilience check` reads it) reloaded when it changes. */
+  watch: z.string().min(1),
+  /** How long the file must stay unchanged before it is read (editors write in steps). Default 200ms. */
+  debounce: duration({ positive: true }),
+  /** With Redis: a reload applied on one replica is published to every replica (default true). */
+  fleet: z.boolean(),
+  /** How often a replica reads the fleet's configuration besides the announcements. Default 2s. */
+  syncInterval: duration({ positive: true }),
+}).partial();
+/** Named, so the declarations of the schemas that hold it refer to it instead of spelling it out. */
+export interface ReloadSchema extends Named<typeof reloadObject> {}
+export const reloadSchema: ReloadSchema = reloadObject;

@@ -147,7 +147,7 @@ export class ResilienceConfigResolver {
     const resolved: ResolvedServiceConfig = { name: service, tier, environment: this.environment, ...patterns };
     if (entry?.rollout) {
       resolved.rollout = {
-        percent: entry.rollout.percent,
+        percent: entry.rollout.percent ?? entry.rollout.steps?.[0] ?? 0,
         ...this.build(service, tier, this.sectionsOf(service, { arm: true, overrides: patternOverrides })),
       };
     }
@@ -240,7 +240,7 @@ export class ResilienceConfigResolver {
     const entry = this.config.services?.[service];
     const sections: NamedSection[] = [{ source: `services.${service}`, section: entry }];
     if (options.arm && entry?.rollout) {
-      const { percent: _percent, ...arm } = entry.rollout;
+      const { percent: _percent, steps: _s, interval: _i, analysis: _a, onFailure: _o, ...arm } = entry.rollout;
       sections.push({ source: `services.${service}.rollout`, section: arm });
     }
     if (options.overrides) sections.push({ source: 'call site', section: options.overrides });

@@ -6,11 +6,12 @@ import {
   httpSchema,
   metricsSchema,
   redisSchema,
+  reloadSchema,
   traceSchema,
   tracingSchema,
 } from './infra-schema.js';
 import { PATTERN_SETTINGS, type PatternName } from './patterns/index.js';
-import { type Named, strict, why } from './schema-parts.js';
+import { duration, type Named, strict, why } from './schema-parts.js';
 
 export {
   chaosExperimentSchema,
@@ -22,6 +23,7 @@ export {
   metricsSchema,
   type RedisClientLike,
   redisSchema,
+  reloadSchema,
   traceSchema,
   tracingSchema,
 } from './infra-schema.js';
@@ -116,14 +118,30 @@ const patternObject = strict({ ...patternShape, why }).partial();
 export interface PatternSchema extends Named<typeof patternObject> {}
 export const patternSchema: PatternSchema = patternObject;
 
+const rolloutAnalysisObject = strict({
+  /** Calls each arm must serve in a step before it is judged. Default 200. */
+  minCalls: z.number().int().min(1),
+  /** The rollout arm's failure rate may exceed the stable arm's by this much (0.01: one point). Default 0.01. */
+  maxFailureRateIncrease: z.number().min(0).max(1),
+  /** The same for rejections (breaker open, bulkhead full, rate limited). Default 0.01. */
+  maxRejectionRateIncrease: z.number().min(0).max(1),
+  /** The rollout arm's p99 may exceed the stable arm's by this share (0.5: 50% slower). Default 0.5. */
+  maxP99Increase: z.number().min(0),
+}).partial();
+
 const rolloutObject = strict({
   ...patternShape,
   why,
-  /** Share of calls, 0 to 100, sent to this configuration. */
+  /** Share of calls, 0 to 100, sent to this configuration (or the first of `steps`). */
   percent: z.number().min(0).max(100),
-})
-  .partial()
-  .required({ percent: true });
+  /** A progressive rollout: the shares it moves through, judged every `interval` (see docs/reload.md). */
+  steps: z.array(z.number().min(0).max(100)).min(1),
+  /** How long each step runs before it is judged. Default 5m. */
+  interval: duration({ positive: true }),
+  analysis: rolloutAnalysisObject,
+  /** A failed step: 'rollback' (default: every call to the stable arm) or 'hold' (keep the share, stop). */
+  onFailure: z.enum(['rollback', 'hold']),
+}).partial();
 /** Named, so the declarations of the schemas that hold it refer to it instead of spelling it out. */
 export interface RolloutSchema extends Named<typeof rolloutObject> {}
 export const rolloutSchema: RolloutSchema = rolloutObject;
@@ -169,6 +187,8 @@ const configObject = strict({
   criticality: criticalitySchema,
   /** Faults injected on purpose (see docs/chaos.md). Off by default. */
   chaos: chaosSchema,
+  /** Live reloads (see docs/reload.md): a file watched. */
+  reload: reloadSchema,
 }).partial();
 /** Named, so the declarations of the schemas that hold it refer to it instead of spelling it out. */
 export interface ConfigSchema extends Named<typeof configObject> {}

@@ -20,4 +20,6 @@ export * from './pipeline/index.js';
 export * from './rate-limiter/index.js';
 export * from './rejections.js';
 export * from './retry/index.js';
+export * from './rollout/arm-analysis.js';
+export * from './rollout/progressive-rollout.js';
 export * from './trace/index.js';

@@ -51,8 +51,13 @@ export { ResilienceInterceptor, retryAfterHeader } from './http/resilience.inter
 export { RESILIENCE_METRICS } from './metrics/metrics-binder.js';
 export { ResilienceMetrics } from './metrics/resilience-metrics.js';
 export type { RolloutFlag } from './pipeline/rollout-chooser.js';
+export { type RolloutJudgment, RolloutProgress } from './pipeline/rollout-progress.js';
 export { type RolloutShare, RolloutShares } from './pipeline/rollout-shares.js';
 export { RESILIENCE_REDIS } from './redis/redis.provider.js';
+export { ConfigReloads, type ReloadRecord } from './reload/config-reloads.js';
+export { type FleetConfigView, FleetReloads } from './reload/fleet-reloads.js';
+export { FROZEN_SECTIONS } from './reload/frozen-sections.js';
+export type { ReloadParticipant, ReloadResult, ReloadStep } from './reload/reload-types.js';
 export { ResilienceModule } from './resilience.module.js';
 export {
   type DeadLetterBackendFactory,

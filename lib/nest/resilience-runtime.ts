@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { defer, from, isObservable, lastValueFrom } from 'rxjs';
 import { type CallContextStore, callContext } from './context/call-context.js';
 import { declaredReturn, isNestHandler, refuseSynchronous, warnSynchronous } from './decorators/synchronous-methods.js';
@@ -8,6 +8,8 @@ import { observableAndPromise } from './observable-and-promise.js';
 import { DeadLetterStageFactory } from './pipeline/dead-letter-stage.js';
 import { PipelineBuilder } from './pipeline/pipeline-builder.js';
 import type { Built, Pipeline } from './pipeline/types.js';
+import type { ReloadStep } from './reload/reload-types.js';
+import { ResilienceSettings } from './resilience-settings.js';
 import { DeadLetterService } from './services/dead-letter.service.js';
 
 /** Ends a route call: headers on success, our errors mapped (ResilienceInterceptor). */
@@ -21,7 +23,9 @@ interface RouteFinisher {
  */
 @Injectable()
 export class ResilienceRuntime implements MethodInvoker {
-  private readonly pipelines = new Map<MethodRef, Built>();
+  private pipelines = new Map<MethodRef, Built>();
+  /** One more per applied reload: a method's cached pipeline of an earlier version is rebuilt. */
+  private version = 0;
   /** What each method returns, declared or learned: an Observable, or a Promise (or a plain value). */
   private readonly returns = new WeakMap<MethodRef, 'observable' | 'promise'>();
   private readonly routeRefs = new WeakMap<object, MethodRef>();
@@ -31,7 +35,30 @@ export class ResilienceRuntime implements MethodInvoker {
     private readonly builder: PipelineBuilder,
     private readonly letters: DeadLetterStageFactory,
     private readonly deadLetters: DeadLetterService,
-  ) {}
+    @Optional() settings?: ResilienceSettings,
+  ) {
+    settings?.participate({ order: 20, apply: () => this.rebuild() });
+  }
+
+  /**
+   * A reload: every method's pipeline is built again from the settings now in force (so a
+   * method the new settings break refuses the reload), and new calls take them; a call in
+   * flight finishes under the pipeline it started with.
+   */
+  private rebuild(): ReloadStep {
+    const previous = this.pipelines;
+    const next = new Map<MethodRef, Built>();
+    for (const ref of previous.keys()) next.set(ref, this.builder.build(ref));
+    this.pipelines = next;
+    this.version++;
+    return {
+      changed: next.size > 0 ? [`pipelines (${next.size})`] : [],
+      rollback: () => {
+        this.pipelines = previous;
+        this.version--;
+      },
+    };
+  }
 
   /** Builds the method's pipeline now; throws what its options get wrong. */
   prepare(ref: MethodRef, prototype: object): void {
@@ -48,9 +75,9 @@ export class ResilienceRuntime implements MethodInvoker {
   registerReplay(ref: MethodRef, instance: object): void {
     const queue = this.letters.queueOf(ref);
     if (!queue) return;
-    const { replay } = this.pipelineFor(ref);
+    // The pipeline in force when the letter is replayed (a reload may have rebuilt it).
     this.deadLetters.registerHandler(queue, `${ref.className}.${ref.methodName}`, (args) =>
-      replay(() => {
+      this.pipelineFor(ref).replay(() => {
         const result = ref.original.apply(instance, args);
         return isObservable(result) ? lastValueFrom(result) : result;
       }, args),
@@ -114,9 +141,10 @@ export class ResilienceRuntime implements MethodInvoker {
 
   private invokeMethod(target: object, ref: MethodRef, args: unknown[]): unknown {
     let cached = ref.cached;
-    if (cached?.runtime !== this) {
+    if (cached?.runtime !== this || cached.version !== this.version) {
       cached = {
         runtime: this,
+        version: this.version,
         pipeline: this.pipelineFor(ref).pipeline,
         returns: this.returns.get(ref) ?? 'undecided',
       };

@@ -2,7 +2,7 @@ import { ConfigurableModuleBuilder, type InjectionToken, type Provider } from '@
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import type { RedisClientLike } from '../config/schema.js';
 import type { ResilienceConfig } from '../config/types.js';
-import { adminControllerAt } from './admin/admin.controller.js';
+import { adminControllersAt } from './admin/admin.controller.js';
 import { AdminAccess, RESILIENCE_ADMIN } from './admin/admin-access.js';
 import { AdminConsole } from './admin/admin-console.service.js';
 import { adminSettings } from './admin/admin-options.js';
@@ -55,7 +55,7 @@ export const {
       return {
         ...definition,
         global: extras.isGlobal,
-        controllers: admin.enabled ? [adminControllerAt(admin.path)] : [],
+        controllers: admin.enabled ? adminControllersAt(admin.path) : [],
         providers: [
           ...(admin.enabled ? [{ provide: RESILIENCE_ADMIN, useValue: admin }, AdminAccess, AdminConsole] : []),
           ...(definition.providers ?? []),

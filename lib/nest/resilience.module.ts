@@ -13,10 +13,13 @@ import { ResilienceInterceptor } from './http/resilience.interceptor.js';
 import { metricsProvider } from './metrics/metrics.provider.js';
 import { MetricsBinder, RESILIENCE_METRICS } from './metrics/metrics-binder.js';
 import { PATTERN_SERVICES } from './patterns.js';
+import { RolloutProgress } from './pipeline/rollout-progress.js';
 import { RolloutShares } from './pipeline/rollout-shares.js';
 import { stageProviders } from './pipeline/stage-providers.js';
 import { TraceLifecycle, traceProvider } from './pipeline/trace.js';
 import { RESILIENCE_REDIS, RedisLifecycle, redisProvider } from './redis/redis.provider.js';
+import { ConfigReloads } from './reload/config-reloads.js';
+import { FleetReloads } from './reload/fleet-reloads.js';
 import { ResilienceExplorer } from './resilience.explorer.js';
 import {
   ASYNC_OPTIONS_TYPE,
@@ -77,8 +80,15 @@ const settingsProvider = {
     const raw = (isEmpty(options) ? config?.get(configKey) : options) as ResilienceConfig | undefined;
     if (isEmpty(options) && raw === undefined && config) refuseNearMiss(configKey, config);
     // The `redisClient` option is `redis.client`: one way in, validated with the rest.
-    const withClient = ownRedis ? { ...raw, redis: { ...raw?.redis, client: ownRedis } } : raw;
-    return ResilienceSettings.create(withClient ?? {});
+    const complete = (input: unknown) => {
+      const own = input as ResilienceConfig | undefined;
+      return ownRedis ? { ...own, redis: { ...own?.redis, client: ownRedis } } : own;
+    };
+    const settings = ResilienceSettings.create(complete(raw) ?? {});
+    settings.completeRaw = complete;
+    // reload() with no argument re-reads ConfigService's key (when the configuration came from it).
+    if (isEmpty(options) && config) settings.source = () => config.get(configKey);
+    return settings;
   },
 };
 
@@ -87,7 +97,14 @@ const settingsProvider = {
  * ConfigService when ConfigModule is loaded (`configKey` changes the key).
  * `ResilienceModule.forRootAsync({ imports, inject, useFactory | useClass | useExisting })`.
  */
-const SERVICES = [...PATTERN_SERVICES, ResilienceService, ResilienceHealthIndicator, ChaosExperiments];
+const SERVICES = [
+  ...PATTERN_SERVICES,
+  ResilienceService,
+  ResilienceHealthIndicator,
+  ChaosExperiments,
+  ConfigReloads,
+  FleetReloads,
+];
 
 @Module({
   imports: [DiscoveryModule],
@@ -118,6 +135,7 @@ const SERVICES = [...PATTERN_SERVICES, ResilienceService, ResilienceHealthIndica
     RESILIENCE_SLEEP,
     RESILIENCE_REDIS,
     RolloutShares,
+    RolloutProgress,
     // ResilienceInterceptor reads the caller's deadline with it; an app that applies the
     // interceptor itself (@UseInterceptors) has Nest build one in its own module.
     InboundDeadlines,

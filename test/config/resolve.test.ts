@@ -107,6 +107,35 @@ describe('resolving a service configuration', () => {
     assert.equal(resolved.rollout?.retry.maxAttempts, 5, 'tier values carried into the arm');
   });
 
+  it('a progressive rollout: steps instead of percent (the first step), checked; its own fields stay out of the arm', () => {
+    const resolver = ResilienceConfigResolver.from({
+      services: {
+        orders: {
+          rollout: { steps: [5, 25, 100], interval: '1m', analysis: { minCalls: 100 }, retry: { maxAttempts: 4 } },
+        },
+      },
+    });
+    const resolved = resolver.resolve('orders');
+    assert.equal(resolved.rollout?.percent, 5);
+    assert.equal(resolved.rollout?.retry.maxAttempts, 4);
+    const refused = (rollout: object) => {
+      const result = ResilienceConfigResolver.validate({ services: { orders: { rollout } } });
+      return result.ok ? [] : result.issues.map((issue) => `${issue.path}: ${issue.message}`);
+    };
+    assert.deepEqual(refused({ retry: { maxAttempts: 2 } }), [
+      'services.orders.rollout.percent: is required (or steps, for a progressive rollout)',
+    ]);
+    assert.deepEqual(refused({ steps: [5, 5, 100] }), [
+      'services.orders.rollout.steps[1]: must be above steps[0] (5): shares rise',
+    ]);
+    assert.deepEqual(refused({ percent: 10, steps: [5, 100] }), [
+      'services.orders.rollout.percent: is 10 but steps start at 5: give one, or the same',
+    ]);
+    assert.deepEqual(refused({ percent: 10, interval: '1m' }), [
+      'services.orders.rollout.interval: applies to a progressive rollout: give steps too',
+    ]);
+  });
+
   it('gives dead letters a queue per service, with deadLetter defaults and per-queue settings', () => {
     const resolver = ResilienceConfigResolver.from({
       deadLetter: {

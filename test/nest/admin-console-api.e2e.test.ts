@@ -197,6 +197,7 @@ for (const platform of PLATFORMS) {
         'breakers',
         'bulkheads',
         'chaos',
+        'config',
         'limiters',
         'queues',
         'receivedAt',

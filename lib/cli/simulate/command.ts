@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
+import { ConfigFileError, loadConfigFile } from '../../config/load-file.js';
 import { ResilienceConfigResolver } from '../../config/resolve.js';
-import { ConfigFileError, loadConfigFile } from '../load-config.js';
 import { Downstream } from './downstream.js';
 import { type SimulationResult, simulate } from './replay.js';
 import { columnNames, formatComparison } from './report.js';

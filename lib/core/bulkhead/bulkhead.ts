@@ -8,6 +8,7 @@ import { type LimitSwing, LimitSwings } from './limit-swings.js';
 import { type BulkheadOptions, bulkheadSettings } from './options.js';
 import { failureOutcome, type OverloadPredicate } from './overload.js';
 import { PriorityWaiters } from './priority-waiters.js';
+import { QueuedCall, type QueueOwner } from './queued-call.js';
 import type { Waiter } from './waiters.js';
 
 /** Seconds a turned-away caller is told to wait: a slot frees within a call's latency, and 1 s is HTTP's smallest Retry-After. */
@@ -46,8 +47,13 @@ export class BulkheadPolicy {
   /** Releases a slot when a call of a fixed bulkhead settles (shared: no closure per call). */
   private readonly releaseFixed = () => {
     this.running--;
-    if (this.waiting.size > 0) this.admitWaiting();
+    if (this.successor) this.successor.releaseFixed();
+    else if (this.waiting.size > 0 || this.predecessor?.waiting.size) this.admitWaiting();
   };
+  /** After a reload, the bulkhead that took over from this one (see handOver). */
+  private successor?: BulkheadPolicy;
+  /** The bulkhead this one took over from: its waiters are served first, in this one's slots. */
+  private predecessor?: BulkheadPolicy;
 
   /** What a queued call needs of its bulkhead: made once, so a queued call holds no closure of its own. */
   private readonly owner: QueueOwner = {
@@ -116,6 +122,7 @@ export class BulkheadPolicy {
     criticality?: Criticality,
   ): Promise<T> {
     if (this.disabled) return settle(fn, state as S);
+    if (this.successor) return this.successor.execute(fn, state, signal, criticality);
     if (this.waiting.size === 0 && this.running < this.limiter.limit) {
       this.running++;
       return this.run(fn, state as S);
@@ -217,6 +224,7 @@ export class BulkheadPolicy {
    * queued for a slot must not hold the HTTP server open until its queueTimeout).
    */
   cancelWaiting(reason: unknown): void {
+    this.predecessor?.cancelWaiting(reason);
     for (let waiter = this.waiting.shift(); waiter; waiter = this.waiting.shift()) {
       this.deadlines?.settle(waiter);
       if (waiter.abortListener) waiter.signal?.removeEventListener('abort', waiter.abortListener);
@@ -224,14 +232,31 @@ export class BulkheadPolicy {
     }
   }
 
-  /** Gives free slots to the oldest waiters. */
+  /**
+   * Hands over to `next` (a reload changed this bulkhead's settings): the calls running here
+   * count against `next`'s limit until they end, calls queued here are admitted in `next`'s
+   * free slots before its own waiters, and calls that still arrive here go to `next`. No call
+   * is dropped, none runs beyond the new limit.
+   */
+  handOver(next: BulkheadPolicy): void {
+    next.running += this.running;
+    next.predecessor = this;
+    this.successor = next;
+    // A larger limit: the oldest waiters (here) take its free slots first.
+    next.admitWaiting();
+  }
+
+  /** Gives free slots to the oldest waiters (those of the bulkhead this took over from first). */
   private admitWaiting(): void {
     while (this.running < this.limiter.limit) {
-      const waiter = this.waiting.shift();
+      const from = this.predecessor?.waiting.size ? this.predecessor : this;
+      const waiter = from.waiting.shift();
       if (!waiter) return;
-      this.deadlines?.settle(waiter);
+      from.deadlines?.settle(waiter);
       if (waiter.abortListener) waiter.signal?.removeEventListener('abort', waiter.abortListener);
       this.running++;
+      // It runs (and ends) on its own bulkhead, which releases the slot here.
+      if (from !== this) from.running++;
       waiter.admit();
     }
   }
@@ -242,44 +267,6 @@ export class BulkheadPolicy {
   }
 }
 
-interface QueueOwner {
-  run<T, S>(fn: (state: S) => T | PromiseLike<T>, state: S): Promise<T>;
-  timedOut(call: Waiter): BulkheadRejectedError;
-}
-
-/**
- * A call waiting for a slot: its operation, how its caller's promise ends, and its place in
- * the deadline queue. Admitted, it runs at once and the caller's promise follows the run.
- */
-class QueuedCall<T, S> implements Waiter {
-  settled = false;
-  signal?: AbortSignal;
-  abortListener?: () => void;
-
-  constructor(
-    readonly at: number,
-    private readonly owner: QueueOwner,
-    private readonly fn: (state: S) => T | PromiseLike<T>,
-    private readonly state: S,
-    private readonly resolve: (value: T | PromiseLike<T>) => void,
-    private readonly reject: (reason: unknown) => void,
-  ) {}
-
-  admit(): void {
-    // One reaction rather than resolving with the run's promise (which costs two more turns).
-    this.owner.run(this.fn, this.state).then(this.resolve, this.reject);
-  }
-
-  cancel(reason: unknown): void {
-    this.reject(reason);
-  }
-
-  expire(): void {
-    this.reject(this.owner.timedOut(this));
-  }
-}
-
-/** The criticality a rank stands for (undefined: unclassed, ranked as critical). */
 function criticalityOfRank(rank: number | undefined): Criticality | undefined {
   return rank === undefined ? undefined : CRITICALITIES[rank];
 }

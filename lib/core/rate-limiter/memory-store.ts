@@ -39,7 +39,7 @@ export class KeyTable {
   readonly sweep = { evictions: 0, probes: 0, maxProbes: 0 };
 
   constructor(
-    private readonly rule: RateLimitRule,
+    private rule: RateLimitRule,
     private readonly maxKeys: number,
   ) {
     const initial = Math.min(maxKeys, 1024);
@@ -47,6 +47,21 @@ export class KeyTable {
     this.b = new Float64Array(initial);
     this.c = new Float64Array(initial);
     this.used = new Uint8Array(initial);
+  }
+
+  /** The rule idle keys are judged by, after a reload changed it. */
+  retune(rule: RateLimitRule): void {
+    this.rule = rule;
+  }
+
+  /** Forgets every key (a reload changed the strategy: the states mean something else now). */
+  clear(): void {
+    this.slots.clear();
+    this.used.fill(0);
+    this.keys = [];
+    this.free.length = 0;
+    this.next = 0;
+    this.hand = 0;
   }
 
   get size(): number {
@@ -243,5 +258,16 @@ export class MemoryRateLimitStore implements RateLimitStore {
       this.tables.set(rule.name, table);
     }
     return table;
+  }
+
+  /**
+   * A limiter's rule changed (a reload): its counts are kept under the new rule when the
+   * strategy is the same (the state means the same), dropped when it is not.
+   */
+  retune(rule: RateLimitRule, previous: RateLimitRule): void {
+    const table = this.tables.get(rule.name);
+    if (!table) return;
+    if (rule.strategy !== previous.strategy) table.clear();
+    table.retune(rule);
   }
 }

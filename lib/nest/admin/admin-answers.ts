@@ -1,5 +1,6 @@
-import { HttpException } from '@nestjs/common';
+import { HttpException, type Logger, UnsupportedMediaTypeException } from '@nestjs/common';
 import { ChaosFleetUnavailableError, ResilienceConfigError } from '../../core/errors.js';
+import { AdminAccess, type AdminRequest } from './admin-access.js';
 import { AdminRequestError } from './admin-console.service.js';
 
 // How the console's routes read bodies and turn errors into answers.
@@ -41,4 +42,30 @@ export function objectBody(body: unknown): Record<string, unknown> {
   if (typeof body !== 'object' || Array.isArray(body))
     throw new AdminRequestError(400, 'the body must be a JSON object');
   return body as Record<string, unknown>;
+}
+
+/** No cache may keep an admin answer. */
+export const NO_STORE = ['Cache-Control', 'no-store'] as const;
+
+/** Runs a mutation: JSON bodies only for POST, one audit line whatever the outcome. */
+export async function auditedMutation<T>(
+  audit: Logger,
+  request: AdminRequest,
+  what: string,
+  work: () => T | Promise<T>,
+): Promise<T> {
+  const who = AdminAccess.who(request);
+  const at = new Date().toISOString();
+  if (request.method === 'POST' && !String(request.headers['content-type'] ?? '').startsWith('application/json')) {
+    audit.warn(JSON.stringify({ at, who, what, outcome: 'refused: not a JSON request' }));
+    throw new UnsupportedMediaTypeException('admin mutations take a JSON body (Content-Type: application/json)');
+  }
+  try {
+    const result = await answer(work);
+    audit.log(JSON.stringify({ at, who, what, outcome: 'done' }));
+    return result;
+  } catch (error) {
+    audit.warn(JSON.stringify({ at, who, what, outcome: `failed: ${(error as Error).message}` }));
+    throw error;
+  }
 }

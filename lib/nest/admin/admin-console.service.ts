@@ -11,6 +11,7 @@ import type { Clock } from '../../core/clock.js';
 import type { ReplayReport } from '../../core/dead-letter/replay.js';
 import { ChaosExperiments } from '../chaos/chaos-experiments.js';
 import { RolloutShares } from '../pipeline/rollout-shares.js';
+import { ConfigReloads } from '../reload/config-reloads.js';
 import { ResilienceSettings } from '../resilience-settings.js';
 import { BulkheadService } from '../services/bulkhead.service.js';
 import { CircuitBreakerService } from '../services/circuit-breaker.service.js';
@@ -65,6 +66,7 @@ export class AdminConsole implements OnModuleInit, BeforeApplicationShutdown, On
     @Inject(RESILIENCE_CLOCK) private readonly clock: Clock,
     private readonly bulkheads: BulkheadService,
     private readonly chaos: ChaosExperiments,
+    private readonly reloads: ConfigReloads,
   ) {
     this.history = new AdminHistory(clock);
   }
@@ -307,6 +309,7 @@ export class AdminConsole implements OnModuleInit, BeforeApplicationShutdown, On
       queues: await this.queueList(),
       rollouts: this.rolloutList(),
       chaos: { enabled: this.chaos.enabled, experiments: this.chaos.list() },
+      config: await this.reloads.view(),
     };
   }
 

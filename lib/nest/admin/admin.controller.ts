@@ -14,18 +14,17 @@ import {
   Req,
   Sse,
   type Type,
-  UnsupportedMediaTypeException,
   UseGuards,
 } from '@nestjs/common';
 import { finalize, interval, map, merge, Observable, startWith, takeUntil } from 'rxjs';
-import { ChaosExperiments } from '../chaos/chaos-experiments.js';
+import { ResilienceSettings } from '../resilience-settings.js';
 import { AdminAccess, AdminAuthGuard, type AdminRequest } from './admin-access.js';
-import { answer, asAdminError, objectBody, shareOf } from './admin-answers.js';
+import { answer, auditedMutation, NO_STORE, objectBody, shareOf } from './admin-answers.js';
 import { AdminConsole, AdminRequestError, type BreakerAction } from './admin-console.service.js';
+import { AdminOpsController } from './admin-ops.controller.js';
 import { consolePage, PAGE_HEADERS } from './page/console-page.js';
 import { consoleScript } from './page/console-script.js';
 
-const NO_STORE = ['Cache-Control', 'no-store'] as const;
 const BREAKER_ACTIONS: BreakerAction[] = ['force-open', 'force-close', 'reset'];
 
 /**
@@ -62,7 +61,7 @@ function readLatest<T>(read: () => Promise<T>) {
 }
 
 /**
- * The console's routes (@Injectable for its constructor's metadata); ResilienceModule mounts a subclass at `admin.path` (adminControllerAt).
+ * The console's routes (@Injectable for its constructor's metadata); ResilienceModule mounts a subclass at `admin.path` (adminControllersAt).
  * The page and its script are public (the same bytes as in the package, no data); every
  * other route needs AdminAuthGuard. Mutations are POST or DELETE only: a POST needs a JSON
  * body (a cross-site form cannot send one without a CORS preflight), and each is audited.
@@ -74,7 +73,7 @@ export class AdminController {
   constructor(
     private readonly admin: AdminConsole,
     private readonly access: AdminAccess,
-    private readonly chaos: ChaosExperiments,
+    private readonly settings: ResilienceSettings,
   ) {}
 
   @Get()
@@ -205,78 +204,23 @@ export class AdminController {
     );
   }
 
-  @Get('chaos')
-  @UseGuards(AdminAuthGuard)
-  @Header(...NO_STORE)
-  chaosList() {
-    return { enabled: this.chaos.enabled, experiments: this.chaos.list() };
-  }
-
-  /**
-   * Starts an experiment: `{ service, fault, error?, latency?, value?, rate, duration, arm?, per?,
-   * route?, key? }`; answers it, with its id. On every replica when chaos runs fleet-wide.
-   */
-  @Post('chaos')
-  @UseGuards(AdminAuthGuard)
-  @Header(...NO_STORE)
-  startChaos(@Req() request: AdminRequest, @Body() body: unknown) {
-    return this.mutation(request, `start chaos ${JSON.stringify(body)}`, () =>
-      asAdminError(() => this.chaos.begin(objectBody(body), AdminAccess.who(request), 'body')),
-    );
-  }
-
-  /** The kill switch: ends every experiment at once (on every replica when fleet-wide). */
-  @Delete('chaos')
-  @UseGuards(AdminAuthGuard)
-  @Header(...NO_STORE)
-  stopAllChaos(@Req() request: AdminRequest) {
-    return this.mutation(request, 'stop every chaos experiment', () =>
-      asAdminError(async () => ({ stopped: await this.chaos.endAll() })),
-    );
-  }
-
-  @Delete('chaos/:id')
-  @UseGuards(AdminAuthGuard)
-  @Header(...NO_STORE)
-  stopChaos(@Req() request: AdminRequest, @Param('id') id: string) {
-    return this.mutation(request, `stop chaos experiment ${id}`, () =>
-      asAdminError(async () => {
-        if (!(await this.chaos.end(id)))
-          throw new AdminRequestError(404, `no chaos experiment ${JSON.stringify(id)} is running`);
-        return { stopped: 1 };
-      }),
-    );
-  }
-
   @Get('config')
   @UseGuards(AdminAuthGuard)
   @Header(...NO_STORE)
   configuration() {
-    return this.admin.configuration();
+    return { ...this.admin.configuration(), version: this.settings.version };
   }
 
-  /** Runs a mutation: JSON bodies only for POST, one audit line whatever the outcome. */
-  private async mutation<T>(request: AdminRequest, what: string, work: () => T | Promise<T>): Promise<T> {
-    const who = AdminAccess.who(request);
-    const at = new Date().toISOString();
-    if (request.method === 'POST' && !String(request.headers['content-type'] ?? '').startsWith('application/json')) {
-      this.audit.warn(JSON.stringify({ at, who, what, outcome: 'refused: not a JSON request' }));
-      throw new UnsupportedMediaTypeException('admin mutations take a JSON body (Content-Type: application/json)');
-    }
-    try {
-      const result = await answer(work);
-      this.audit.log(JSON.stringify({ at, who, what, outcome: 'done' }));
-      return result;
-    } catch (error) {
-      this.audit.warn(JSON.stringify({ at, who, what, outcome: `failed: ${(error as Error).message}` }));
-      throw error;
-    }
+  private mutation<T>(request: AdminRequest, what: string, work: () => T | Promise<T>): Promise<T> {
+    return auditedMutation(this.audit, request, what, work);
   }
 }
 
-/** The console mounted at `path` (a subclass per app: the path is the app's). */
-export function adminControllerAt(path: string): Type<AdminController> {
+/** The console mounted at `path` (a subclass per app: the path is the app's), its operations' routes beside it. */
+export function adminControllersAt(path: string): Type<unknown>[] {
   class ResilienceAdminController extends AdminController {}
   Controller(path)(ResilienceAdminController);
-  return ResilienceAdminController;
+  class ResilienceOpsController extends AdminOpsController {}
+  Controller(path)(ResilienceOpsController);
+  return [ResilienceAdminController, ResilienceOpsController];
 }

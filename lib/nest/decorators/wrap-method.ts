@@ -24,7 +24,7 @@ export interface MethodRef {
    * The last runtime that ran this method, its pipeline (saves a lookup per call) and what the
    * method returns: declared, or learned at its first call when the declaration could not tell.
    */
-  cached?: { runtime: object; pipeline: unknown; returns: 'observable' | 'promise' | 'undecided' };
+  cached?: { runtime: object; version: number; pipeline: unknown; returns: 'observable' | 'promise' | 'undecided' };
 }
 
 const warnedUnbound = new WeakSet<object>();

@@ -41,6 +41,14 @@ export class DescriptorStages {
     this.patterns = definedPatterns();
     this.order = orderWith(this.patterns);
     this.checkSections();
+    // A reload's `patterns` sections are checked as at bootstrap (the pipelines are rebuilt after).
+    settings.participate({
+      order: 15,
+      apply: () => {
+        this.checkSections();
+        return { changed: [], rollback: () => undefined };
+      },
+    });
   }
 
   /** The stages of `plan`'s method, one per defined pattern its decorators or its service's settings turn on. */

@@ -1,7 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { ExtraAttemptBudget, type ExtraAttemptBudgetOptions } from '../../core/budget/extra-attempt-budget.js';
 import type { Clock } from '../../core/clock.js';
 import { ResilienceConfigError } from '../../core/errors.js';
+import { ResilienceSettings } from '../resilience-settings.js';
 import { RESILIENCE_CLOCK } from '../tokens.js';
 
 export type BudgetSettings = Omit<ExtraAttemptBudgetOptions, 'clock'>;
@@ -20,14 +21,40 @@ function signature(settings: BudgetSettings): string {
  */
 @Injectable()
 export class ExtraAttemptBudgets {
-  private readonly budgets = new Map<string, { budget: ExtraAttemptBudget; signature: string; origin: string }>();
+  private budgets = new Map<string, { budget: ExtraAttemptBudget; signature: string; origin: string }>();
+  /** Services whose budget was asked for since the last reload: their numbers are agreed. */
+  private claimed = new Set<string>();
 
-  constructor(@Inject(RESILIENCE_CLOCK) private readonly clock: Clock) {}
+  constructor(
+    @Inject(RESILIENCE_CLOCK) private readonly clock: Clock,
+    @Optional() settings?: ResilienceSettings,
+  ) {
+    // A reload may change a service's numbers: a new round of agreement, before the policies ask again.
+    settings?.participate({
+      order: 5,
+      apply: () => {
+        const budgets = new Map(this.budgets);
+        const claimed = this.claimed;
+        this.claimed = new Set();
+        return {
+          changed: [],
+          rollback: () => {
+            this.budgets = budgets;
+            this.claimed = claimed;
+          },
+        };
+      },
+    });
+  }
 
   /** The budget of `service`; `settings` when it is made (default DEFAULT_BUDGET), `origin` names the asker in errors. */
   of(service: string, settings: BudgetSettings | undefined, origin: string): ExtraAttemptBudget {
     const existing = this.budgets.get(service);
-    if (existing) {
+    const agreed = this.claimed.has(service);
+    this.claimed.add(service);
+    // Not asked for since a reload: other numbers replace it (its count starts afresh).
+    if (existing && !agreed && settings && signature(settings) !== existing.signature) this.budgets.delete(service);
+    else if (existing) {
       if (settings && signature(settings) !== existing.signature) {
         throw new ResilienceConfigError([
           {

@@ -6,6 +6,7 @@ import type { CircuitState } from '../../core/circuit-breaker/types.js';
 import { QuorumCircuitBreaker } from '../../redis/shared-circuit/quorum-breaker.js';
 import { SharedCircuitBreaker } from '../../redis/shared-circuit/shared-breaker.js';
 import { RESILIENCE_REDIS } from '../redis/redis.provider.js';
+import { ResilienceSettings } from '../resilience-settings.js';
 import { BulkheadService } from '../services/bulkhead.service.js';
 import { CircuitBreakerService } from '../services/circuit-breaker.service.js';
 import { DeadLetterService } from '../services/dead-letter.service.js';
@@ -28,6 +29,8 @@ export type ResilienceHealthResult = Record<
     queues: Record<string, { status: HealthStatus; size: number; alertThreshold: number }>;
     bulkheads: Record<string, { status: HealthStatus; inFlight: number; limit: number; queued: number }>;
     redis?: { status: HealthStatus; connection: string };
+    /** The configuration version in force (1 at bootstrap, one more per applied reload). */
+    configVersion?: number;
   }
 >;
 
@@ -46,6 +49,7 @@ const worst = (a: HealthStatus, b: HealthStatus): HealthStatus => (RANK[b] > RAN
  *   (letters could not be kept), else `degraded` (limiters decide by their failure mode).
  * Terminus 11 has no `degraded`: there a degraded result is `status: 'up'` (it still serves),
  * `state: 'degraded'`. @nestjs/terminus stays an optional peer: only its version is read.
+ * `configVersion` tells which configuration version this replica runs.
  */
 @Injectable()
 export class ResilienceHealthIndicator {
@@ -54,6 +58,7 @@ export class ResilienceHealthIndicator {
     private readonly deadLetters: DeadLetterService,
     private readonly bulkheadService: BulkheadService,
     @Optional() @Inject(RESILIENCE_REDIS) private readonly redis?: Redis | Cluster | null,
+    @Optional() private readonly settings?: ResilienceSettings,
   ) {}
 
   async isHealthy(key = 'resilience'): Promise<ResilienceHealthResult> {
@@ -107,6 +112,7 @@ export class ResilienceHealthIndicator {
     }
     const reported = (status === 'degraded' && !terminusHasDegraded() ? 'up' : status) as HealthIndicatorStatus;
     const result: ResilienceHealthResult[string] = { status: reported, state: status, circuits, queues, bulkheads };
+    if (this.settings) result.configVersion = this.settings.version;
     if (redis) result.redis = redis;
     return { [key]: result };
   }

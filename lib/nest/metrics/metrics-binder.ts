@@ -2,7 +2,9 @@ import { Inject, Injectable, type OnModuleDestroy, Optional } from '@nestjs/comm
 import { SpooledDeadLetterBackend } from '../../core/dead-letter/spooled-backend.js';
 import { QuorumCircuitBreaker } from '../../redis/shared-circuit/quorum-breaker.js';
 import { DeadlineStageFactory } from '../pipeline/deadline-stage.js';
+import { RolloutProgress } from '../pipeline/rollout-progress.js';
 import { TimeoutStageFactory } from '../pipeline/timeout-stage.js';
+import { ResilienceSettings } from '../resilience-settings.js';
 import { BulkheadService } from '../services/bulkhead.service.js';
 import { CircuitBreakerService } from '../services/circuit-breaker.service.js';
 import { DeadLetterService } from '../services/dead-letter.service.js';
@@ -30,10 +32,17 @@ export class MetricsBinder implements OnModuleDestroy {
     bulkheads: BulkheadService,
     timeouts: TimeoutStageFactory,
     deadlines: DeadlineStageFactory,
+    settings: ResilienceSettings,
+    progress: RolloutProgress,
     @Optional() @Inject(RESILIENCE_METRICS) metrics?: ResilienceMetrics | null,
   ) {
     if (!metrics) return;
     this.unbind.push(
+      progress.onJudgment(({ service, decision }) => {
+        if (decision !== 'waited') metrics.config.rolloutDecisions.inc({ service, decision });
+      }),
+      settings.onReload(({ result }) => metrics.config.reloads.inc({ result })),
+      metrics.config.add(() => settings.version),
       timeouts.onTimedOut(({ service, per }) => metrics.timeouts.inc({ service, per })),
       deadlines.onExceeded(({ service }) => metrics.deadlinesExceeded.inc({ service })),
       metrics.addCircuitStates(() => [...circuits.all()].map(([name, breaker]) => [name, breaker.state])),

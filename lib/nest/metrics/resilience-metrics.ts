@@ -1,6 +1,7 @@
 import type { Registry } from 'prom-client';
 import { CIRCUIT_STATE_VALUE, type CircuitState } from '../../core/circuit-breaker/types.js';
 import { BulkheadMetrics } from './bulkhead-metrics.js';
+import { ConfigMetrics } from './config-metrics.js';
 import { FleetMetrics } from './fleet-metrics.js';
 import type { CounterInstrument, GaugeRows, HistogramInstrument, MetricsBackend } from './metrics-backend.js';
 import { PromMetricsBackend } from './prom-backend.js';
@@ -70,6 +71,7 @@ export class ResilienceMetrics {
   readonly fallbacks: CounterInstrument<'service' | 'outcome'>;
   readonly bulkheads: BulkheadMetrics;
   readonly fleet: FleetMetrics;
+  readonly config: ConfigMetrics;
   private readonly stateSources: Set<CircuitStateSource>;
   private readonly queueSources: Set<QueueSource>;
 
@@ -198,6 +200,7 @@ export class ResilienceMetrics {
     );
     this.bulkheads = new BulkheadMetrics(backend, prefix);
     this.fleet = new FleetMetrics(backend, prefix);
+    this.config = new ConfigMetrics(backend, prefix);
   }
 
   /** Reads breaker states from `source` at every scrape until the returned function is called. */

@@ -1,7 +1,9 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { ROLLOUT_SUFFIX } from '../../config/resolve.js';
+import type { Clock } from '../../core/clock.js';
 import { compose } from '../../core/pipeline/compose.js';
 import type { Next, Stage } from '../../core/pipeline/stage.js';
+import { rejectionOf } from '../../core/rejections.js';
 import type { TraceRecorder } from '../../core/trace/trace-recorder.js';
 import { callContext } from '../context/call-context.js';
 import { callSignalScope } from '../context/call-signal.js';
@@ -11,8 +13,9 @@ import { RESILIENCE_METRICS } from '../metrics/metrics-binder.js';
 import type { ResilienceMetrics } from '../metrics/resilience-metrics.js';
 import { ResilienceSettings } from '../resilience-settings.js';
 import { RateLimiterService } from '../services/rate-limiter.service.js';
-import { RESILIENCE_STAGE_FACTORIES } from '../tokens.js';
+import { RESILIENCE_CLOCK, RESILIENCE_STAGE_FACTORIES } from '../tokens.js';
 import { rolloutChooser } from './rollout-chooser.js';
+import { RolloutProgress } from './rollout-progress.js';
 import { RolloutShares } from './rollout-shares.js';
 import { RESILIENCE_TRACE, tracedArm, tracesService } from './trace.js';
 import type { Built, Call, NestCallContext, Pipeline, StageFactory, StagePlan } from './types.js';
@@ -63,6 +66,8 @@ export class PipelineBuilder {
     private readonly settings: ResilienceSettings,
     private readonly rates: RateLimiterService,
     private readonly shares: RolloutShares,
+    private readonly progress: RolloutProgress,
+    @Inject(RESILIENCE_CLOCK) private readonly clock: Clock,
     @Optional() @Inject(RESILIENCE_METRICS) private readonly metrics?: ResilienceMetrics | null,
     @Optional() @Inject(RESILIENCE_TRACE) private readonly trace?: TraceRecorder | null,
   ) {}
@@ -78,10 +83,22 @@ export class PipelineBuilder {
     if (traced) rollout.pipeline = tracedArm(rollout.pipeline, traced, service, true);
     const useRollout = rolloutChooser({ rates: this.rates, percent: this.shares.reader(service) }, service, ref);
     const metrics = this.metrics;
+    const progressive = this.progress.of(service);
+    const clock = this.clock;
     const routed: Next = (context) => {
       const arm = useRollout(context as NestCallContext);
       metrics?.rolloutCalls.inc({ service, arm: arm ? 'rollout' : 'stable' });
-      return (arm ? rollout : stable).pipeline(context);
+      const promise = (arm ? rollout : stable).pipeline(context);
+      if (!progressive) return promise;
+      // A progressive rollout compares the arms: each call's outcome and time go to its arm.
+      const name = arm ? 'rollout' : 'stable';
+      const started = clock.now();
+      promise.then(
+        () => progressive.record(name, 'success', clock.now() - started),
+        (error: unknown) =>
+          progressive.record(name, rejectionOf(error) ? 'rejected' : 'failure', clock.now() - started),
+      );
+      return promise;
     };
     return { pipeline: entry(routed), replay: entry(stable.replay) };
   }

@@ -5,6 +5,7 @@ import { DescriptorStages, ExtraAttemptBudgets } from '../descriptors/index.js';
 import { NEST_PATTERNS } from '../patterns.js';
 import { RESILIENCE_STAGE_FACTORIES } from '../tokens.js';
 import { PipelineBuilder } from './pipeline-builder.js';
+import { RolloutProgress } from './rollout-progress.js';
 import { RolloutShares } from './rollout-shares.js';
 
 /** One factory per pattern, from the pattern table (the order of stages is the core's). */
@@ -17,5 +18,6 @@ export const stageProviders: Provider[] = [
   InboundDeadlines,
   DescriptorStages,
   RolloutShares,
+  RolloutProgress,
   PipelineBuilder,
 ];

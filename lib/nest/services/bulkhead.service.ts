@@ -68,6 +68,12 @@ export class BulkheadService implements BeforeApplicationShutdown {
       },
       create: (name, resolved) => new BulkheadPolicy(name, { ...bulkheadOptionsOf(resolved), clock }),
     });
+    // A reload: a bulkhead whose settings changed hands over to its replacement (its running
+    // calls count there, its queue is served first): none dropped, none beyond the new limit.
+    settings.participate({
+      order: 10,
+      apply: () => this.registry.reloaded({ retire: (old, next) => old.handOver(next) }),
+    });
     // The detector allows one swing a minute per bulkhead and direction: the log stays readable.
     this.subscribe({ onLimitSwing: (name, swing) => this.logger.warn(describeSwing(name, swing)) });
   }

@@ -70,6 +70,15 @@ export class CircuitBreakerService implements BeforeApplicationShutdown {
       },
       create: (name, resolved) => this.scopes.create(name, resolved),
     });
+    // A reload: a breaker whose settings changed is replaced, keeping its state (see carryState).
+    settings.participate({
+      order: 10,
+      apply: () =>
+        this.registry.reloaded({
+          transfer: carryState,
+          retire: (old) => (old as { dispose?: () => unknown }).dispose?.(),
+        }),
+    });
   }
 
   /**
@@ -131,5 +140,21 @@ export class CircuitBreakerService implements BeforeApplicationShutdown {
   /** Told of every breaker created from now on (subscribe to its events there). */
   get onCreated() {
     return this.registry.onCreated;
+  }
+}
+
+/**
+ * What a replaced breaker keeps (local breakers; a shared one reads its fleet's state): its
+ * state, its open time and counts, and its window when the window's type and size are the
+ * same (else the new window starts empty). Done before anything listens to the new breaker,
+ * so no transition is reported for it.
+ */
+function carryState(old: CircuitBreakerPolicy, next: CircuitBreakerPolicy): void {
+  if (old.constructor !== CircuitBreakerPolicy || next.constructor !== CircuitBreakerPolicy) return;
+  const snapshot = old.snapshot();
+  try {
+    next.restore(snapshot);
+  } catch {
+    next.restore({ ...snapshot, window: undefined });
   }
 }

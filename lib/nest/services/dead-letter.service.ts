@@ -78,6 +78,22 @@ export class DeadLetterService implements OnModuleInit, OnApplicationBootstrap, 
       identity: ({ rethrow: _perCaller, ...queueSettings }) => queueSettings,
       create: (name, resolved) => this.create(name, resolved),
     });
+    // A reload cannot move a queue's letters to other storage: a queue's settings change with a restart.
+    settings.participate({
+      order: 10,
+      apply: () => {
+        const changed = this.registry.changes();
+        if (changed.length > 0)
+          throw new ResilienceConfigError(
+            changed.map(([name]) => ({
+              path: `dead-letter queue "${name}"`,
+              message:
+                'its settings change only with a restart (its letters stay where they are): keep them as they are',
+            })),
+          );
+        return { changed: [], rollback: () => undefined };
+      },
+    });
   }
 
   /**

@@ -1,5 +1,6 @@
 import { ResilienceConfigError } from '../../core/errors.js';
 import { type Event, EventSource, type Unsubscribe } from '../../core/events.js';
+import type { ReloadStep } from '../reload/reload-types.js';
 
 const functionIds = new WeakMap<object, number>();
 let nextFunctionId = 0;
@@ -45,8 +46,10 @@ export interface RegistryRecipe<T, O, R> {
  */
 export class NamedRegistry<T, O extends object = object, R = unknown> {
   private readonly items = new Map<string, T>();
-  private readonly first = new Map<string, { signature: string; origin: string }>();
-  private readonly checked = new WeakMap<object, Set<string>>();
+  private first = new Map<string, { signature: string; origin: string }>();
+  private checked = new WeakMap<object, Set<string>>();
+  /** How each item was first asked for: a reload asks again the same way. */
+  private readonly asked = new Map<string, { options?: O; tier?: string }>();
   private readonly created = new EventSource<{ name: string; item: T }>();
   /** An item was created. Subscribe at any time; see `each` for the items already there too. */
   readonly onCreated: Event<{ name: string; item: T }> = this.created.event;
@@ -66,16 +69,69 @@ export class NamedRegistry<T, O extends object = object, R = unknown> {
     this.agree(name, this.recipe.identity ? this.recipe.identity(resolved) : resolved, origin);
     if (options !== undefined) this.remember(options, checkKey);
     if (existing !== undefined) return existing;
-    let item: T;
+    const item = this.build(name, resolved);
+    this.items.set(name, item);
+    this.asked.set(name, { options, tier });
+    this.created.emit({ name, item });
+    return item;
+  }
+
+  /**
+   * Follows a reload (the settings now resolve differently): each item is asked for again as
+   * it was first; one whose settings changed is replaced by a new one, `transfer` carrying
+   * over what keeps its meaning, the others are kept as they are (state and all). Places
+   * asking for an item agree anew. Nothing changes if a replacement cannot be built (it throws).
+   * `retire` runs once the whole reload has been applied (what cannot be undone goes there).
+   */
+  reloaded(
+    hooks: { transfer?(old: T, next: T, name: string): void; retire?(old: T, next: T, name: string): void } = {},
+  ): ReloadStep {
+    const replaced: [name: string, old: T, next: T, signature: string][] = [];
+    for (const [name, resolved, signature] of this.changes()) {
+      replaced.push([name, this.items.get(name) as T, this.build(name, resolved), signature]);
+    }
+    const previousFirst = new Map(this.first);
+    this.first = new Map([...this.first].filter(([name]) => this.items.has(name)));
+    for (const [name, old, next, signature] of replaced) {
+      hooks.transfer?.(old, next, name);
+      this.items.set(name, next);
+      this.first.set(name, { signature, origin: previousFirst.get(name)?.origin ?? this.recipe.origin });
+    }
+    // Callers check their options again against the new settings.
+    this.checked = new WeakMap();
+    for (const [name, , next] of replaced) this.created.emit({ name, item: next });
+    return {
+      changed: replaced.map(([name]) => `${this.recipe.kind} "${name}"`),
+      rollback: () => {
+        for (const [name, old] of replaced) this.items.set(name, old);
+        this.first = previousFirst;
+        this.checked = new WeakMap();
+      },
+      finish: () => {
+        for (const [name, old, next] of replaced) hooks.retire?.(old, next, name);
+      },
+    };
+  }
+
+  /** The items whose settings resolve differently now (a reload), with their new settings; nothing is built. */
+  changes(): [name: string, resolved: R, signature: string][] {
+    const changed: [string, R, string][] = [];
+    for (const name of this.items.keys()) {
+      const asked = this.asked.get(name) ?? {};
+      const resolved = this.recipe.resolve(name, asked.options, asked.tier);
+      const signature = optionsSignature(this.recipe.identity ? this.recipe.identity(resolved) : resolved);
+      if (signature !== this.first.get(name)?.signature) changed.push([name, resolved, signature]);
+    }
+    return changed;
+  }
+
+  private build(name: string, resolved: R): T {
     try {
-      item = this.recipe.create(name, resolved);
+      return this.recipe.create(name, resolved);
     } catch (error) {
       if (!(error instanceof RangeError)) throw error;
       throw new ResilienceConfigError([{ path: `${this.recipe.kind} "${name}"`, message: error.message }]);
     }
-    this.items.set(name, item);
-    this.created.emit({ name, item });
-    return item;
   }
 
   /** The item if it exists; never creates one. */

@@ -77,6 +77,26 @@ export class RateLimiterService implements BeforeApplicationShutdown {
         }
       },
     });
+    // A reload: counts live in the store under the limiter's name, so they are kept; a new
+    // strategy means something else by them: dropped in memory, refused over Redis (restart).
+    settings.participate({
+      order: 10,
+      apply: () =>
+        this.registry.reloaded({
+          transfer: (old, next, name) => {
+            if (old.rule.strategy !== next.rule.strategy && !(store instanceof MemoryRateLimitStore))
+              throw new ResilienceConfigError([
+                {
+                  path: `rate limiter "${name}".strategy`,
+                  message: `changes from ${old.rule.strategy} to ${next.rule.strategy}: the counts kept in Redis mean something else under it; change it with a restart (and a new name)`,
+                },
+              ]);
+          },
+          retire: (old, next) => {
+            if (store instanceof MemoryRateLimitStore) store.retune(next.rule, old.rule);
+          },
+        }),
+    });
   }
 
   /**

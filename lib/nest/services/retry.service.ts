@@ -42,7 +42,7 @@ export interface RetryListener {
 export class RetryService implements BeforeApplicationShutdown {
   /** Keyed `operation \0 options signature`: other options make another policy, never an ignored one. */
   private readonly registry: NamedRegistry<RetryPolicy, RetryCallOptions, ResolvedRetrySettings>;
-  private readonly byOptions = new WeakMap<object, Map<string, RetryPolicy>>();
+  private byOptions = new WeakMap<object, Map<string, RetryPolicy>>();
   private readonly presets = new Map<string, RetryCallOptions>();
   private readonly shutdown = new AbortController();
 
@@ -85,6 +85,22 @@ export class RetryService implements BeforeApplicationShutdown {
           if (!(error instanceof RangeError)) throw error;
           throw new ResilienceConfigError([{ path: `retry "${operationOf(key)}"`, message: error.message }]);
         }
+      },
+    });
+    // A reload: policies are stateless (their budget is the service's); changed ones are replaced.
+    settings.participate({
+      order: 10,
+      apply: () => {
+        const step = this.registry.reloaded();
+        const byOptions = this.byOptions;
+        this.byOptions = new WeakMap();
+        return {
+          changed: step.changed,
+          rollback: () => {
+            step.rollback();
+            this.byOptions = byOptions;
+          },
+        };
       },
     });
   }

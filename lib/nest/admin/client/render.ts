@@ -176,7 +176,15 @@ function renderRollout(rollout: Rollout): void {
   });
   const cells = row.querySelectorAll('td');
   setText(cells[0], `${rollout.effective}%`);
-  setText(cells[1], rollout.source);
+  const progress = rollout.progress;
+  // A progressive rollout: where it is, and why (the last judgment).
+  const why = progress?.reasons[0] ? `: ${progress.reasons.join('; ')}` : '';
+  setText(
+    cells[1],
+    progress
+      ? `${rollout.source}, step ${progress.step + 1}, ${progress.status.replace('_', ' ')}${why}`
+      : rollout.source,
+  );
 }
 
 function renderChaos(chaos: Status['chaos'], now: number): void {
@@ -256,4 +264,24 @@ function render(status: Status): void {
   for (const rollout of status.rollouts) renderRollout(rollout);
   empty(byId('chaos'), 'chaos experiments running', status.chaos.experiments.length);
   renderChaos(status.chaos, Date.now());
+  renderConfig(status.config);
+}
+
+/** 'Configuration version 3 · last reload: refused 12:04:05 (admin API): retry.maxAttempts: ...'. */
+function renderConfig(config: Status['config']): void {
+  const last = config.recent[0];
+  const problem = last?.issues[0];
+  const lastText = last
+    ? ` · last reload: ${last.result === 'invalid' ? 'refused' : last.result} ${new Date(last.at).toLocaleTimeString()} (${last.source})${problem ? `: ${problem.path}: ${problem.message}` : ''}`
+    : '';
+  const watching = config.watching ? ` · watching ${config.watching}` : '';
+  const fleet = config.fleet?.current ? fleetText(config.fleet.replicas) : '';
+  setText(byId('config-version'), `Configuration version ${config.version}${watching}${fleet}${lastText}`);
+}
+
+/** ' · fleet: 3 of 4 replicas on the current configuration (behind or refused: host:12:ab)'. */
+function fleetText(replicas: { replica: string; result: string; lagging: boolean }[]): string {
+  const behind = replicas.filter((r) => r.lagging);
+  const names = behind.map((r) => `${r.replica}${r.result === 'invalid' ? ' refused' : ''}`).join(', ');
+  return ` · fleet: ${replicas.length - behind.length} of ${replicas.length} replicas on the current configuration${names ? ` (behind or refused: ${names})` : ''}`;
 }

@@ -61,6 +61,7 @@ interface Rollout {
   service: string;
   effective: number;
   source: string;
+  progress?: { step: number; percent: number; status: string; reasons: string[] };
 }
 interface ChaosExperiment {
   id: string;
@@ -88,6 +89,18 @@ interface Status {
   queues: Queue[];
   rollouts: Rollout[];
   chaos: { enabled: boolean; experiments: ChaosExperiment[] };
+  config: {
+    version: number;
+    watching?: string;
+    recent: {
+      result: string;
+      version: number;
+      at: string;
+      source: string;
+      issues: { path: string; message: string }[];
+    }[];
+    fleet?: { current?: { id: string }; replicas: { replica: string; result: string; lagging: boolean }[] };
+  };
 }
 
 // The page's own path: every request is made from it, so a proxy that serves the console under a

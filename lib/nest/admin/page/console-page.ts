@@ -81,6 +81,7 @@ export function consolePage(requestPath: string, auth: 'token' | 'guard'): strin
 </form>
 <p id="notice" role="status" aria-live="polite"></p>
 <main id="main" hidden>
+<p class="meta" id="config-version" role="status"></p>
 <section aria-labelledby="h-breakers"><h2 id="h-breakers">Circuit breakers</h2>
 <p class="meta">Timelines: since the console started, the last 10 minutes at most. Green closed, red open, amber half-open.</p><div id="breakers" class="tiles"></div></section>
 <section aria-labelledby="h-limiters"><h2 id="h-limiters">Rate limiters</h2>

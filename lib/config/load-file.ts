@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { nearMissKey } from '../config/misleading-settings.js';
-import { KNOWN_KEYS } from '../config/schema-parts.js';
+import { nearMissKey } from './misleading-settings.js';
+import { KNOWN_KEYS } from './schema-parts.js';
 
 /** A problem with the file itself (unreadable, not JSON/YAML): exit code 2, with this message. */
 export class ConfigFileError extends Error {}

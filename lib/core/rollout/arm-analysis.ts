@@ -1,0 +1,99 @@
+import { LatencySketch } from '../hedge/latency-sketch.js';
+
+/** What the rollout arm may do worse than the stable one before it is judged worse. */
+export interface RolloutAnalysisOptions {
+  /** Calls each arm must have served in a step before the step is judged. Default 200. */
+  minCalls?: number;
+  /** The rollout arm's failure rate may exceed the stable arm's by this much (0.01: one point). Default 0.01. */
+  maxFailureRateIncrease?: number;
+  /** The same for rejections (breaker open, bulkhead full, rate limited). Default 0.01. */
+  maxRejectionRateIncrease?: number;
+  /** The rollout arm's p99 latency may exceed the stable arm's by this share (0.5: 50% slower). Default 0.5. */
+  maxP99Increase?: number;
+}
+
+export const DEFAULT_ROLLOUT_ANALYSIS: Required<RolloutAnalysisOptions> = {
+  minCalls: 200,
+  maxFailureRateIncrease: 0.01,
+  maxRejectionRateIncrease: 0.01,
+  maxP99Increase: 0.5,
+};
+
+/** How a call of an arm ended: served, failed (the dependency or the code), or turned away by a pattern. */
+export type ArmOutcome = 'success' | 'failure' | 'rejected';
+
+/** One arm's calls in the current step: counts and a bounded latency sketch (p99). */
+export class ArmWindow {
+  calls = 0;
+  failures = 0;
+  rejections = 0;
+  private latency = new LatencySketch(0.99, 1024, 50);
+
+  record(outcome: ArmOutcome, ms: number): void {
+    this.calls++;
+    if (outcome === 'failure') this.failures++;
+    else if (outcome === 'rejected') this.rejections++;
+    // Latency of answered calls: a rejection's few microseconds would flatter an arm that rejects.
+    if (outcome !== 'rejected') this.latency.record(ms);
+  }
+
+  get p99(): number | undefined {
+    return this.latency.value();
+  }
+
+  reset(): void {
+    this.calls = 0;
+    this.failures = 0;
+    this.rejections = 0;
+    this.latency = new LatencySketch(0.99, 1024, 50);
+  }
+}
+
+export interface ArmVerdict {
+  /** 'wait': too few calls yet; 'pass': not worse; 'fail': worse by a threshold (reasons say which). */
+  verdict: 'wait' | 'pass' | 'fail';
+  reasons: string[];
+}
+
+const pct = (value: number) => `${(value * 100).toFixed(2)}%`;
+
+/**
+ * The guide's "A/B test changes", in-process: both arms on the same traffic over the same
+ * step; the rollout arm fails when its failure or rejection rate is worse than the stable
+ * arm's by more than the allowed increase, or its p99 slower by more than the allowed share.
+ */
+export function analyseArms(stable: ArmWindow, rollout: ArmWindow, options: RolloutAnalysisOptions = {}): ArmVerdict {
+  const { minCalls, maxFailureRateIncrease, maxRejectionRateIncrease, maxP99Increase } = {
+    ...DEFAULT_ROLLOUT_ANALYSIS,
+    ...options,
+  };
+  if (stable.calls < minCalls || rollout.calls < minCalls) {
+    return {
+      verdict: 'wait',
+      reasons: [
+        `${rollout.calls} calls on the rollout arm and ${stable.calls} on the stable one; judged from ${minCalls} each`,
+      ],
+    };
+  }
+  const reasons: string[] = [];
+  let worse = false;
+  for (const [what, s, r, allowed] of [
+    ['failure rate', stable.failures / stable.calls, rollout.failures / rollout.calls, maxFailureRateIncrease],
+    ['rejection rate', stable.rejections / stable.calls, rollout.rejections / rollout.calls, maxRejectionRateIncrease],
+  ] as const) {
+    const isWorse = r - s > allowed;
+    worse ||= isWorse;
+    reasons.push(
+      `${what} ${pct(r)} on the rollout arm, ${pct(s)} on the stable one${isWorse ? ` (more than ${pct(allowed)} worse)` : ''}`,
+    );
+  }
+  const [s99, r99] = [stable.p99, rollout.p99];
+  if (s99 !== undefined && r99 !== undefined) {
+    const isWorse = r99 > s99 * (1 + maxP99Increase) && r99 - s99 > 1;
+    worse ||= isWorse;
+    reasons.push(
+      `p99 ${r99.toFixed(1)} ms on the rollout arm, ${s99.toFixed(1)} ms on the stable one${isWorse ? ` (more than ${pct(maxP99Increase)} slower)` : ''}`,
+    );
+  }
+  return { verdict: worse ? 'fail' : 'pass', reasons };
+}
