@@ -17,6 +17,10 @@ Commands:
   simulate --trace <file> --config <a> [--config <b> ...] [--service <name>] [--html <report.html>]
                  Replays a recorded trace (the module's \`trace\` option) through the policies each
                  configuration gives the service, on a virtual clock; prints them side by side.
+    --gate                two configurations, current then proposed: exit 1 when the proposed one is
+                          worse by the rollout analysis thresholds (the proposal's rollout.analysis,
+                          or the flags below), with the reasons; 0 when it is not (for CI)
+    --max-failure-rate-increase <0..1>   --max-rejection-rate-increase <0..1>   --max-p99-increase <share>
 
   advise --prometheus <url> [--since 14d] [--service <name>] [--prefix <metrics.prefix>] [--format text|json]
                  Reads the module's metrics over the window and applies the guide's tuning rules:

@@ -110,6 +110,55 @@ describe('nest-resilience simulate', () => {
     assert.deepEqual(column(stdout, 'breaker opens'), ['2', '2']);
   });
 
+  it('--gate: exit 1 when the proposal is worse by the analysis thresholds (with why), 0 when it is not', async () => {
+    const current = config('gate-current.json', { failureThreshold: 10, timeout: 60 });
+    // A longer open time turns away 1,800 calls instead of 1,200: 30% against 20% of 6,000.
+    const worse = config('gate-worse.json', { failureThreshold: 5, timeout: 90 });
+    const failed = await cli('simulate', '--trace', tracePath, '--config', current, '--config', worse, '--gate');
+    assert.equal(failed.code, 1, failed.stderr);
+    assert.match(
+      failed.stdout,
+      /gate: FAILED: the proposed configuration is worse than the current one on 6000 recorded calls/,
+    );
+    assert.match(
+      failed.stdout,
+      /rejection rate 30\.00% on the proposed one, 20\.00% on the current configuration \(more than 1\.00% worse\)/,
+    );
+    const tolerant = await cli(
+      'simulate',
+      '--trace',
+      tracePath,
+      '--config',
+      current,
+      '--config',
+      worse,
+      '--gate',
+      '--max-rejection-rate-increase',
+      '0.15',
+    );
+    assert.equal(tolerant.code, 0, tolerant.stdout);
+    assert.match(tolerant.stdout, /gate: passed/);
+    const same = await cli('simulate', '--trace', tracePath, '--config', current, '--config', current, '--gate');
+    assert.equal(same.code, 0);
+    const usage = await cli('simulate', '--trace', tracePath, '--config', current, '--gate');
+    assert.equal(usage.code, 2);
+    assert.match(usage.stderr, /--gate compares two configurations/);
+    const bad = await cli(
+      'simulate',
+      '--trace',
+      tracePath,
+      '--config',
+      current,
+      '--config',
+      worse,
+      '--gate',
+      '--max-p99-increase',
+      'x',
+    );
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--max-p99-increase must be a number >= 0, got "x"/);
+  });
+
   it('retries: extra downstream load and added latency follow the backoff', async () => {
     const retrying = join(dir, 'retrying.json');
     writeFileSync(

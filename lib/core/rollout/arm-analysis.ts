@@ -57,16 +57,21 @@ export interface ArmVerdict {
 
 const pct = (value: number) => `${(value * 100).toFixed(2)}%`;
 
+/** What one arm (or one simulated configuration) did: counts, and its p99 in ms when known. */
+export interface ArmFigures {
+  calls: number;
+  failures: number;
+  rejections: number;
+  p99?: number;
+}
+
 /**
  * The guide's "A/B test changes", in-process: both arms on the same traffic over the same
  * step; the rollout arm fails when its failure or rejection rate is worse than the stable
  * arm's by more than the allowed increase, or its p99 slower by more than the allowed share.
  */
 export function analyseArms(stable: ArmWindow, rollout: ArmWindow, options: RolloutAnalysisOptions = {}): ArmVerdict {
-  const { minCalls, maxFailureRateIncrease, maxRejectionRateIncrease, maxP99Increase } = {
-    ...DEFAULT_ROLLOUT_ANALYSIS,
-    ...options,
-  };
+  const minCalls = options.minCalls ?? DEFAULT_ROLLOUT_ANALYSIS.minCalls;
   if (stable.calls < minCalls || rollout.calls < minCalls) {
     return {
       verdict: 'wait',
@@ -75,24 +80,58 @@ export function analyseArms(stable: ArmWindow, rollout: ArmWindow, options: Roll
       ],
     };
   }
+  return compareArms(figuresOf(stable), figuresOf(rollout), options);
+}
+
+function figuresOf(window: ArmWindow): ArmFigures {
+  return { calls: window.calls, failures: window.failures, rejections: window.rejections, p99: window.p99 };
+}
+
+/**
+ * The comparison itself, on figures (the live arms', or two configurations replayed by
+ * `nest-resilience simulate --gate`): 'fail' with the reasons when `candidate` is worse than
+ * `current` by more than a threshold, else 'pass'. `names` label the two in the reasons.
+ */
+export function compareArms(
+  current: ArmFigures,
+  candidate: ArmFigures,
+  options: RolloutAnalysisOptions = {},
+  names: [current: string, candidate: string] = ['the stable one', 'the rollout arm'],
+): ArmVerdict {
+  const { maxFailureRateIncrease, maxRejectionRateIncrease, maxP99Increase } = {
+    ...DEFAULT_ROLLOUT_ANALYSIS,
+    ...options,
+  };
+  const rate = (part: number, whole: number) => (whole > 0 ? part / whole : 0);
+  const [currentName, candidateName] = names;
   const reasons: string[] = [];
   let worse = false;
   for (const [what, s, r, allowed] of [
-    ['failure rate', stable.failures / stable.calls, rollout.failures / rollout.calls, maxFailureRateIncrease],
-    ['rejection rate', stable.rejections / stable.calls, rollout.rejections / rollout.calls, maxRejectionRateIncrease],
+    [
+      'failure rate',
+      rate(current.failures, current.calls),
+      rate(candidate.failures, candidate.calls),
+      maxFailureRateIncrease,
+    ],
+    [
+      'rejection rate',
+      rate(current.rejections, current.calls),
+      rate(candidate.rejections, candidate.calls),
+      maxRejectionRateIncrease,
+    ],
   ] as const) {
     const isWorse = r - s > allowed;
     worse ||= isWorse;
     reasons.push(
-      `${what} ${pct(r)} on the rollout arm, ${pct(s)} on the stable one${isWorse ? ` (more than ${pct(allowed)} worse)` : ''}`,
+      `${what} ${pct(r)} on ${candidateName}, ${pct(s)} on ${currentName}${isWorse ? ` (more than ${pct(allowed)} worse)` : ''}`,
     );
   }
-  const [s99, r99] = [stable.p99, rollout.p99];
+  const [s99, r99] = [current.p99, candidate.p99];
   if (s99 !== undefined && r99 !== undefined) {
     const isWorse = r99 > s99 * (1 + maxP99Increase) && r99 - s99 > 1;
     worse ||= isWorse;
     reasons.push(
-      `p99 ${r99.toFixed(1)} ms on the rollout arm, ${s99.toFixed(1)} ms on the stable one${isWorse ? ` (more than ${pct(maxP99Increase)} slower)` : ''}`,
+      `p99 ${r99.toFixed(1)} ms on ${candidateName}, ${s99.toFixed(1)} ms on ${currentName}${isWorse ? ` (more than ${pct(maxP99Increase)} slower)` : ''}`,
     );
   }
   return { verdict: worse ? 'fail' : 'pass', reasons };
