@@ -130,10 +130,12 @@ describe('the packed package in real apps', () => {
       "the contributors' page stays in the repository",
     );
     // Budget raised from 2 MiB to 2.25 MiB with issues 33 and 34 (five patterns: about 90 KB of
-    // code, declarations and docs). The checks above catch what doubles a package by accident
-    // (source maps, a second set of declarations, tests); this one catches slow growth.
+    // code, declarations and docs), to 2.5 MiB with issues 34-36 (gRPC deadlines, fleet chaos,
+    // live reload and progressive rollouts: about 120 KB, the CommonJS build counting twice).
+    // The checks above catch what doubles a package by accident (source maps, a second set of
+    // declarations, tests); this one catches slow growth.
     const unpacked = entries.reduce((sum, e) => sum + e.size, 0);
-    assert.ok(unpacked <= 2.25 * 1024 * 1024, `unpacked ${unpacked} bytes, at most 2.25 MiB`);
+    assert.ok(unpacked <= 2.5 * 1024 * 1024, `unpacked ${unpacked} bytes, at most 2.5 MiB`);
     const heavy = entries
       .filter((e) => e.path.endsWith('.d.ts') && e.size > 20 * 1024)
       .map((e) => `${e.path} ${e.size}`);

@@ -42,12 +42,12 @@ class Replica {
   }
 }
 
-/** Milliseconds until `check` holds (polled every 5 ms), failing after `ms`. */
-async function timeUntil(what: string, check: () => Promise<boolean>, ms = 10_000): Promise<number> {
+/** Milliseconds until `check` holds (polled every 10 ms), failing after `ms` (generous: replicas may share 2 busy cores). */
+async function timeUntil(what: string, check: () => Promise<boolean>, ms = 30_000): Promise<number> {
   const started = performance.now();
   while (!(await check())) {
     if (performance.now() - started > ms) throw new Error(`timed out waiting until ${what}`);
-    await sleep(5);
+    await sleep(10);
   }
   return performance.now() - started;
 }
@@ -65,9 +65,21 @@ describe('a reload across a fleet (4 replica processes, a real redis-server, rea
     for (const replica of replicas) replica.child.kill('SIGKILL');
   });
 
-  it('one replica reloads, every replica applies it and answers; the time until all four run it', async (t) => {
+  it('one replica reloads, every replica applies it and answers, under load: no call fails; the time until all four run it', async (t) => {
+    // A client per replica calls it all along.
+    let stop = false;
+    const statuses = new Map<number, number>();
+    const clients = replicas.flatMap((replica) =>
+      [0].map(async () => {
+        while (!stop) {
+          const response = await fetch(`${replica.url}/items`);
+          await response.text();
+          statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
+        }
+      }),
+    );
     const times: number[] = [];
-    for (let round = 1; round <= 10; round++) {
+    for (let round = 1; round <= 20; round++) {
       const origin = replicas[round % 4] as Replica;
       const started = performance.now();
       const response = await origin.reload(config(2 + (round % 3)));
@@ -79,6 +91,9 @@ describe('a reload across a fleet (4 replica processes, a real redis-server, rea
       );
       times.push(performance.now() - started);
     }
+    stop = true;
+    await Promise.all(clients);
+    assert.deepEqual([...statuses.keys()], [200], `every call answered 200: ${JSON.stringify([...statuses])}`);
     const view = await replicas[0]?.view();
     assert.equal(view?.fleet?.replicas.length, 4);
     assert.ok(
@@ -87,9 +102,10 @@ describe('a reload across a fleet (4 replica processes, a real redis-server, rea
     );
     const sorted = [...times].sort((a, b) => a - b);
     t.diagnostic(
-      `reload on one replica to all four applying it, 10 rounds: median ${sorted[4]?.toFixed(0)} ms, max ${sorted[9]?.toFixed(0)} ms`,
+      `reload on one replica to all four applying it, 20 rounds under load (${statuses.get(200)} calls, all 200): median ${sorted[9]?.toFixed(0)} ms, p99 (the slowest of 20) ${sorted[19]?.toFixed(0)} ms`,
     );
-    assert.ok((sorted[9] ?? 0) < 3000, `${sorted[9]} ms`);
+    // A bound for a machine running other work; the figure itself is in the diagnostic.
+    assert.ok((sorted[19] ?? 0) < 10_000, `${sorted[19]} ms`);
   });
 
   it('a replica that was stopped shows as behind, then catches up on its own (its timer reads the current one)', async () => {

@@ -4,9 +4,9 @@
 // /ops. Sends { url } over IPC once it listens.
 import 'reflect-metadata';
 import { Controller, Get, Injectable, Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import { ResilienceModule, Resilient } from '../../lib/index.js';
 import { ADMIN_TOKEN } from './admin-app.js';
+import { serveReplica } from './replica-app.js';
 
 const [redisUrl, keyPrefix] = process.argv.slice(2);
 
@@ -49,8 +49,4 @@ class PaymentsController {
 })
 class ReplicaModule {}
 
-const app = await NestFactory.create(ReplicaModule, { logger: false });
-await app.listen(0, '127.0.0.1');
-const { port } = app.getHttpServer().address() as { port: number };
-process.send?.({ url: `http://127.0.0.1:${port}` });
-process.on('SIGTERM', () => void app.close().then(() => process.exit(0)));
+await serveReplica(ReplicaModule);

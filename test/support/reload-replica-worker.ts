@@ -3,9 +3,9 @@
 // route at GET /items; configuration reloads travel through Redis. Sends { url } over IPC.
 import 'reflect-metadata';
 import { Controller, Get, Injectable, Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import { ResilienceModule, Resilient } from '../../lib/index.js';
 import { ADMIN_TOKEN } from './admin-app.js';
+import { serveReplica } from './replica-app.js';
 
 const [redisUrl, keyPrefix] = process.argv.slice(2);
 
@@ -41,7 +41,4 @@ class CatalogController {
 })
 class ReplicaModule {}
 
-const app = await NestFactory.create(ReplicaModule, { logger: false });
-await app.listen(0, '127.0.0.1');
-const { port } = app.getHttpServer().address() as { port: number };
-process.send?.({ url: `http://127.0.0.1:${port}` });
+await serveReplica(ReplicaModule);

@@ -27,7 +27,8 @@ export class ArmWindow {
   calls = 0;
   failures = 0;
   rejections = 0;
-  private latency = new LatencySketch(0.99, 1024, 50);
+  // A p99 of fewer than 200 answers is little more than their slowest: not judged before.
+  private latency = new LatencySketch(0.99, 1024, 200);
 
   record(outcome: ArmOutcome, ms: number): void {
     this.calls++;
@@ -45,7 +46,7 @@ export class ArmWindow {
     this.calls = 0;
     this.failures = 0;
     this.rejections = 0;
-    this.latency = new LatencySketch(0.99, 1024, 50);
+    this.latency = new LatencySketch(0.99, 1024, 200);
   }
 }
 
@@ -56,6 +57,8 @@ export interface ArmVerdict {
 }
 
 const pct = (value: number) => `${(value * 100).toFixed(2)}%`;
+/** A p99 this much slower (ms) at least, whatever the share, before it counts as worse. */
+const P99_FLOOR_MS = 5;
 
 /** What one arm (or one simulated configuration) did: counts, and its p99 in ms when known. */
 export interface ArmFigures {
@@ -128,7 +131,8 @@ export function compareArms(
   }
   const [s99, r99] = [current.p99, candidate.p99];
   if (s99 !== undefined && r99 !== undefined) {
-    const isWorse = r99 > s99 * (1 + maxP99Increase) && r99 - s99 > 1;
+    // And 5 ms slower at least: below that a p99 moves with the host's own scheduling, not the settings.
+    const isWorse = r99 > s99 * (1 + maxP99Increase) && r99 - s99 > P99_FLOOR_MS;
     worse ||= isWorse;
     reasons.push(
       `p99 ${r99.toFixed(1)} ms on ${candidateName}, ${s99.toFixed(1)} ms on ${currentName}${isWorse ? ` (more than ${pct(maxP99Increase)} slower)` : ''}`,

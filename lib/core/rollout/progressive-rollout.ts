@@ -1,4 +1,10 @@
-import { type ArmOutcome, ArmWindow, analyseArms, type RolloutAnalysisOptions } from './arm-analysis.js';
+import {
+  type ArmOutcome,
+  type ArmVerdict,
+  ArmWindow,
+  analyseArms,
+  type RolloutAnalysisOptions,
+} from './arm-analysis.js';
 
 export interface ProgressiveRolloutOptions {
   /** Shares of traffic (0..100) the rollout arm gets, step after step; the last is usually 100. */
@@ -51,10 +57,21 @@ export class ProgressiveRollout {
     if (this.current.status === 'running') this.arms[arm].record(outcome, ms);
   }
 
-  /** Judges the step now (every `interval`); returns what it decided. */
+  /** The arms' calls in the current step (a fleet adds them up across replicas). */
+  get windows(): { readonly stable: ArmWindow; readonly rollout: ArmWindow } {
+    return this.arms;
+  }
+
+  /** Judges the step now (every `interval`) on this process's calls; returns what it decided. */
   judge(): RolloutDecision {
     if (this.current.status !== 'running') return this.current.status === 'promoted' ? 'promoted' : 'held';
     const { verdict, reasons } = analyseArms(this.arms.stable, this.arms.rollout, this.options.analysis);
+    return this.apply(verdict, reasons);
+  }
+
+  /** Applies a verdict on the current step (this process's, or the fleet's judge's). */
+  apply(verdict: ArmVerdict['verdict'], reasons: string[]): RolloutDecision {
+    if (this.current.status !== 'running') return this.current.status === 'promoted' ? 'promoted' : 'held';
     if (verdict === 'wait') {
       this.current = { ...this.current, reasons };
       return 'waited';
@@ -70,8 +87,7 @@ export class ProgressiveRollout {
       return rollback ? 'rolled_back' : 'held';
     }
     const next = this.current.step + 1;
-    this.arms.stable.reset();
-    this.arms.rollout.reset();
+    this.resetWindows();
     // All the traffic on the rollout arm leaves nothing to compare it with: reaching 100% promotes.
     if (next >= this.options.steps.length || this.options.steps[next] === 100) {
       const percent = next >= this.options.steps.length ? this.current.percent : 100;
@@ -80,5 +96,16 @@ export class ProgressiveRollout {
     }
     this.current = { step: next, percent: this.options.steps[next] as number, status: 'running', reasons };
     return 'advanced';
+  }
+
+  /** Takes a state decided elsewhere (the fleet's); a new step's counts start afresh. */
+  adopt(state: RolloutProgressState): void {
+    if (state.step !== this.current.step || state.status !== this.current.status) this.resetWindows();
+    this.current = state;
+  }
+
+  private resetWindows(): void {
+    this.arms.stable.reset();
+    this.arms.rollout.reset();
   }
 }

@@ -1,4 +1,12 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+  Optional,
+} from '@nestjs/common';
+import type { Cluster, Redis } from 'ioredis';
 import type { Clock } from '../../core/clock.js';
 import { toMilliseconds } from '../../core/duration.js';
 import { EventSource } from '../../core/events.js';
@@ -7,9 +15,11 @@ import {
   type RolloutDecision,
   type RolloutProgressState,
 } from '../../core/rollout/progressive-rollout.js';
+import { FleetReloads } from '../reload/fleet-reloads.js';
 import { ResilienceSettings } from '../resilience-settings.js';
 import { optionsSignature } from '../services/named-registry.js';
-import { RESILIENCE_CLOCK } from '../tokens.js';
+import { RESILIENCE_CLOCK, RESILIENCE_REDIS } from '../tokens.js';
+import { FleetRollout } from './fleet-rollout.js';
 
 /** A judgment of a service's progressive rollout, as events, metrics and the log tell it. */
 export interface RolloutJudgment {
@@ -22,7 +32,10 @@ interface Running {
   rollout: ProgressiveRollout;
   signature: string;
   intervalMs: number;
-  timer?: unknown;
+  /** Stops its pending timer. */
+  timer?: () => void;
+  /** With Redis: the fleet's shared rollout (judged once, on every replica's calls). */
+  fleet?: FleetRollout;
 }
 
 const DEFAULT_INTERVAL_SECONDS = 300;
@@ -45,6 +58,8 @@ export class RolloutProgress implements OnApplicationBootstrap, OnApplicationShu
   constructor(
     private readonly settings: ResilienceSettings,
     @Inject(RESILIENCE_CLOCK) private readonly clock: Clock,
+    @Optional() private readonly fleetReloads?: FleetReloads,
+    @Optional() @Inject(RESILIENCE_REDIS) private readonly redis?: Redis | Cluster | null,
   ) {
     this.running = this.fromSettings(new Map());
     // A reload: rollouts whose settings did not change go on; new or changed ones start over.
@@ -84,12 +99,15 @@ export class RolloutProgress implements OnApplicationBootstrap, OnApplicationShu
     return this.running.get(service)?.rollout;
   }
 
-  /** Judges `service`'s step now (what every interval does). */
+  /** Judges `service`'s step now (what every interval does; across a fleet, the fleet's judge does it). */
   judge(service: string): RolloutDecision | undefined {
     const entry = this.running.get(service);
     if (!entry) return undefined;
     const before = entry.rollout.state.percent;
-    const decision = entry.rollout.judge();
+    return this.tell(service, entry, entry.rollout.judge(), before);
+  }
+
+  private tell(service: string, entry: Running, decision: RolloutDecision, before: number): RolloutDecision {
     const state = entry.rollout.state;
     if (decision !== 'waited') {
       const why = state.reasons.join('; ');
@@ -112,23 +130,57 @@ export class RolloutProgress implements OnApplicationBootstrap, OnApplicationShu
         next.set(service, kept);
         continue;
       }
-      next.set(service, {
-        signature,
-        intervalMs: toMilliseconds(
-          rollout.interval ?? DEFAULT_INTERVAL_SECONDS,
-          `services.${service}.rollout.interval`,
-        ),
-        rollout: new ProgressiveRollout({
-          steps: rollout.steps,
-          analysis: rollout.analysis,
-          onFailure: rollout.onFailure,
-        }),
+      const intervalMs = toMilliseconds(
+        rollout.interval ?? DEFAULT_INTERVAL_SECONDS,
+        `services.${service}.rollout.interval`,
+      );
+      const progressive = new ProgressiveRollout({
+        steps: rollout.steps,
+        analysis: rollout.analysis,
+        onFailure: rollout.onFailure,
       });
+      // With Redis the fleet shares it (one share on every replica, one judgment on all the calls).
+      const fleet =
+        this.redis && this.fleetReloads?.enabled
+          ? new FleetRollout(
+              this.redis,
+              this.settings.config.redis?.keyPrefix,
+              service,
+              signature,
+              progressive,
+              this.fleetReloads.replica,
+              intervalMs,
+              rollout.analysis,
+            )
+          : undefined;
+      next.set(service, { signature, intervalMs, rollout: progressive, fleet });
     }
     return next;
   }
 
   private schedule(service: string, entry: Running): void {
+    const fleet = entry.fleet;
+    if (fleet) {
+      // Across a fleet: sync often (a step's share is the fleet's), the judge is whoever holds the step's lock.
+      const everyMs = Math.max(50, Math.min(1000, entry.intervalMs / 5));
+      const sync = () => {
+        if (this.running.get(service) !== entry) return;
+        const before = entry.rollout.state.percent;
+        fleet
+          .sync()
+          .then(
+            (decision) => {
+              if (decision) this.tell(service, entry, decision, before);
+            },
+            () => undefined,
+          )
+          .finally(() => {
+            if (this.started && this.running.get(service) === entry) entry.timer = this.setTimer(sync, everyMs, true);
+          });
+      };
+      entry.timer = this.setTimer(sync, 0, true);
+      return;
+    }
     const tick = () => {
       if (this.running.get(service) !== entry) return;
       this.judge(service);
@@ -138,18 +190,20 @@ export class RolloutProgress implements OnApplicationBootstrap, OnApplicationShu
     entry.timer = this.setTimer(tick, entry.intervalMs);
   }
 
-  private setTimer(callback: () => void, ms: number): unknown {
+  /** A timer on the module's clock (a manual one in tests), or the process's for the fleet (wall time). */
+  private setTimer(callback: () => void, ms: number, wall = false): () => void {
     const timers = this.clock.timers;
-    if (timers) return timers.setTimeout(callback, ms);
+    if (timers && !wall) {
+      const handle = timers.setTimeout(callback, ms);
+      return () => timers.clearTimeout(handle);
+    }
     const timer = setTimeout(callback, ms);
     timer.unref();
-    return timer;
+    return () => clearTimeout(timer);
   }
 
   private stopTimer(entry: Running): void {
-    if (entry.timer === undefined) return;
-    if (this.clock.timers) this.clock.timers.clearTimeout(entry.timer);
-    else clearTimeout(entry.timer as NodeJS.Timeout);
+    entry.timer?.();
     entry.timer = undefined;
   }
 }
