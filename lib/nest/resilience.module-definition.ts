@@ -6,6 +6,7 @@ import { adminControllersAt } from './admin/admin.controller.js';
 import { AdminAccess, RESILIENCE_ADMIN } from './admin/admin-access.js';
 import { AdminConsole } from './admin/admin-console.service.js';
 import { adminSettings } from './admin/admin-options.js';
+import { PatternTallies } from './admin/pattern-tallies.js';
 import { ResilienceInterceptor } from './http/resilience.interceptor.js';
 import { interceptorMode, type ResilienceModuleExtras } from './module-options.js';
 import {
@@ -57,7 +58,9 @@ export const {
         global: extras.isGlobal,
         controllers: admin.enabled ? adminControllersAt(admin.path) : [],
         providers: [
-          ...(admin.enabled ? [{ provide: RESILIENCE_ADMIN, useValue: admin }, AdminAccess, AdminConsole] : []),
+          ...(admin.enabled
+            ? [{ provide: RESILIENCE_ADMIN, useValue: admin }, AdminAccess, AdminConsole, PatternTallies]
+            : []),
           ...(definition.providers ?? []),
           { provide: RESILIENCE_CONFIG_KEY, useValue: extras.configKey },
           { provide: RESILIENCE_ROLLOUT, useValue: extras.rolloutFlag ?? null },

@@ -199,6 +199,7 @@ for (const platform of PLATFORMS) {
         'chaos',
         'config',
         'limiters',
+        'patterns',
         'queues',
         'receivedAt',
         'rollouts',

@@ -22,6 +22,7 @@ import { RESILIENCE_ADMIN } from './admin-access.js';
 import { AdminHistory, SAMPLE_MS } from './admin-history.js';
 import type { AdminSettings } from './admin-options.js';
 import { breakerView, bulkheadView, letterFilter, limiterView, pageLimit, queueView } from './admin-views.js';
+import { PatternTallies } from './pattern-tallies.js';
 import { redact } from './redact.js';
 
 /** An operator's request the console cannot carry out: the controller answers it with this status. */
@@ -67,6 +68,7 @@ export class AdminConsole implements OnModuleInit, BeforeApplicationShutdown, On
     private readonly bulkheads: BulkheadService,
     private readonly chaos: ChaosExperiments,
     private readonly reloads: ConfigReloads,
+    private readonly tallies: PatternTallies,
   ) {
     this.history = new AdminHistory(clock);
   }
@@ -310,6 +312,7 @@ export class AdminConsole implements OnModuleInit, BeforeApplicationShutdown, On
       rollouts: this.rolloutList(),
       chaos: { enabled: this.chaos.enabled, experiments: this.chaos.list() },
       config: await this.reloads.view(),
+      patterns: this.tallies.list(),
     };
   }
 

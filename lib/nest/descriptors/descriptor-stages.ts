@@ -4,6 +4,7 @@ import type { Attributes } from '@opentelemetry/api';
 import { ROLLOUT_SUFFIX } from '../../config/resolve.js';
 import type { Clock } from '../../core/clock.js';
 import { ResilienceConfigError } from '../../core/errors.js';
+import { type Event, EventSource } from '../../core/events.js';
 import { orderWith } from '../../core/pipeline/order.js';
 import type { Stage } from '../../core/pipeline/stage.js';
 import type { CounterInstrument } from '../metrics/metrics-backend.js';
@@ -29,6 +30,9 @@ export class DescriptorStages {
   readonly order: readonly string[];
   private readonly patterns: readonly PatternDescriptor[];
   private readonly counters = new Map<string, CounterInstrument<string>>();
+  private readonly emitted = new EventSource<{ pattern: string; service: string; labels: Record<string, string> }>();
+  /** Every event a defined pattern emits, with its counters' labels (the console tallies them). */
+  readonly onEmitted: Event<{ pattern: string; service: string; labels: Record<string, string> }> = this.emitted.event;
 
   constructor(
     private readonly settings: ResilienceSettings,
@@ -135,6 +139,8 @@ export class DescriptorStages {
     const counters = (descriptor.metrics ?? []).map((spec) => ({ spec, counter: metrics && this.counter(spec) }));
     const tracing = this.tracing;
     const spanEvent = descriptor.spanEvent;
+    const listened = this.emitted;
+    const labelNames = [...new Set((descriptor.metrics ?? []).flatMap((spec) => spec.labels))];
     return (event) => {
       const fields = event as Record<string, unknown>;
       for (const { spec, counter } of counters) {
@@ -142,6 +148,11 @@ export class DescriptorStages {
         const labels: Record<string, string> = { service };
         for (const label of spec.labels) labels[label] = String(fields[label]);
         counter.inc(labels);
+      }
+      if (listened.hasListeners) {
+        const labels: Record<string, string> = {};
+        for (const label of labelNames) labels[label] = String(fields[label]);
+        listened.emit({ pattern: descriptor.name, service, labels });
       }
       if (tracing && spanEvent) {
         const attributes: Attributes = { 'resilience.service': service };

@@ -265,6 +265,21 @@ function render(status: Status): void {
   empty(byId('chaos'), 'chaos experiments running', status.chaos.experiments.length);
   renderChaos(status.chaos, Date.now());
   renderConfig(status.config);
+  empty(byId('patterns'), 'timeouts, fallbacks, hedges or coalesced calls yet', status.patterns.length);
+  for (const tally of status.patterns) renderTally(tally);
+}
+
+/** A service's outcomes of one pattern: 'started 12 · won 3 · budget_exhausted 1'. */
+function renderTally(tally: Status['patterns'][number]): void {
+  const row = keep(byId('patterns'), `pattern:${tally.service}:${tally.pattern}`, () => {
+    const node = el('tr', { 'data-pattern': `${tally.service}:${tally.pattern}` });
+    node.append(el('th', { scope: 'row' }, tally.service), el('td', {}, tally.pattern), el('td'));
+    return node;
+  });
+  const text = Object.entries(tally.counts)
+    .map(([outcome, count]) => `${outcome} ${count}`)
+    .join(' · ');
+  setText(row.querySelectorAll('td')[1], text);
 }
 
 /** 'Configuration version 3 · last reload: refused 12:04:05 (admin API): retry.maxAttempts: ...'. */

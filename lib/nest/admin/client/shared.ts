@@ -89,6 +89,7 @@ interface Status {
   queues: Queue[];
   rollouts: Rollout[];
   chaos: { enabled: boolean; experiments: ChaosExperiment[] };
+  patterns: { service: string; pattern: string; counts: Record<string, number> }[];
   config: {
     version: number;
     watching?: string;

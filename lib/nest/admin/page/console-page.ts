@@ -92,6 +92,9 @@ export function consolePage(requestPath: string, auth: 'token' | 'guard'): strin
 <p class="meta">Sizes read every 2 s, the last 10 minutes at most.</p><div id="queues" class="tiles"></div></section>
 <section aria-labelledby="h-rollouts"><h2 id="h-rollouts">Rollouts</h2>
 <table><thead><tr><th>Service</th><th>Share</th><th>From</th><th>Set share</th></tr></thead><tbody id="rollouts"></tbody></table></section>
+<section aria-labelledby="h-patterns"><h2 id="h-patterns">Timeouts, fallbacks, hedges, coalescing</h2>
+<p class="meta">Outcomes since the application started, by service.</p>
+<table><thead><tr><th>Service</th><th>Pattern</th><th>Outcomes</th></tr></thead><tbody id="patterns"></tbody></table></section>
 <section aria-labelledby="h-chaos"><h2 id="h-chaos">Chaos experiments</h2>
 <p class="meta" id="chaos-state"></p><p><button type="button" id="chaos-stop-all" class="danger" aria-label="Stop all chaos experiments">Stop all</button></p>
 <table><thead><tr><th>Service</th><th>Fault</th><th>Rate</th><th>Scope</th><th>Ends</th><th>Started by</th><th>Stop</th></tr></thead><tbody id="chaos"></tbody></table></section>
