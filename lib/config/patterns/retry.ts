@@ -20,7 +20,9 @@ const shareOfCalls = strict({
   ratio: z.number().min(0),
   minPerSecond: z.number().min(0),
   windowSeconds: z.number().gt(0),
-}).partial({ minPerSecond: true, windowSeconds: true });
+  /** 'shared': one budget for the whole fleet, through Redis (each replica's window added up). Default 'local'. */
+  scope: z.enum(['local', 'shared']),
+}).partial({ minPerSecond: true, windowSeconds: true, scope: true });
 
 /** Either form, told apart by `ratio`, so a problem is reported against the form the user wrote. */
 const budget = z.custom<z.input<typeof tokenBucket> | z.input<typeof shareOfCalls>>().transform((value, ctx) => {

@@ -35,6 +35,9 @@ export class ExtraAttemptBudget {
   private callSum = 0;
   private extraSum = 0;
   private refused = 0;
+  /** The rest of the fleet's calls and extra attempts in its window (a shared budget; 0 alone). */
+  private othersCalls = 0;
+  private othersExtras = 0;
 
   constructor(options: ExtraAttemptBudgetOptions) {
     const { ratio, minPerSecond = 10, windowSeconds = 10 } = options;
@@ -58,13 +61,34 @@ export class ExtraAttemptBudget {
   /** Takes one extra attempt, if the budget has one; false (counted in `refusals`) if not. */
   tryAcquire(): boolean {
     this.roll();
-    if (this.extraSum + 1 > this.ratio * this.callSum + this.minPerSecond * this.windowSeconds) {
+    const extras = this.extraSum + this.othersExtras;
+    if (extras + 1 > this.ratio * (this.callSum + this.othersCalls) + this.minPerSecond * this.windowSeconds) {
       this.refused++;
       return false;
     }
     this.extras[this.current]++;
     this.extraSum++;
     return true;
+  }
+
+  /** This replica's calls and extra attempts in the window (what a shared budget tells the fleet). */
+  ownWindow(): { calls: number; extras: number } {
+    this.roll();
+    return { calls: this.callSum, extras: this.extraSum };
+  }
+
+  /**
+   * The other replicas' calls and extra attempts in their windows (a budget shared by a fleet,
+   * as last read): the ratio and `minPerSecond` then bound the fleet's extra attempts together.
+   */
+  setOthers(calls: number, extras: number): void {
+    this.othersCalls = calls;
+    this.othersExtras = extras;
+  }
+
+  /** The other replicas' window as last read (zeros for a budget that is not shared). */
+  othersWindow(): { calls: number; extras: number } {
+    return { calls: this.othersCalls, extras: this.othersExtras };
   }
 
   /** Extra attempts taken in the window. */

@@ -1,17 +1,27 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { Inject, Injectable, type OnApplicationShutdown, Optional } from '@nestjs/common';
+import type { Cluster, Redis } from 'ioredis';
 import { ExtraAttemptBudget, type ExtraAttemptBudgetOptions } from '../../core/budget/extra-attempt-budget.js';
 import type { Clock } from '../../core/clock.js';
 import { ResilienceConfigError } from '../../core/errors.js';
+import { RedisBudgetStore } from '../../redis/budget-store.js';
 import { ResilienceSettings } from '../resilience-settings.js';
-import { RESILIENCE_CLOCK } from '../tokens.js';
+import { RESILIENCE_CLOCK, RESILIENCE_REDIS } from '../tokens.js';
 
-export type BudgetSettings = Omit<ExtraAttemptBudgetOptions, 'clock'>;
+export type BudgetSettings = Omit<ExtraAttemptBudgetOptions, 'clock'> & {
+  /** 'shared': one budget for the fleet, through Redis. Default 'local'. */
+  scope?: 'local' | 'shared';
+};
+
+/** How often a shared budget tells the fleet its window and reads the others'. */
+const SHARED_SYNC_MS = 1000;
 
 /** A share of 10% more attempts, and 10 per second whatever the traffic: a hedge's budget when none is set. */
 export const DEFAULT_BUDGET: BudgetSettings = { ratio: 0.1, minPerSecond: 10 };
 
 function signature(settings: BudgetSettings): string {
-  return `ratio ${settings.ratio}, minPerSecond ${settings.minPerSecond ?? 10}, windowSeconds ${settings.windowSeconds ?? 10}`;
+  return `ratio ${settings.ratio}, minPerSecond ${settings.minPerSecond ?? 10}, windowSeconds ${settings.windowSeconds ?? 10}, scope ${settings.scope ?? 'local'}`;
 }
 
 /**
@@ -20,15 +30,22 @@ function signature(settings: BudgetSettings): string {
  * numbers is an error naming both, never a second budget or an ignored setting.
  */
 @Injectable()
-export class ExtraAttemptBudgets {
+export class ExtraAttemptBudgets implements OnApplicationShutdown {
   private budgets = new Map<string, { budget: ExtraAttemptBudget; signature: string; origin: string }>();
   /** Services whose budget was asked for since the last reload: their numbers are agreed. */
   private claimed = new Set<string>();
 
+  private readonly replica = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  /** Each shared budget's sync, by service (a reload that replaces a budget replaces its sync). */
+  private readonly syncs = new Map<string, NodeJS.Timeout>();
+  private readonly keyPrefix?: string;
+
   constructor(
     @Inject(RESILIENCE_CLOCK) private readonly clock: Clock,
     @Optional() settings?: ResilienceSettings,
+    @Optional() @Inject(RESILIENCE_REDIS) private readonly redis?: Redis | Cluster | null,
   ) {
+    this.keyPrefix = settings?.config.redis?.keyPrefix;
     // A reload may change a service's numbers: a new round of agreement, before the policies ask again.
     settings?.participate({
       order: 5,
@@ -66,9 +83,42 @@ export class ExtraAttemptBudgets {
       return existing.budget;
     }
     const own = settings ?? DEFAULT_BUDGET;
-    const budget = new ExtraAttemptBudget({ ...own, clock: this.clock });
+    const { scope, ...numbers } = own;
+    if (scope === 'shared' && !this.redis)
+      throw new ResilienceConfigError([
+        {
+          path: `${origin} budget.scope`,
+          message: "is 'shared' but no redis is configured: configure redis, or use 'local'",
+        },
+      ]);
+    const budget = new ExtraAttemptBudget({ ...numbers, clock: this.clock });
     this.budgets.set(service, { budget, signature: signature(own), origin });
+    if (scope === 'shared') this.share(service, budget);
     return budget;
+  }
+
+  /**
+   * Adds the fleet to `budget`: every second this replica writes its window to Redis and reads
+   * the others' (RedisBudgetStore), so the ratio bounds the fleet's extra attempts together.
+   * While Redis does not answer, the replica spends its own budget alone.
+   */
+  private share(service: string, budget: ExtraAttemptBudget): void {
+    const store = new RedisBudgetStore(this.redis as Redis | Cluster, service, this.keyPrefix, SHARED_SYNC_MS * 5);
+    const sync = () =>
+      store.exchange(this.replica, budget.ownWindow()).then(
+        ({ calls, extras }) => budget.setOthers(calls, extras),
+        () => budget.setOthers(0, 0),
+      );
+    void sync();
+    clearInterval(this.syncs.get(service));
+    const timer = setInterval(() => void sync(), SHARED_SYNC_MS);
+    timer.unref();
+    this.syncs.set(service, timer);
+  }
+
+  onApplicationShutdown(): void {
+    for (const timer of this.syncs.values()) clearInterval(timer);
+    this.syncs.clear();
   }
 
   /** Every service's budget, for metrics and the console. */

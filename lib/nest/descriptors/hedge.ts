@@ -33,9 +33,12 @@ const hedgeOptions = strict({
     ratio: z.number().min(0),
     minPerSecond: z.number().min(0),
     windowSeconds: z.number().gt(0),
+    /** 'shared': one budget for the whole fleet, through Redis. Default 'local'. */
+    scope: z.enum(['local', 'shared']),
   }).partial({
     minPerSecond: true,
     windowSeconds: true,
+    scope: true,
   }),
 }).partial();
 
