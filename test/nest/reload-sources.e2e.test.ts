@@ -84,6 +84,23 @@ describe('a watched configuration file', () => {
   });
 });
 
+describe('a watched file in a directory that does not exist', () => {
+  it('fails the bootstrap naming reload.watch', async () => {
+    @Module({
+      imports: [
+        ResilienceModule.forRoot({
+          metrics: { enabled: false },
+          reload: { watch: join(tmpdir(), `no-such-dir-${process.pid}`, 'resilience.yaml') },
+        }),
+      ],
+    })
+    class MissingModule {}
+    await assert.rejects(startHttpApp(MissingModule, 'express'), (e: Error) =>
+      /reload\.watch: cannot watch .*no-such-dir.*ENOENT/.test(e.message),
+    );
+  });
+});
+
 describe('reload() with no argument re-reads ConfigService', () => {
   it('takes what ConfigService holds now', async () => {
     const values = { resilience: { metrics: { enabled: false }, services: { quotes: { retry: { maxAttempts: 2 } } } } };

@@ -3,6 +3,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { loadConfigFile } from '../../config/load-file.js';
 import { toMilliseconds } from '../../core/duration.js';
+import { ResilienceConfigError } from '../../core/errors.js';
 import { ResilienceSettings } from '../resilience-settings.js';
 import { type FleetConfigView, FleetReloads } from './fleet-reloads.js';
 import type { ReloadResult } from './reload-types.js';
@@ -50,11 +51,17 @@ export class ConfigReloads implements OnApplicationBootstrap, OnApplicationShutd
     if (!options?.watch) return;
     const path = resolve(options.watch);
     const debounceMs = toMilliseconds(options.debounce ?? 0.2, 'reload.debounce');
-    this.watcher = watch(dirname(path), (_event, name) => {
-      if (name !== basename(path)) return;
-      clearTimeout(this.timer);
-      this.timer = setTimeout(() => void this.readFile(path), debounceMs);
-    });
+    try {
+      this.watcher = watch(dirname(path), (_event, name) => {
+        if (name !== basename(path)) return;
+        clearTimeout(this.timer);
+        this.timer = setTimeout(() => void this.readFile(path), debounceMs);
+      });
+    } catch (error) {
+      throw new ResilienceConfigError([
+        { path: 'reload.watch', message: `cannot watch ${path}: ${(error as Error).message}` },
+      ]);
+    }
     this.watcher.unref();
   }
 
