@@ -17,7 +17,23 @@ import { ADMIN_TOKEN } from '../support/admin-app.js';
 import { testRedisUrl } from '../support/redis.js';
 import { RedisServer } from '../support/redis-server.js';
 
-const WORKER = join(import.meta.dirname, '../support/chaos-replica-worker.js');
+const WORKER = join(import.meta.dirname, '../support/service-replica-worker.js');
+/** payment_gateway with nothing but chaos between a call and its dependency: each answer shows an injection. */
+const REPLICA = {
+  service: 'payment_gateway',
+  path: 'charge',
+  config: {
+    chaos: { enabled: true, syncInterval: '100ms' },
+    services: {
+      payment_gateway: {
+        rate: { enabled: false },
+        retry: { maxAttempts: 1 },
+        circuit: { enabled: false },
+        dlq: { enabled: false },
+      },
+    },
+  },
+};
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** One replica: a child process serving GET /charge and the admin API over real HTTP. */
@@ -28,7 +44,7 @@ class Replica {
   ) {}
 
   static start(redisUrl: string, keyPrefix: string): Promise<Replica> {
-    const child = fork(WORKER, [redisUrl, keyPrefix], { stdio: 'inherit' });
+    const child = fork(WORKER, [redisUrl, keyPrefix, JSON.stringify(REPLICA)], { stdio: 'inherit' });
     return new Promise((resolve, reject) => {
       child.once('message', (message: { url: string }) => resolve(new Replica(child, message.url)));
       child.once('exit', (code) => reject(new Error(`replica exited with ${code} before it was ready`)));

@@ -1,11 +1,25 @@
+import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { type ChildProcess, fork } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { Module } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { FleetReloads, ResilienceModule, ResilienceSettings } from '../../lib/index.js';
 import { ADMIN_TOKEN } from '../support/admin-app.js';
 import { testRedisUrl } from '../support/redis.js';
+import { RedisServer } from '../support/redis-server.js';
 
-const WORKER = join(import.meta.dirname, '../support/reload-replica-worker.js');
+const WORKER = join(import.meta.dirname, '../support/service-replica-worker.js');
+/** catalog at GET /items, its configuration reloaded through Redis. */
+const REPLICA = {
+  service: 'catalog',
+  path: 'items',
+  config: {
+    reload: { syncInterval: '500ms' },
+    services: { catalog: { retry: { maxAttempts: 2 }, rate: { enabled: false }, dlq: { enabled: false } } },
+  },
+};
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface ReloadsView {
@@ -20,7 +34,7 @@ class Replica {
   ) {}
 
   static start(keyPrefix: string): Promise<Replica> {
-    const child = fork(WORKER, [testRedisUrl(), keyPrefix], { stdio: 'inherit' });
+    const child = fork(WORKER, [testRedisUrl(), keyPrefix, JSON.stringify(REPLICA)], { stdio: 'inherit' });
     return new Promise((resolve, reject) => {
       child.once('message', (message: { url: string }) => resolve(new Replica(child, message.url)));
       child.once('exit', (code) => reject(new Error(`replica exited with ${code} before it was ready`)));
@@ -135,5 +149,39 @@ describe('a reload across a fleet (4 replica processes, a real redis-server, rea
     assert.equal(refused.status, 400);
     await sleep(700);
     for (const replica of replicas) assert.equal((await replica.view()).version, before);
+  });
+});
+
+describe('a fleet reload while Redis is down (a real redis-server, stopped)', () => {
+  it('applies on the replica that got it at once, without waiting for Redis; the fleet view answers empty', async () => {
+    const redis = await RedisServer.start();
+    @Module({
+      imports: [
+        ResilienceModule.forRoot({
+          redis: { url: redis.url, keyPrefix: 'fleet-down' },
+          metrics: { enabled: false },
+          reload: { syncInterval: '200ms' },
+          services: { catalog: { retry: { maxAttempts: 2 } } },
+        }),
+      ],
+    })
+    class DownModule {}
+    const moduleRef = await Test.createTestingModule({ imports: [DownModule] }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    await app.init();
+    try {
+      const settings = app.get(ResilienceSettings);
+      await redis.stop();
+      const started = performance.now();
+      const result = settings.reload({ services: { catalog: { retry: { maxAttempts: 4 } } } });
+      assert.equal(result.result, 'applied');
+      assert.ok(performance.now() - started < 100, 'a reload never waits for Redis');
+      assert.equal(settings.resolve('catalog').retry.maxAttempts, 4);
+      const view = await app.get(FleetReloads).view();
+      assert.deepEqual(view?.replicas, [], 'the fleet view reads nothing while Redis is down, and does not throw');
+    } finally {
+      await app.close();
+      await redis.stop().catch(() => undefined);
+    }
   });
 });

@@ -5,7 +5,34 @@ import { describe, it } from 'node:test';
 import { ADMIN_TOKEN } from '../support/admin-app.js';
 import { testRedisUrl } from '../support/redis.js';
 
-const WORKER = join(import.meta.dirname, '../support/rollout-replica-worker.js');
+const WORKER = join(import.meta.dirname, '../support/service-replica-worker.js');
+
+/** orders at GET /orders, its dependency failing 1% of calls, rolled out 10 -> 50 -> 100 every 1.5 s with `arm`. */
+function replica(arm: object) {
+  return {
+    service: 'orders',
+    path: 'orders',
+    failRate: 0.01,
+    config: {
+      services: {
+        orders: {
+          circuit: { failureThreshold: 5, timeout: 10 },
+          retry: { maxAttempts: 1 },
+          rate: { enabled: false },
+          dlq: { enabled: false },
+          rollout: {
+            steps: [10, 50, 100],
+            interval: '1500ms',
+            // 100 calls an arm at 1% errors: a 5-point margin is about 5 standard errors of the
+            // difference, so a good arm is never rolled back by chance; a flapping one far exceeds it.
+            analysis: { minCalls: 100, maxFailureRateIncrease: 0.05, maxRejectionRateIncrease: 0.05 },
+            ...arm,
+          },
+        },
+      },
+    },
+  };
+}
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Share {
@@ -15,7 +42,7 @@ interface Share {
 }
 
 function startReplica(keyPrefix: string, arm: object): Promise<{ child: ChildProcess; url: string }> {
-  const child = fork(WORKER, [testRedisUrl(), keyPrefix, JSON.stringify(arm)], { stdio: 'inherit' });
+  const child = fork(WORKER, [testRedisUrl(), keyPrefix, JSON.stringify(replica(arm))], { stdio: 'inherit' });
   return new Promise((resolve, reject) => {
     child.once('message', (message: { url: string }) => resolve({ child, url: message.url }));
     child.once('exit', (code) => reject(new Error(`replica exited with ${code} before it was ready`)));
