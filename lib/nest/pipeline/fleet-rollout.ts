@@ -96,19 +96,13 @@ export class FleetRollout {
     };
     const arms = { stable: delta('stable'), rollout: delta('rollout') };
     if (arms.stable.calls === 0 && arms.rollout.calls === 0) return;
-    await this.store.add(step, this.replica, arms).catch(() => {
-      // Not added: counted again at the next flush.
-      this.flushed.stable = subtract(this.flushed.stable, arms.stable);
-      this.flushed.rollout = subtract(this.flushed.rollout, arms.rollout);
-    });
+    // An error may come after Redis added them (a reply lost to a reset): adding them again could
+    // count them twice, so they are not sent again. At worst a second of calls goes uncounted, and
+    // the judgment waits for minCalls a little longer; it is never swayed by counts seen twice.
+    await this.store.add(step, this.replica, arms).catch(() => undefined);
   }
 }
 
-const subtract = (a: Flushed, b: Flushed): Flushed => ({
-  calls: a.calls - b.calls,
-  failures: a.failures - b.failures,
-  rejections: a.rejections - b.rejections,
-});
 
 function stripSince(state: SharedRolloutState): RolloutProgressState {
   const { since: _since, ...rest } = state;
