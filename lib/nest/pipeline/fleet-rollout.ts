@@ -103,7 +103,6 @@ export class FleetRollout {
   }
 }
 
-
 function stripSince(state: SharedRolloutState): RolloutProgressState {
   const { since: _since, ...rest } = state;
   return rest;
